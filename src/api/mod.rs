@@ -1,0 +1,3 @@
+//! The public API (`/api/v1`).
+
+pub mod v1;

@@ -1,0 +1,94 @@
+//! The route table of the public API: every endpoint with its method, path, required scope,
+//! route kind and OpenAPI description, in one list. The router, the OpenAPI document and the
+//! scope tests are all built from [`endpoints()`], so they cannot drift apart.
+
+pub mod docs;
+pub mod openapi;
+pub mod tags;
+
+use axum::body::Bytes;
+use axum::http::Method;
+use axum::routing::{get, MethodRouter};
+use axum::{middleware, Router};
+
+use crate::app::AppState;
+use crate::auth::{self, RouteAuth, RouteKind, Scope};
+use openapi::Doc;
+
+/// One operation of the public API.
+pub struct Endpoint {
+    pub method: Method,
+    /// The path below `/api/v1`, in axum's (and OpenAPI's) `{param}` form.
+    pub path: &'static str,
+    pub auth: RouteAuth,
+    pub route: MethodRouter<AppState>,
+    pub doc: Doc,
+}
+
+impl Endpoint {
+    /// A controller route (n8n's newer kind; 401 `Unauthorized`) that accepts the API key or
+    /// the session cookie. `scope: None` means any valid key.
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        scope: Option<Scope>,
+        route: MethodRouter<AppState>,
+        doc: Doc,
+    ) -> Endpoint {
+        Endpoint {
+            method,
+            path,
+            auth: RouteAuth {
+                scope,
+                kind: RouteKind::Controller,
+                api_key_only: false,
+            },
+            route,
+            doc,
+        }
+    }
+
+    /// Marks the route as one of n8n's legacy handler routes (their 401 wording differs).
+    pub fn handler_kind(mut self) -> Endpoint {
+        self.auth.kind = RouteKind::Handler;
+        self
+    }
+
+    /// Accepts only the API-key header (n8n's data-table and community-package routes).
+    pub fn api_key_only(mut self) -> Endpoint {
+        self.auth.api_key_only = true;
+        self
+    }
+}
+
+/// Every endpoint of the public API.
+pub fn endpoints() -> Vec<Endpoint> {
+    [tags::endpoints()].into_iter().flatten().collect()
+}
+
+/// The public API router: the table's endpoints, each behind the guard with its own scope,
+/// plus the OpenAPI document and the docs page (no authentication, as in n8n).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let endpoints = endpoints();
+    let document = openapi::document(&endpoints, &state.config);
+    let yaml = Bytes::from(openapi::to_yaml(&document));
+    let json = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+
+    let mut router = Router::new()
+        .route(
+            "/openapi.yml",
+            get(move || std::future::ready(openapi::serve(yaml.clone(), "application/yaml"))),
+        )
+        .route(
+            "/openapi.json",
+            get(move || std::future::ready(openapi::serve(json.clone(), "application/json"))),
+        );
+    if !state.config.public_api_swaggerui_disabled {
+        router = router.merge(docs::router());
+    }
+    for endpoint in endpoints {
+        let guard = middleware::from_fn_with_state((state.clone(), endpoint.auth), auth::guard);
+        router = router.route(endpoint.path, endpoint.route.route_layer(guard));
+    }
+    router
+}

@@ -1,0 +1,229 @@
+//! `/tags`: the global tag registry (n8n's five tag routes).
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, post, put};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::openapi::{list_of, path_param, schema_ref, Doc};
+use super::Endpoint;
+use crate::app::AppState;
+use crate::auth::Scope;
+use crate::db::tags::{self as repo, TagRow, NAME_UNIQUE};
+use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::time::now_iso;
+use crate::error::{ApiError, Result, ResultExt};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let id = || path_param("id", "The ID of the tag.");
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/tags",
+            Some(Scope::TagList),
+            get(list),
+            Doc::new("getTags", "Tags", "Retrieve all tags")
+                .describe("Retrieve all tags from your instance.")
+                .paginated()
+                .response(200, "Operation successful.", list_of(schema_ref("tag"))),
+        ),
+        Endpoint::new(
+            Method::POST,
+            "/tags",
+            Some(Scope::TagCreate),
+            post(create),
+            Doc::new("createTag", "Tags", "Create a tag")
+                .describe("Create a tag in your instance.")
+                .body(schema_ref("tag"))
+                .response(201, "A tag object", schema_ref("tag"))
+                .errors(&[400, 409]),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/tags/{id}",
+            Some(Scope::TagRead),
+            get(read),
+            Doc::new("getTag", "Tags", "Retrieves a tag")
+                .describe("Retrieves a tag.")
+                .param(id())
+                .response(200, "Operation successful.", schema_ref("tag"))
+                .errors(&[404]),
+        ),
+        Endpoint::new(
+            Method::PUT,
+            "/tags/{id}",
+            Some(Scope::TagUpdate),
+            put(update),
+            Doc::new("updateTag", "Tags", "Update a tag")
+                .describe("Update a tag.")
+                .param(id())
+                .body(schema_ref("tag"))
+                .response(200, "Tag object", schema_ref("tag"))
+                .errors(&[400, 404, 409]),
+        ),
+        Endpoint::new(
+            Method::DELETE,
+            "/tags/{id}",
+            Some(Scope::TagDelete),
+            delete(remove),
+            Doc::new("deleteTag", "Tags", "Delete a tag")
+                .describe("Deletes a tag.")
+                .param(id())
+                .response(200, "Operation successful.", schema_ref("tag"))
+                .errors(&[404]),
+        ),
+    ]
+}
+
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    vec![(
+        "tag",
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name"],
+            "properties": {
+                "id": { "type": "string", "readOnly": true, "example": "2tUt1wbLX592XDdX" },
+                "name": { "type": "string", "minLength": 1, "maxLength": 24, "example": "Production" },
+                "createdAt": { "type": "string", "format": "date-time", "readOnly": true },
+                "updatedAt": { "type": "string", "format": "date-time", "readOnly": true }
+            }
+        }),
+    )]
+}
+
+/// A tag as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl TagRow {
+    pub fn into_api(self) -> Tag {
+        Tag {
+            id: self.id,
+            name: self.name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The body of create and update. Read-only fields (`id`, `createdAt`, `updatedAt`) are
+/// accepted and ignored, as n8n does.
+#[derive(Debug, Deserialize)]
+pub struct TagBody {
+    name: String,
+}
+
+/// n8n's rule and message for tag names: 1 to 24 characters after trimming.
+fn valid_name(raw: &str) -> Result<&str> {
+    let name = raw.trim();
+    let length = name.chars().count();
+    if (1..=24).contains(&length) {
+        Ok(name)
+    } else {
+        Err(ApiError::bad_request(
+            "Tag name must be 1 to 24 characters long.",
+        ))
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Not Found")
+}
+
+fn conflict() -> ApiError {
+    ApiError::conflict("Tag already exists")
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<ListResponse<Tag>>> {
+    let page = query.page()?;
+    let mut conn = state.db.acquire().await?;
+    let rows = repo::list(
+        conn.conn(),
+        page.after.as_deref().and_then(split_key),
+        page.offset,
+        page.fetch_limit(),
+    )
+    .await?;
+    let (rows, next_cursor) = page.finish(rows, |t| join_key(&t.created_at, &t.id));
+    Ok(Json(ListResponse {
+        data: rows.into_iter().map(TagRow::into_api).collect(),
+        next_cursor,
+    }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TagBody>,
+) -> Result<(StatusCode, Json<Tag>)> {
+    let name = valid_name(&body.name)?;
+    let mut tx = state.db.begin().await?;
+    let row = repo::insert(tx.conn(), &new_id(), name, &now_iso())
+        .await
+        .on_unique(NAME_UNIQUE, conflict)?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row.into_api())))
+}
+
+async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Tag>> {
+    if !is_plausible_id(&id) {
+        return Err(not_found());
+    }
+    let mut conn = state.db.acquire().await?;
+    let row = repo::find(conn.conn(), &id).await?.ok_or_else(not_found)?;
+    Ok(Json(row.into_api()))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TagBody>,
+) -> Result<Json<Tag>> {
+    if !is_plausible_id(&id) {
+        return Err(not_found());
+    }
+    let name = valid_name(&body.name)?;
+    let mut tx = state.db.begin().await?;
+    let row = repo::rename(tx.conn(), &id, name, &now_iso())
+        .await
+        .on_unique(NAME_UNIQUE, conflict)?
+        .ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(Json(row.into_api()))
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Tag>> {
+    if !is_plausible_id(&id) {
+        return Err(not_found());
+    }
+    let mut tx = state.db.begin().await?;
+    let row = repo::delete(tx.conn(), &id).await?.ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(Json(row.into_api()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_names_are_trimmed_and_limited_to_24_characters() {
+        assert_eq!(valid_name("  Prod  ").expect("valid"), "Prod");
+        assert!(valid_name("   ").is_err());
+        assert!(valid_name(&"x".repeat(25)).is_err());
+        assert!(valid_name(&"é".repeat(24)).is_ok());
+    }
+}

@@ -1,0 +1,241 @@
+//! The application: shared state, the router (a table of contents of everything the server
+//! answers), the middleware stack, and `serve()`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::limiter::Limiter;
+use crate::auth::LastUsedTracker;
+use crate::config::Config;
+use crate::crypto::{KeyRing, LookupHasher};
+use crate::db::Db;
+use crate::{api, health, instance, rest, telemetry};
+
+/// Everything a request handler may need, shared by all requests.
+pub struct Shared {
+    pub db: Db,
+    pub config: Config,
+    /// Seals and opens secrets at rest.
+    pub keys: KeyRing,
+    /// Hashes API keys and session tokens for look-up.
+    pub lookup: LookupHasher,
+    /// Failed API-key and cookie attempts per client IP.
+    pub auth_failures: Limiter<IpAddr>,
+    /// Sign-in attempts per client IP (n8n: 1000 per 5 minutes).
+    pub login_per_ip: Limiter<IpAddr>,
+    /// Sign-in attempts per login name (n8n: 5 per minute).
+    pub login_per_name: Limiter<String>,
+    pub last_used: LastUsedTracker,
+}
+
+/// The state handed to every handler: one pointer, cheap to clone per request.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state over an open, migrated database: loads (or creates) the encryption
+    /// key and the instance secrets, and refuses to start when the key cannot open them.
+    pub async fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
+        let encryption_key = crate::crypto::load_encryption_key(&config)?;
+        let keys = KeyRing::new(&encryption_key, &[]);
+        let lookup = instance::lookup_hasher(&db, &keys).await?;
+        Ok(AppState(Arc::new(Shared {
+            auth_failures: Limiter::new(config.failed_auth_per_minute, Duration::from_secs(60)),
+            login_per_ip: Limiter::new(1000, Duration::from_secs(300)),
+            login_per_name: Limiter::new(5, Duration::from_secs(60)),
+            last_used: LastUsedTracker::default(),
+            db,
+            config,
+            keys,
+            lookup,
+        })))
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let v1 = api::v1::router(&state);
+    let rest = rest::router(&state);
+    let api_prefix = config.public_api_prefix();
+
+    let mut app = Router::new()
+        .route("/healthz", get(health::live))
+        .route("/healthz/readiness", get(health::ready))
+        .nest(&api_prefix, v1.clone())
+        .nest("/rest", rest.clone());
+    // Under N8N_PATH too, so `<host>/<N8N_PATH>/api/v1/...` works with or without a proxy
+    // that strips the prefix.
+    if let Some(base) = config.base_path() {
+        app = app
+            .nest(&format!("{base}{api_prefix}"), v1)
+            .nest(&format!("{base}/rest"), rest);
+    }
+
+    let body_limit = config.payload_size_max_bytes();
+    let timeout = Duration::from_secs(config.request_timeout_secs);
+    app.fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    HeaderName::from_static(crate::auth::API_KEY_HEADER),
+                    COOKIE,
+                    axum::http::header::AUTHORIZATION,
+                ]))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(telemetry::make_request_span))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SetResponseHeaderLayer::overriding(
+                    HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(middleware::from_fn(json_errors))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    timeout,
+                ))
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .with_state(state)
+}
+
+/// 404 for every path nothing else answers.
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "message": "not found" })),
+    )
+        .into_response()
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "message": "Internal server error" })),
+    )
+        .into_response()
+}
+
+/// Marks a response whose error body must be sent as it is (n8n answers some errors with an
+/// empty body, e.g. `/rest/api-keys` while the public API is disabled).
+#[derive(Clone, Copy)]
+pub struct RawErrorBody;
+
+/// Gives every error response a JSON body, including those made by axum and tower layers
+/// (405 from the method router, 413 from the body limit, 408 from the timeout).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let is_rest = request.uri().path().contains("/rest/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || response.extensions().get::<RawErrorBody>().is_some()
+    {
+        return response;
+    }
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => "request entity too large".to_owned(),
+        StatusCode::REQUEST_TIMEOUT => "Request timed out".to_owned(),
+        StatusCode::NOT_FOUND => "not found".to_owned(),
+        StatusCode::INTERNAL_SERVER_ERROR => "Internal server error".to_owned(),
+        other => other.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let body = if is_rest {
+        json!({ "code": status.as_u16(), "message": message })
+    } else {
+        json!({ "message": message })
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(SET_COOKIE);
+    let mut json_response = (status, Json(body)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != CONTENT_TYPE {
+            json_response
+                .headers_mut()
+                .insert(name.clone(), value.clone());
+        }
+    }
+    json_response
+}
+
+/// Binds the configured address and serves until SIGTERM or SIGINT, then lets in-flight
+/// requests finish.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let address = SocketAddr::new(state.config.listen_address, state.config.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} (N8N_LISTEN_ADDRESS, N8N_PORT)"))?;
+    let db = state.db.clone();
+    instance::spawn_housekeeping(db.clone());
+    let app = router(state);
+    tracing::info!(%address, "ready");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,278 @@
+//! The command line: `start` (the default) runs the server; `owner` and `api-key` set up an
+//! instance headlessly (docker, scripts) through the same rules as the HTTP endpoints.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::auth::{Role, Scope};
+use crate::config::Config;
+use crate::db::{api_keys, users, Db};
+use crate::domain::api_key::redact;
+use crate::domain::time::now_unix;
+use crate::service;
+
+#[derive(Parser)]
+#[command(
+    name = "flowgate",
+    version,
+    about = "An n8n-compatible public API server",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (what runs when no command is given).
+    Start,
+    /// Set up the instance owner.
+    #[command(subcommand)]
+    Owner(OwnerCommand),
+    /// Create, list and revoke API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum OwnerCommand {
+    /// Create the owner account. The password is read from N8N_OWNER_PASSWORD or, with
+    /// --password-stdin, from the first line of standard input (never from an argument, which
+    /// other users of the machine could read).
+    Setup {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long)]
+        last_name: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (once) on standard output.
+    Create {
+        /// Email of the key's owner; defaults to the instance owner.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        label: String,
+        /// `all` (every scope the user's role allows) or a comma-separated list such as
+        /// `workflow:read,workflow:list`.
+        #[arg(long, default_value = "all")]
+        scopes: String,
+        /// Days until the key expires; without it (and without --expires-at) it never expires.
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in_days: Option<u32>,
+        /// Expiry as Unix seconds.
+        #[arg(long)]
+        expires_at: Option<i64>,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Only this user's keys (email).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a key by id; it stops working at once.
+    Revoke { id: String },
+}
+
+/// Parses the command line; a bad setting stops with one line naming it.
+pub fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("flowgate: {first}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Opens and migrates the database and builds the state.
+async fn open(config: Config) -> anyhow::Result<AppState> {
+    let db = Db::connect(&config).await?;
+    db.migrate().await.context("database migration failed")?;
+    AppState::new(config, db).await
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let state = open(cli.config).await?;
+    match cli.command.unwrap_or(Command::Start) {
+        Command::Start => app::serve(state).await,
+        Command::Owner(OwnerCommand::Setup {
+            email,
+            first_name,
+            last_name,
+            password_stdin,
+        }) => {
+            let password = read_password(password_stdin)?;
+            let owner = service::owner::setup(
+                &state,
+                service::owner::OwnerSetup {
+                    email,
+                    first_name,
+                    last_name,
+                    password,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.client_message()))?;
+            eprintln!("owner {} created", owner.email);
+            Ok(())
+        }
+        Command::ApiKey(command) => api_key(&state, command).await,
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprint!("password: ");
+        }
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    match std::env::var("N8N_OWNER_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => bail!(
+            "give the password in N8N_OWNER_PASSWORD or on standard input with --password-stdin"
+        ),
+    }
+}
+
+async fn find_user(state: &AppState, email: Option<&str>) -> anyhow::Result<users::UserRow> {
+    let mut conn = state.db.acquire().await?;
+    let user = match email {
+        Some(email) => users::find_by_email(conn.conn(), &email.trim().to_lowercase()).await?,
+        None => users::find_owner(conn.conn()).await?,
+    };
+    match (user, email) {
+        (Some(u), _) => Ok(u),
+        (None, Some(e)) => bail!("no user with email {e}"),
+        (None, None) => bail!("the owner is not set up yet (run `flowgate owner setup` first)"),
+    }
+}
+
+async fn api_key(state: &AppState, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create {
+            user,
+            label,
+            scopes,
+            expires_in_days,
+            expires_at,
+        } => {
+            let user = find_user(state, user.as_deref()).await?;
+            let role = Role::parse(&user.role).context("the user has an unknown role")?;
+            let scopes: Vec<String> = if scopes.trim() == "all" {
+                role.allowed_scopes()
+                    .names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                scopes
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            };
+            if let Some(unknown) = scopes.iter().find(|s| Scope::parse(s).is_none()) {
+                bail!("unknown scope {unknown}");
+            }
+            let expires_at =
+                expires_at.or(expires_in_days.map(|d| now_unix() + i64::from(d) * 86_400));
+            let key = service::api_keys::create(state, &user.id, role, &label, &scopes, expires_at)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.client_message()))?;
+            eprintln!(
+                "created key {} ({}) for {} with {} scopes",
+                key.id,
+                key.label,
+                user.email,
+                key.scopes.len()
+            );
+            println!("{}", key.raw_api_key.unwrap_or_default());
+            Ok(())
+        }
+        ApiKeyCommand::List { user } => {
+            let owner = match &user {
+                Some(email) => Some(find_user(state, Some(email)).await?.id),
+                None => None,
+            };
+            let owners = owner.map(|id| vec![id]);
+            let filter = api_keys::ListFilter {
+                owner_ids: owners.as_deref(),
+                label: None,
+                sort: api_keys::SortBy::CreatedAt,
+                descending: false,
+                skip: 0,
+                take: i64::MAX,
+            };
+            let mut conn = state.db.acquire().await?;
+            println!(
+                "{:<16}  {:<24}  {:<28}  {:>6}  {:<10}  {:<10}  last used",
+                "id", "label", "owner", "scopes", "key", "expires"
+            );
+            for row in api_keys::list(conn.conn(), &filter).await? {
+                let expires = row.key.expires_at.map_or("never".to_owned(), |t| {
+                    if t <= now_unix() {
+                        "expired".to_owned()
+                    } else {
+                        chrono::DateTime::from_timestamp(t, 0)
+                            .map_or(t.to_string(), |d| d.format("%Y-%m-%d").to_string())
+                    }
+                });
+                println!(
+                    "{:<16}  {:<24}  {:<28}  {:>6}  {:<10}  {:<10}  {}",
+                    row.key.id,
+                    row.key.label,
+                    row.owner_email,
+                    crate::auth::ScopeSet::from_json(&row.key.scopes).len(),
+                    redact(&row.key.key_hint),
+                    expires,
+                    row.key.last_used_at.as_deref().unwrap_or("never"),
+                );
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let mut tx = state.db.begin().await?;
+            let deleted = api_keys::delete(tx.conn(), &id).await?;
+            tx.commit().await?;
+            if !deleted {
+                bail!("no API key with id {id}");
+            }
+            eprintln!("key {id} revoked");
+            Ok(())
+        }
+    }
+}

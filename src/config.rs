@@ -1,0 +1,378 @@
+//! Configuration: one typed struct read from n8n's environment variables.
+//!
+//! Every setting has the name n8n gives it and, where n8n has one, n8n's default. Flags
+//! (`--port`) exist for the command line; the environment variable is the primary interface.
+//! A bad value stops start-up with one line naming the variable (see `main.rs`).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, ValueEnum};
+
+/// Which database the server stores its data in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DbType {
+    /// An embedded SQLite file in the data folder (the default: zero set-up).
+    Sqlite,
+    /// A PostgreSQL server (production; several instances may share one database).
+    Postgresdb,
+}
+
+/// Log verbosity, with n8n's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Silent,
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of the server.
+#[derive(Clone, Args)]
+pub struct Config {
+    /// TCP port the server listens on.
+    #[arg(
+        long = "port",
+        env = "N8N_PORT",
+        value_name = "N8N_PORT",
+        default_value_t = 5678,
+        global = true
+    )]
+    pub port: u16,
+
+    /// Address the server binds to.
+    #[arg(
+        long = "listen-address",
+        env = "N8N_LISTEN_ADDRESS",
+        value_name = "N8N_LISTEN_ADDRESS",
+        default_value = "127.0.0.1",
+        global = true
+    )]
+    pub listen_address: IpAddr,
+
+    /// Path prefix the instance is served under (e.g. `/n8n/`). The public API also answers
+    /// under `<N8N_PATH>/api/v1`, so URLs work with or without a path-stripping proxy.
+    #[arg(
+        long = "path",
+        env = "N8N_PATH",
+        value_name = "N8N_PATH",
+        default_value = "/",
+        global = true
+    )]
+    pub path: String,
+
+    /// First path segment of the public API (`api` gives `/api/v1`).
+    #[arg(
+        long = "public-api-endpoint",
+        env = "N8N_PUBLIC_API_ENDPOINT",
+        value_name = "N8N_PUBLIC_API_ENDPOINT",
+        default_value = "api",
+        global = true
+    )]
+    pub public_api_endpoint: String,
+
+    /// Switch off API-key authentication (the routes stay mounted; session cookies still work;
+    /// `/rest/api-keys*` answer 404), as n8n does.
+    #[arg(long = "public-api-disabled", env = "N8N_PUBLIC_API_DISABLED", value_name = "N8N_PUBLIC_API_DISABLED",
+          default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub public_api_disabled: bool,
+
+    /// Do not serve the API docs page at `/api/v1/docs`.
+    #[arg(long = "public-api-swaggerui-disabled", env = "N8N_PUBLIC_API_SWAGGERUI_DISABLED",
+          value_name = "N8N_PUBLIC_API_SWAGGERUI_DISABLED", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub public_api_swaggerui_disabled: bool,
+
+    /// Folder whose `.n8n` subfolder holds the data (database, encryption key). Defaults to the
+    /// home folder, as in n8n.
+    #[arg(
+        long = "user-folder",
+        env = "N8N_USER_FOLDER",
+        value_name = "N8N_USER_FOLDER",
+        global = true
+    )]
+    pub user_folder: Option<PathBuf>,
+
+    /// Key that encrypts secrets at rest. When unset, one is generated on first start and kept
+    /// in `<data folder>/config`, as n8n does.
+    #[arg(
+        long = "encryption-key",
+        env = "N8N_ENCRYPTION_KEY",
+        value_name = "N8N_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub encryption_key: Option<String>,
+
+    /// Largest accepted request body, in MiB.
+    #[arg(long = "payload-size-max", env = "N8N_PAYLOAD_SIZE_MAX", value_name = "N8N_PAYLOAD_SIZE_MAX",
+          default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
+    pub payload_size_max_mib: u32,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only). n8n's default is `true`; set it
+    /// to `false` to sign in over plain HTTP on a non-loopback address.
+    #[arg(long = "secure-cookie", env = "N8N_SECURE_COOKIE", value_name = "N8N_SECURE_COOKIE",
+          default_value = "true", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub secure_cookie: bool,
+
+    /// Session lifetime in hours.
+    #[arg(long = "jwt-duration-hours", env = "N8N_USER_MANAGEMENT_JWT_DURATION_HOURS",
+          value_name = "N8N_USER_MANAGEMENT_JWT_DURATION_HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(u32).range(1..=8760), global = true)]
+    pub session_duration_hours: u32,
+
+    /// Minimum password length (n8n's rule is 8 to 64 characters).
+    #[arg(long = "password-min-length", env = "N8N_PASSWORD_MIN_LENGTH", value_name = "N8N_PASSWORD_MIN_LENGTH",
+          default_value_t = 8, value_parser = clap::value_parser!(u32).range(8..=64), global = true)]
+    pub password_min_length: u32,
+
+    /// Log level: silent, error, warn, info, debug.
+    #[arg(
+        long = "log-level",
+        env = "N8N_LOG_LEVEL",
+        value_name = "N8N_LOG_LEVEL",
+        default_value = "info",
+        ignore_case = true,
+        global = true
+    )]
+    pub log_level: LogLevel,
+
+    /// Log format: text or json.
+    #[arg(
+        long = "log-format",
+        env = "N8N_LOG_FORMAT",
+        value_name = "N8N_LOG_FORMAT",
+        default_value = "text",
+        ignore_case = true,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Database kind: `sqlite` (default) or `postgresdb`.
+    #[arg(
+        long = "db-type",
+        env = "DB_TYPE",
+        value_name = "DB_TYPE",
+        default_value = "sqlite",
+        ignore_case = true,
+        global = true
+    )]
+    pub db_type: DbType,
+
+    /// SQLite database file. Defaults to `flowgate.sqlite` in the data folder.
+    #[arg(
+        long = "sqlite-database",
+        env = "DB_SQLITE_DATABASE",
+        value_name = "DB_SQLITE_DATABASE",
+        global = true
+    )]
+    pub sqlite_database: Option<PathBuf>,
+
+    /// Largest number of SQLite reader connections.
+    #[arg(long = "sqlite-pool-size", env = "DB_SQLITE_POOL_SIZE", value_name = "DB_SQLITE_POOL_SIZE",
+          default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=128), global = true)]
+    pub sqlite_pool_size: u32,
+
+    /// PostgreSQL host.
+    #[arg(
+        long = "postgres-host",
+        env = "DB_POSTGRESDB_HOST",
+        value_name = "DB_POSTGRESDB_HOST",
+        default_value = "localhost",
+        global = true
+    )]
+    pub postgres_host: String,
+
+    /// PostgreSQL port.
+    #[arg(
+        long = "postgres-port",
+        env = "DB_POSTGRESDB_PORT",
+        value_name = "DB_POSTGRESDB_PORT",
+        default_value_t = 5432,
+        global = true
+    )]
+    pub postgres_port: u16,
+
+    /// PostgreSQL database name.
+    #[arg(
+        long = "postgres-database",
+        env = "DB_POSTGRESDB_DATABASE",
+        value_name = "DB_POSTGRESDB_DATABASE",
+        default_value = "n8n",
+        global = true
+    )]
+    pub postgres_database: String,
+
+    /// PostgreSQL user.
+    #[arg(
+        long = "postgres-user",
+        env = "DB_POSTGRESDB_USER",
+        value_name = "DB_POSTGRESDB_USER",
+        default_value = "postgres",
+        global = true
+    )]
+    pub postgres_user: String,
+
+    /// PostgreSQL password.
+    #[arg(
+        long = "postgres-password",
+        env = "DB_POSTGRESDB_PASSWORD",
+        value_name = "DB_POSTGRESDB_PASSWORD",
+        default_value = "",
+        hide_default_value = true,
+        hide_env_values = true,
+        global = true
+    )]
+    pub postgres_password: String,
+
+    /// PostgreSQL schema (created when missing).
+    #[arg(long = "postgres-schema", env = "DB_POSTGRESDB_SCHEMA", value_name = "DB_POSTGRESDB_SCHEMA",
+          default_value = "public", value_parser = parse_sql_identifier, global = true)]
+    pub postgres_schema: String,
+
+    /// Largest number of PostgreSQL connections per instance.
+    #[arg(long = "postgres-pool-size", env = "DB_POSTGRESDB_POOL_SIZE", value_name = "DB_POSTGRESDB_POOL_SIZE",
+          default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub postgres_pool_size: u32,
+
+    /// A full database URL (`sqlite://...` or `postgres://...`); overrides the `DB_*` settings.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Failed API-key attempts allowed per client IP and minute before answers become 429.
+    #[arg(long = "api-key-failures-per-minute", env = "N8N_PUBLIC_API_FAILED_AUTH_LIMIT",
+          value_name = "N8N_PUBLIC_API_FAILED_AUTH_LIMIT", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub failed_auth_per_minute: u32,
+
+    /// Number of reverse proxies in front of the server whose `X-Forwarded-For` is trusted.
+    #[arg(
+        long = "proxy-hops",
+        env = "N8N_PROXY_HOPS",
+        value_name = "N8N_PROXY_HOPS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub proxy_hops: u32,
+
+    /// Public base URL of the editor, used in the links the server writes (invitations).
+    #[arg(
+        long = "editor-base-url",
+        env = "N8N_EDITOR_BASE_URL",
+        value_name = "N8N_EDITOR_BASE_URL",
+        global = true
+    )]
+    pub editor_base_url: Option<String>,
+
+    /// Seconds a request may take before it is answered 408 (guards against slow clients).
+    #[arg(long = "request-timeout", env = "N8N_REQUEST_TIMEOUT", value_name = "N8N_REQUEST_TIMEOUT",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub request_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that secrets (the encryption key, the database password and URL) never
+    // reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("port", &self.port)
+            .field("listen_address", &self.listen_address)
+            .field("path", &self.path)
+            .field("public_api_endpoint", &self.public_api_endpoint)
+            .field("public_api_disabled", &self.public_api_disabled)
+            .field("db_type", &self.db_type)
+            .field("data_folder", &self.data_folder())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_sql_identifier(value: &str) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("must be a plain SQL identifier (letters, digits, underscore)".into())
+    }
+}
+
+impl Config {
+    /// The configuration a test or an embedding program starts from: every default, with the
+    /// data kept in `data_folder`.
+    pub fn for_data_folder(data_folder: &Path) -> Config {
+        use clap::{Command, FromArgMatches};
+        let matches = Config::augment_args(Command::new("flowgate"))
+            .no_binary_name(true)
+            .try_get_matches_from(Vec::<String>::new())
+            .expect("defaults parse");
+        let mut config = Config::from_arg_matches(&matches).expect("defaults parse");
+        config.user_folder = Some(data_folder.to_path_buf());
+        config
+    }
+
+    /// The folder that holds the instance's files: `<N8N_USER_FOLDER or home>/.n8n`.
+    pub fn data_folder(&self) -> PathBuf {
+        let base = self
+            .user_folder
+            .clone()
+            .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."));
+        base.join(".n8n")
+    }
+
+    /// The URL prefix of the public API, e.g. `/api/v1`.
+    pub fn public_api_prefix(&self) -> String {
+        format!("/{}/v1", self.public_api_endpoint.trim_matches('/'))
+    }
+
+    /// `N8N_PATH` normalised to `/segment` form, or `None` for the root.
+    pub fn base_path(&self) -> Option<String> {
+        let trimmed = self.path.trim_matches('/');
+        (!trimmed.is_empty()).then(|| format!("/{trimmed}"))
+    }
+
+    /// The largest request body in bytes.
+    pub fn payload_size_max_bytes(&self) -> usize {
+        self.payload_size_max_mib as usize * 1024 * 1024
+    }
+
+    /// The base URL of the editor for links the server writes.
+    pub fn editor_base_url(&self) -> String {
+        match &self.editor_base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let host = match self.listen_address {
+                    IpAddr::V4(v4) if v4.is_unspecified() => "localhost".to_owned(),
+                    IpAddr::V6(v6) if v6.is_unspecified() => "localhost".to_owned(),
+                    IpAddr::V6(v6) => format!("[{v6}]"),
+                    IpAddr::V4(v4) => v4.to_string(),
+                };
+                format!(
+                    "http://{host}:{}{}",
+                    self.port,
+                    self.base_path().unwrap_or_default()
+                )
+            }
+        }
+    }
+}

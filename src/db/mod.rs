@@ -1,0 +1,329 @@
+//! The database: one enum over the two pools, connections and transactions that hide which
+//! backend runs, migrations, and the `on_conn!` macro that writes a query once for both.
+//!
+//! SQL is written in the subset SQLite and PostgreSQL share (`$n` placeholders, `returning`,
+//! `on conflict`, text timestamps from Rust). A repository function looks like
+//!
+//! ```ignore
+//! pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<TagRow>> {
+//!     on_conn!(conn, c => sqlx::query_as(FIND).bind(id).fetch_optional(c).await)
+//! }
+//! ```
+//!
+//! and the body is type-checked once per backend.
+//!
+//! SQLite allows one writer at a time. Rather than letting several pooled connections race
+//! for the write lock (and answer "database is locked" under load), writes go through a
+//! separate pool of exactly one connection, so they queue in the pool instead; reads use a
+//! pool of many connections, which WAL mode lets run beside the writer.
+
+pub mod api_keys;
+pub mod projects;
+pub mod sessions;
+pub mod settings;
+pub mod tags;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::config::{Config, DbType};
+
+/// Runs `$body` with `$c` bound to the backend's connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`). The body is compiled once per backend.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// The two databases the server runs on.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A borrowed connection of either backend: what every repository function takes.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// A shorter borrow of the same connection, for running several statements in a row.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Conn::Postgres(_))
+    }
+}
+
+/// A connection checked out of a pool (for reads outside a transaction).
+pub enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// An open transaction. Dropping it without `commit()` rolls back, so every write that fails
+/// half-way leaves nothing behind.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// How long a request waits for a pooled connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Db {
+    /// Opens the database the configuration names, creating the SQLite file (and its folder)
+    /// or the PostgreSQL schema when missing.
+    pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+        let url = config.database_url.clone();
+        let use_postgres = match &url {
+            Some(u) => u.starts_with("postgres:") || u.starts_with("postgresql:"),
+            None => config.db_type == DbType::Postgresdb,
+        };
+        if use_postgres {
+            Self::connect_postgres(config, url.as_deref()).await
+        } else {
+            Self::connect_sqlite(config, url.as_deref()).await
+        }
+    }
+
+    async fn connect_sqlite(config: &Config, url: Option<&str>) -> anyhow::Result<Db> {
+        let options = match url {
+            Some(u) => SqliteConnectOptions::from_str(u)
+                .context("DATABASE_URL is not a valid sqlite URL")?,
+            None => {
+                let path = config
+                    .sqlite_database
+                    .clone()
+                    .unwrap_or_else(|| config.data_folder().join("flowgate.sqlite"));
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| {
+                        format!("cannot create the data folder {}", parent.display())
+                    })?;
+                }
+                SqliteConnectOptions::new().filename(path)
+            }
+        };
+        // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
+        // in WAL mode (only an OS crash can lose the last commits).
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .context("cannot open the SQLite database")?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(config.sqlite_pool_size)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .context("cannot open the SQLite database")?;
+        Ok(Db::Sqlite { read, write })
+    }
+
+    async fn connect_postgres(config: &Config, url: Option<&str>) -> anyhow::Result<Db> {
+        let options = match url {
+            Some(u) => {
+                PgConnectOptions::from_str(u).context("DATABASE_URL is not a valid postgres URL")?
+            }
+            None => PgConnectOptions::new()
+                .host(&config.postgres_host)
+                .port(config.postgres_port)
+                .database(&config.postgres_database)
+                .username(&config.postgres_user)
+                .password(&config.postgres_password),
+        };
+        let schema = config.postgres_schema.clone();
+        if schema != "public" {
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options.clone())
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            // The schema name was validated as a plain identifier by the config parser.
+            let created = sqlx::query(&format!("create schema if not exists \"{schema}\""))
+                .execute(&pool)
+                .await;
+            if let Err(e) = created {
+                // Two instances starting at once may both try; the loser sees a duplicate.
+                let duplicate = e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "23505" || c == "42P06");
+                if !duplicate {
+                    return Err(e).context("cannot create the PostgreSQL schema");
+                }
+            }
+            pool.close().await;
+        }
+        let options = options.options([("search_path", schema.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(config.postgres_pool_size)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Applies the migrations that are missing. On PostgreSQL the migrator holds an advisory
+    /// lock, so instances that start at once apply each migration exactly once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A pooled connection for reads.
+    pub async fn acquire(&self) -> sqlx::Result<Pooled> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
+            Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// A transaction for writes (on SQLite, through the single writer connection).
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for the readiness probe.
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        let mut pooled = self.acquire().await?;
+        on_conn!(pooled.conn(), c => sqlx::query("select 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    /// Pool gauges for metrics: (connections open, connections idle).
+    pub fn pool_usage(&self) -> (u32, u32) {
+        match self {
+            Db::Sqlite { read, write } => (
+                read.size() + write.size(),
+                (read.num_idle() + write.num_idle()) as u32,
+            ),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A unique constraint, named the way each backend reports it: PostgreSQL gives the
+/// constraint's name, SQLite only the `table.column` list.
+#[derive(Clone, Copy, Debug)]
+pub struct Unique {
+    pub name: &'static str,
+    pub columns: &'static str,
+}
+
+impl Unique {
+    /// Whether `error` is a violation of this constraint.
+    pub fn matches(&self, error: &sqlx::Error) -> bool {
+        let Some(db_error) = error.as_database_error() else {
+            return false;
+        };
+        if !db_error.is_unique_violation() {
+            return false;
+        }
+        match db_error.constraint() {
+            Some(name) => name == self.name,
+            None => db_error
+                .message()
+                .strip_prefix("UNIQUE constraint failed: ")
+                .is_some_and(|cols| cols == self.columns),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn versions(folder: &str) -> BTreeSet<String> {
+        std::fs::read_dir(format!(
+            "{}/migrations/{folder}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("migrations folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migration_versions_and_names() {
+        let sqlite = versions("sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, versions("postgres"));
+    }
+}

@@ -1,0 +1,35 @@
+//! An n8n-compatible public API server.
+#![forbid(unsafe_code)]
+
+/// The public API (`/api/v1`): route table, resources, OpenAPI document.
+pub mod api;
+/// The application: state, router, middleware stack, serving.
+pub mod app;
+/// API-key and session authentication, scopes and roles.
+pub mod auth;
+/// The command line (server, owner set-up, API keys).
+pub mod cli;
+/// Configuration from n8n's environment variables.
+pub mod config;
+/// Encryption at rest and keyed hashes.
+pub mod crypto;
+/// The database: both backends, migrations, repositories.
+pub mod db;
+/// Validated values (ids, emails, passwords, key format, time).
+pub mod domain;
+/// The error type and its JSON bodies.
+pub mod error;
+/// Extractors with n8n's rejection messages.
+pub mod extract;
+/// Liveness and readiness probes.
+pub mod health;
+/// Instance secrets and housekeeping.
+pub mod instance;
+/// n8n's cursor pagination.
+pub mod pagination;
+/// The internal `/rest` API (owner set-up, sign-in, API keys).
+pub mod rest;
+/// Rules shared by handlers and the command line.
+pub mod service;
+/// Logging.
+pub mod telemetry;

@@ -1,0 +1,90 @@
+//! The internal `/rest` API that the web page and scripts use to set up the owner, sign in
+//! and manage API keys. Success bodies are wrapped as `{"data": ...}`; errors are
+//! `{"code", "message"}` (see [`RestError`](crate::error::RestError)).
+
+pub mod api_keys;
+pub mod auth;
+
+use axum::extract::{Request, State};
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::app::{AppState, RawErrorBody};
+use crate::error::{ApiError, RestError};
+
+/// n8n's success envelope.
+#[derive(Serialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+pub fn data<T>(data: T) -> Json<Data<T>> {
+    Json(Data { data })
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let api_keys = Router::new()
+        .route("/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api-keys/scopes", get(api_keys::scopes))
+        .route(
+            "/api-keys/{id}",
+            patch(api_keys::update).delete(api_keys::delete),
+        )
+        .route("/api-keys/{id}/rotate", post(api_keys::rotate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            public_api_enabled,
+        ));
+    Router::new()
+        .route("/owner/setup", post(auth::owner_setup))
+        .route("/login", post(auth::login).get(auth::current_user))
+        .route("/logout", post(auth::logout))
+        .route("/settings", get(auth::settings))
+        .merge(api_keys)
+        .layer(middleware::from_fn(same_origin))
+}
+
+/// With the public API disabled, n8n answers every `/rest/api-keys*` route 404 with an
+/// empty body.
+async fn public_api_enabled(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.config.public_api_disabled {
+        let mut response = StatusCode::NOT_FOUND.into_response();
+        response.extensions_mut().insert(RawErrorBody);
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that a browser sent from another site. Together with the
+/// `SameSite=Lax` cookie and JSON-only bodies (which a cross-site form cannot send), this is
+/// the CSRF protection of the cookie-authenticated routes.
+async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe {
+        if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest.trim_end_matches('/'));
+            let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
+            if origin_host.is_none() || origin_host != host {
+                return RestError(ApiError::ForbiddenWith(
+                    "Cross-origin request refused".into(),
+                ))
+                .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,4 @@
+//! Rules shared by the HTTP handlers and the command line (owner set-up, API keys).
+
+pub mod api_keys;
+pub mod owner;
