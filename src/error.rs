@@ -1,8 +1,8 @@
 //! The one error type of the server and how it becomes n8n's JSON error body.
 //!
-//! The public API answers `{"message": "..."}`; the internal `/rest` API answers
-//! `{"code": <status>, "message": "..."}` (see [`RestError`]). Server-side failures answer a
-//! fixed message; their cause is logged once, here, and never sent to the client.
+//! Errors answer `{"message": "..."}` (the `/rest` router adds n8n's `code` field there).
+//! Server-side failures answer a fixed message; their cause is logged once, here, and never
+//! sent to the client.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -163,31 +163,6 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         self.headers(&mut response);
-        response
-    }
-}
-
-/// An [`ApiError`] rendered in the shape of n8n's internal `/rest` API:
-/// `{"code": <status>, "message": "..."}`.
-#[derive(Debug)]
-pub struct RestError(pub ApiError);
-
-pub type RestResult<T> = std::result::Result<T, RestError>;
-
-impl<E: Into<ApiError>> From<E> for RestError {
-    fn from(error: E) -> Self {
-        RestError(error.into())
-    }
-}
-
-impl IntoResponse for RestError {
-    fn into_response(self) -> Response {
-        let error = self.0;
-        error.log();
-        let status = error.status();
-        let body = json!({ "code": status.as_u16(), "message": error.client_message() });
-        let mut response = (status, Json(body)).into_response();
-        error.headers(&mut response);
         response
     }
 }

@@ -14,7 +14,7 @@ use crate::auth::{Role, SESSION_HASH_DOMAIN};
 use crate::crypto::random_token;
 use crate::db::{sessions, users, users::UserRow, Conn};
 use crate::domain::time::{now_iso, now_unix};
-use crate::error::{ApiError, RestError};
+use crate::error::ApiError;
 
 pub const COOKIE_NAME: &str = "n8n-auth";
 
@@ -85,13 +85,13 @@ pub struct SessionUser {
 }
 
 impl FromRequestParts<AppState> for SessionUser {
-    type Rejection = RestError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let unauthorized = || RestError(ApiError::Unauthorized("Unauthorized"));
+        let unauthorized = || ApiError::Unauthorized("Unauthorized");
         let token = cookie_token(&parts.headers).ok_or_else(unauthorized)?;
         let hash = state.lookup.hash(SESSION_HASH_DOMAIN, token);
         let mut conn = state.db.acquire().await?;

@@ -10,7 +10,7 @@ use super::data;
 use crate::app::AppState;
 use crate::auth::session::SessionUser;
 use crate::db::api_keys::{self as repo, ListFilter, SortBy};
-use crate::error::{ApiError, RestResult};
+use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::api_keys::{self as service, ApiKeyView};
 
@@ -18,7 +18,7 @@ use crate::service::api_keys::{self as service, ApiKeyView};
 const NO_STORE: [(axum::http::HeaderName, &str); 1] = [(CACHE_CONTROL, "no-store")];
 
 /// `GET /rest/api-keys/scopes`: the scopes the caller's role may put on a key.
-pub async fn scopes(user: SessionUser) -> RestResult<Response> {
+pub async fn scopes(user: SessionUser) -> Result<Response> {
     Ok(data(user.role.allowed_scopes().names()).into_response())
 }
 
@@ -36,7 +36,7 @@ pub async fn create(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(body): ApiJson<CreateBody>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     let key = service::create(
         &state,
         &user.user.id,
@@ -62,7 +62,7 @@ pub async fn update(
     user: SessionUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     service::update(
         &state,
         &user.user.id,
@@ -80,7 +80,7 @@ pub async fn delete(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<String>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     service::delete(&state, &user.user.id, user.role, &id).await?;
     Ok(data(json!({ "success": true })).into_response())
 }
@@ -90,7 +90,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<String>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     let key = service::rotate(&state, &user.user.id, &id).await?;
     Ok((NO_STORE, data(key)).into_response())
 }
@@ -147,17 +147,17 @@ pub async fn list(
     State(state): State<AppState>,
     user: SessionUser,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     let skip = number(query.skip.as_deref(), "skip", 0, i64::MAX)?;
     let take = number(query.take.as_deref(), "take", 10, 250)?;
     let can_manage = user.role.is_instance_admin();
     let all = match query.ownership.as_deref() {
         None | Some("mine") => false,
         Some("all") => true,
-        Some(_) => return Err(ApiError::bad_request("ownership must be mine or all").into()),
+        Some(_) => return Err(ApiError::bad_request("ownership must be mine or all")),
     };
     if all && !can_manage {
-        return Err(ApiError::Forbidden.into());
+        return Err(ApiError::Forbidden);
     }
     let label = query
         .label
@@ -165,7 +165,9 @@ pub async fn list(
         .map(str::trim)
         .filter(|l| !l.is_empty());
     if label.is_some_and(|l| l.chars().count() > 100) {
-        return Err(ApiError::bad_request("label must be at most 100 characters").into());
+        return Err(ApiError::bad_request(
+            "label must be at most 100 characters",
+        ));
     }
     let owner_ids: Option<Vec<String>> = query.owner_ids.as_deref().map(|ids| {
         ids.split(',')
@@ -175,7 +177,7 @@ pub async fn list(
             .collect()
     });
     if owner_ids.as_ref().is_some_and(|ids| ids.len() > 100) {
-        return Err(ApiError::bad_request("ownerIds may list at most 100 users").into());
+        return Err(ApiError::bad_request("ownerIds may list at most 100 users"));
     }
     let (sort, descending) = match query
         .sort_by
@@ -192,16 +194,14 @@ pub async fn list(
                     "scopes" => SortBy::Scopes,
                     _ => return Err(ApiError::bad_request(
                         "sortBy must be label, createdAt, lastUsedAt or scopes with :asc or :desc",
-                    )
-                    .into()),
+                    )),
                 };
             (sort, dir == "desc")
         }
         _ => {
             return Err(ApiError::bad_request(
                 "sortBy must be label, createdAt, lastUsedAt or scopes with :asc or :desc",
-            )
-            .into())
+            ))
         }
     };
 

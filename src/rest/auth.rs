@@ -13,7 +13,7 @@ use crate::auth::session::{self, SessionUser};
 use crate::db::users;
 use crate::domain::email::Email;
 use crate::domain::password;
-use crate::error::{ApiError, RestResult};
+use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ClientIp};
 use crate::service::owner::{self, OwnerSetup};
 
@@ -30,7 +30,7 @@ pub struct OwnerSetupBody {
 pub async fn owner_setup(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<OwnerSetupBody>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     let owner = owner::setup(
         &state,
         OwnerSetup {
@@ -65,15 +65,15 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
-) -> RestResult<Response> {
+) -> Result<Response> {
     let login = body.email_or_ldap_login_id.trim();
     if login.is_empty() || login.len() > 255 {
-        return Err(ApiError::bad_request("Invalid email address").into());
+        return Err(ApiError::bad_request("Invalid email address"));
     }
     let email =
         Email::parse(login).ok_or_else(|| ApiError::bad_request("Invalid email address"))?;
     if body.password.is_empty() {
-        return Err(ApiError::bad_request("Password is required").into());
+        return Err(ApiError::bad_request("Password is required"));
     }
     state.login_per_ip.hit(ip)?;
     state.login_per_name.hit(email.as_str().to_owned())?;
@@ -86,7 +86,7 @@ pub async fn login(
     let stored = usable.and_then(|u| u.password_hash.clone());
     let matches = password::verify(body.password, stored).await?;
     let Some(user) = usable.filter(|_| matches) else {
-        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS).into());
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
     state.login_per_name.reset(&email.as_str().to_owned());
     let cookie = {
@@ -99,12 +99,12 @@ pub async fn login(
 }
 
 /// `GET /rest/login`: the signed-in user.
-pub async fn current_user(user: SessionUser) -> RestResult<Response> {
+pub async fn current_user(user: SessionUser) -> Result<Response> {
     Ok(data(user.user.into_public()).into_response())
 }
 
 /// `POST /rest/logout`: ends the session and clears the cookie.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> RestResult<Response> {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     {
         let mut tx = state.db.begin().await?;
         session::end(&state, tx.conn(), &headers).await?;
@@ -118,7 +118,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> RestRe
 }
 
 /// `GET /rest/settings`: what the web page needs before sign-in.
-pub async fn settings(State(state): State<AppState>) -> RestResult<Response> {
+pub async fn settings(State(state): State<AppState>) -> Result<Response> {
     let owner_set_up = {
         let mut conn = state.db.acquire().await?;
         users::find_owner(conn.conn()).await?.is_some()

@@ -1,6 +1,6 @@
 //! The internal `/rest` API that the web page and scripts use to set up the owner, sign in
 //! and manage API keys. Success bodies are wrapped as `{"data": ...}`; errors are
-//! `{"code", "message"}` (see [`RestError`](crate::error::RestError)).
+//! `{"code", "message"}`: [`rest_error_body`] adds the `code` to the one error shape.
 
 pub mod api_keys;
 pub mod auth;
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::app::{AppState, RawErrorBody};
-use crate::error::{ApiError, RestError};
+use crate::error::ApiError;
 
 /// n8n's success envelope.
 #[derive(Serialize)]
@@ -47,6 +47,33 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/settings", get(auth::settings))
         .merge(api_keys)
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::map_response(rest_error_body))
+}
+
+/// Error bodies of `/rest` carry the status as `code` as well, as n8n's internal API does.
+async fn rest_error_body(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<RawErrorBody>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (parts, axum::body::Body::empty()).into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(fields)) if !fields.contains_key("code") => {
+            let mut with_code = serde_json::Map::new();
+            with_code.insert("code".into(), status.as_u16().into());
+            with_code.extend(fields);
+            axum::body::Body::from(serde_json::to_vec(&with_code).unwrap_or_default())
+        }
+        _ => axum::body::Body::from(bytes),
+    };
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, body)
 }
 
 /// With the public API disabled, n8n answers every `/rest/api-keys*` route 404 with an
@@ -79,10 +106,8 @@ async fn same_origin(request: Request, next: Next) -> Response {
                 .map(|(_, rest)| rest.trim_end_matches('/'));
             let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
             if origin_host.is_none() || origin_host != host {
-                return RestError(ApiError::ForbiddenWith(
-                    "Cross-origin request refused".into(),
-                ))
-                .into_response();
+                return ApiError::ForbiddenWith("Cross-origin request refused".into())
+                    .into_response();
             }
         }
     }
