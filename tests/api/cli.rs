@@ -115,7 +115,12 @@ async fn the_owner_and_a_key_can_be_set_up_headlessly() {
     );
     assert!(!listing.contains(&key), "the list never shows a key");
 
-    let app = TestApp::open(tempfile::tempdir().expect("dir"), config.clone(), schema.clone()).await;
+    let app = TestApp::open(
+        tempfile::tempdir().expect("dir"),
+        config.clone(),
+        schema.clone(),
+    )
+    .await;
     assert_eq!(app.get("/api/v1/tags").key(&key).send().await.status, 200);
     assert_eq!(
         app.delete("/api/v1/tags/AAAAAAAAAAAAAAAA")
