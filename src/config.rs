@@ -279,6 +279,11 @@ pub struct Config {
     )]
     pub editor_base_url: Option<String>,
 
+    /// Switch off workflow tags (`/workflows/{id}/tags` answer 400), as n8n's setting does.
+    #[arg(long = "workflow-tags-disabled", env = "N8N_WORKFLOW_TAGS_DISABLED", value_name = "N8N_WORKFLOW_TAGS_DISABLED",
+          default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub workflow_tags_disabled: bool,
+
     /// Seconds a request may take before it is answered 408 (guards against slow clients).
     #[arg(long = "request-timeout", env = "N8N_REQUEST_TIMEOUT", value_name = "N8N_REQUEST_TIMEOUT",
           default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]

@@ -1,6 +1,8 @@
 //! An n8n-compatible public API server.
 #![forbid(unsafe_code)]
 
+/// Per-project access rules.
+pub mod access;
 /// The public API (`/api/v1`): route table, resources, OpenAPI document.
 pub mod api;
 /// The application: state, router, middleware stack, serving.

@@ -134,13 +134,25 @@ impl PageRequest {
         }
         rows.truncate(self.limit as usize);
         let after = rows.last().map(key);
+        (rows, Some(self.next_cursor(after)))
+    }
+
+    /// As [`finish`](Self::finish), for lists that page by offset only.
+    pub fn finish_by_offset<T>(&self, mut rows: Vec<T>) -> (Vec<T>, Option<String>) {
+        if rows.len() <= self.limit as usize {
+            return (rows, None);
+        }
+        rows.truncate(self.limit as usize);
+        (rows, Some(self.next_cursor(None)))
+    }
+
+    fn next_cursor(&self, after: Option<String>) -> String {
         let cursor = OffsetCursor {
             limit: self.limit.into(),
             offset: (self.offset + u64::from(self.limit)).into(),
             after,
         };
-        let json = serde_json::to_vec(&cursor).unwrap_or_default();
-        (rows, Some(B64.encode(json)))
+        B64.encode(serde_json::to_vec(&cursor).unwrap_or_default())
     }
 }
 

@@ -18,11 +18,14 @@
 //! pool of many connections, which WAL mode lets run beside the writer.
 
 pub mod api_keys;
+pub mod folders;
+pub mod invitations;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
 pub mod tags;
 pub mod users;
+pub mod workflows;
 
 use std::str::FromStr;
 use std::time::Duration;

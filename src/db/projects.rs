@@ -3,6 +3,22 @@
 use crate::db::Conn;
 use crate::on_conn;
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub id: String,
+    pub name: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub icon: Option<String>,
+    pub description: Option<String>,
+    pub creator_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "p.id, p.name, p.type, p.icon, p.description, p.creator_id, p.created_at, p.updated_at";
+
 pub struct NewProject<'a> {
     pub id: &'a str,
     pub name: &'a str,
@@ -20,6 +36,82 @@ pub async fn insert(conn: Conn<'_>, project: &NewProject<'_>) -> sqlx::Result<()
     Ok(())
 }
 
+pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ProjectRow>> {
+    let sql = format!("select {COLUMNS} from projects p where p.id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+}
+
+/// Several projects by id (for embedding in other objects).
+pub async fn find_many(conn: Conn<'_>, ids: &[&str]) -> sqlx::Result<Vec<ProjectRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select {COLUMNS} from projects p where p.id in ({})",
+        placeholders.join(", ")
+    );
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+pub async fn exists(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "select count(*) from projects where id = $1";
+    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// One page of projects in id order, starting after `after_id` (keyset) or at `offset`.
+/// With `member`, only that user's projects.
+pub async fn list(
+    conn: Conn<'_>,
+    member: Option<&str>,
+    after_id: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> sqlx::Result<Vec<ProjectRow>> {
+    let mut sql = format!("select {COLUMNS} from projects p where 1 = 1");
+    let mut n = 2;
+    if member.is_some() {
+        sql.push_str(&format!(
+            " and p.id in (select project_id from project_relations where user_id = ${n})"
+        ));
+        n += 1;
+    }
+    if after_id.is_some() {
+        sql.push_str(&format!(" and p.id > ${n}"));
+        n += 1;
+    }
+    sql.push_str(&format!(" order by p.id limit $1 offset ${n}"));
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql).bind(limit as i64);
+        if let Some(m) = member {
+            query = query.bind(m);
+        }
+        if let Some(a) = after_id {
+            query = query.bind(a);
+        }
+        query.bind(if after_id.is_some() { 0 } else { offset as i64 }).fetch_all(c).await
+    })
+}
+
+pub async fn rename(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "update projects set name = $2, updated_at = $3 where id = $1";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(name).bind(now).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "delete from projects where id = $1";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
 pub async fn insert_relation(
     conn: Conn<'_>,
     project_id: &str,
@@ -30,8 +122,88 @@ pub async fn insert_relation(
     const SQL: &str =
         "insert into project_relations (project_id, user_id, role, created_at, updated_at) \
                        values ($1, $2, $3, $4, $4)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Adds the user to the project, or changes their role when they are a member already.
+pub async fn upsert_relation(
+    conn: Conn<'_>,
+    project_id: &str,
+    user_id: &str,
+    role: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    const SQL: &str = "insert into project_relations (project_id, user_id, role, created_at, updated_at) \
+                       values ($1, $2, $3, $4, $4) \
+                       on conflict (project_id, user_id) do update set role = excluded.role, updated_at = excluded.updated_at";
+    on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn update_relation(
+    conn: Conn<'_>,
+    project_id: &str,
+    user_id: &str,
+    role: &str,
+    now: &str,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "update project_relations set role = $3, updated_at = $4 where project_id = $1 and user_id = $2";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn delete_relation(
+    conn: Conn<'_>,
+    project_id: &str,
+    user_id: &str,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "delete from project_relations where project_id = $1 and user_id = $2";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// The user's role in the project, if they belong to it.
+pub async fn member_role(
+    conn: Conn<'_>,
+    project_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<String>> {
+    const SQL: &str = "select role from project_relations where project_id = $1 and user_id = $2";
+    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(project_id).bind(user_id).fetch_optional(c).await)
+}
+
+/// A project member as the API lists them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub role: String,
+}
+
+/// One page of the project's members in user-id order.
+pub async fn members(
+    conn: Conn<'_>,
+    project_id: &str,
+    after_id: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> sqlx::Result<Vec<MemberRow>> {
+    const SQL: &str =
+        "select u.id, u.email, u.first_name, u.last_name, u.created_at, u.updated_at, r.role \
+                       from project_relations r join users u on u.id = r.user_id \
+                       where r.project_id = $1 and u.id > $2 order by u.id limit $3 offset $4";
+    let (after, offset) = match after_id {
+        Some(a) => (a, 0),
+        None => ("", offset as i64),
+    };
+    on_conn!(conn, c => sqlx::query_as(SQL).bind(project_id).bind(after).bind(limit as i64).bind(offset).fetch_all(c).await)
 }
 
 /// The id of the user's personal project.
@@ -39,4 +211,31 @@ pub async fn personal_project_id(conn: Conn<'_>, user_id: &str) -> sqlx::Result<
     const SQL: &str = "select p.id from projects p join project_relations r on r.project_id = p.id \
                        where r.user_id = $1 and p.type = 'personal' and r.role = 'project:personalOwner'";
     on_conn!(conn, c => sqlx::query_scalar(SQL).bind(user_id).fetch_optional(c).await)
+}
+
+pub async fn rename_personal(
+    conn: Conn<'_>,
+    user_id: &str,
+    name: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    const SQL: &str = "update projects set name = $2, updated_at = $3 where type = 'personal' and id in \
+                       (select project_id from project_relations where user_id = $1 and role = 'project:personalOwner')";
+    on_conn!(conn, c => sqlx::query(SQL).bind(user_id).bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Moves every workflow and folder of one project into another (keeping the folder tree).
+pub async fn move_contents(
+    mut conn: Conn<'_>,
+    from: &str,
+    to: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    const FOLDERS: &str =
+        "update folders set project_id = $2, updated_at = $3 where project_id = $1";
+    const WORKFLOWS: &str = "update workflows set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
+    on_conn!(conn.reborrow(), c => sqlx::query(FOLDERS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, c => sqlx::query(WORKFLOWS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

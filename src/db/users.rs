@@ -63,3 +63,101 @@ pub async fn find_owner(conn: Conn<'_>) -> sqlx::Result<Option<UserRow>> {
     let sql = format!("select {COLUMNS} from users where role = 'global:owner'");
     on_conn!(conn, c => sqlx::query_as(&sql).fetch_optional(c).await)
 }
+
+/// Users by email (lower-cased).
+pub async fn find_many_by_email(conn: Conn<'_>, emails: &[&str]) -> sqlx::Result<Vec<UserRow>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=emails.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select {COLUMNS} from users where email in ({})",
+        placeholders.join(", ")
+    );
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql);
+        for email in emails {
+            query = query.bind(*email);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+/// One page of users in creation order, after `after` (`created_at`, `id`) or at `offset`;
+/// with `project_id`, only that project's members.
+pub async fn list(
+    conn: Conn<'_>,
+    project_id: Option<&str>,
+    after: Option<(&str, &str)>,
+    offset: u64,
+    limit: u64,
+) -> sqlx::Result<Vec<UserRow>> {
+    let mut sql = format!(
+        "select {} from users u where 1 = 1",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut binds: Vec<&str> = Vec::new();
+    if let Some(project) = project_id {
+        binds.push(project);
+        sql.push_str(&format!(
+            " and u.id in (select user_id from project_relations where project_id = ${})",
+            binds.len() + 2
+        ));
+    }
+    if let Some((created_at, id)) = after {
+        binds.push(created_at);
+        let a = binds.len() + 2;
+        binds.push(id);
+        let b = binds.len() + 2;
+        sql.push_str(&format!(
+            " and (u.created_at > ${a} or (u.created_at = ${a} and u.id > ${b}))"
+        ));
+    }
+    sql.push_str(" order by u.created_at, u.id limit $1 offset $2");
+    let offset = if after.is_some() { 0 } else { offset as i64 };
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(offset);
+        for b in &binds {
+            query = query.bind(*b);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+pub async fn count(conn: Conn<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "select count(*) from users";
+    on_conn!(conn, c => sqlx::query_scalar(SQL).fetch_one(c).await)
+}
+
+pub async fn set_role(conn: Conn<'_>, id: &str, role: &str, now: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "update users set role = $2, updated_at = $3 where id = $1";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(role).bind(now).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Completes an invited user's account.
+pub async fn complete_signup(
+    conn: Conn<'_>,
+    id: &str,
+    first_name: &str,
+    last_name: &str,
+    password_hash: &str,
+    now: &str,
+) -> sqlx::Result<bool> {
+    const SQL: &str =
+        "update users set first_name = $2, last_name = $3, password_hash = $4, updated_at = $5 \
+                       where id = $1 and password_hash is null";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(first_name).bind(last_name).bind(password_hash).bind(now)
+        .execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "delete from users where id = $1";
+    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}

@@ -5,3 +5,4 @@ pub mod email;
 pub mod ids;
 pub mod password;
 pub mod time;
+pub mod workflow;

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod users;
 
 use axum::extract::{Request, State};
 use axum::http::header::{HOST, ORIGIN};
@@ -45,6 +46,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/login", post(auth::login).get(auth::current_user))
         .route("/logout", post(auth::logout))
         .route("/settings", get(auth::settings))
+        .route("/users", get(users::list))
+        .route("/users/{id}", axum::routing::delete(users::delete))
+        .route("/users/{id}/role", patch(users::change_role))
+        .route("/invitations", post(users::invite))
+        .route("/invitations/accept", post(users::accept))
+        .route("/resolve-signup-token", get(users::resolve_signup_token))
         .merge(api_keys)
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::map_response(rest_error_body))

@@ -2,3 +2,4 @@
 
 pub mod api_keys;
 pub mod owner;
+pub mod users;

@@ -3,8 +3,12 @@
 //! scope tests are all built from [`endpoints()`], so they cannot drift apart.
 
 pub mod docs;
+pub mod folders;
 pub mod openapi;
+pub mod projects;
 pub mod tags;
+pub mod users;
+pub mod workflows;
 
 use axum::body::Bytes;
 use axum::http::Method;
@@ -63,7 +67,30 @@ impl Endpoint {
 
 /// Every endpoint of the public API.
 pub fn endpoints() -> Vec<Endpoint> {
-    [tags::endpoints()].into_iter().flatten().collect()
+    [
+        workflows::endpoints(),
+        tags::endpoints(),
+        users::endpoints(),
+        projects::endpoints(),
+        folders::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The component schemas every resource contributes to the OpenAPI document.
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    [
+        workflows::schemas(),
+        tags::schemas(),
+        users::schemas(),
+        projects::schemas(),
+        folders::schemas(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The public API router: the table's endpoints, each behind the guard with its own scope,

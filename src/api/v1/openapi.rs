@@ -218,7 +218,7 @@ pub fn document(endpoints: &[Endpoint], config: &Config) -> Value {
     }
 
     let mut schemas = Map::new();
-    for (name, schema) in common_schemas().into_iter().chain(super::tags::schemas()) {
+    for (name, schema) in common_schemas().into_iter().chain(super::schemas()) {
         schemas.insert(name.to_owned(), schema);
     }
     let server = format!(
