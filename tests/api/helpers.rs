@@ -396,3 +396,86 @@ impl Resp {
         assert_eq!(self.message(), message);
     }
 }
+
+/// A workflow body as the n8n node sends it (with `staticData: null`).
+pub fn workflow_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "nodes": [{ "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {} }],
+        "connections": {},
+        "settings": {},
+        "staticData": null
+    })
+}
+
+/// A workflow that can be published (it has a schedule trigger).
+pub fn publishable_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "nodes": [
+            { "id": "n1", "name": "Every hour", "type": "n8n-nodes-base.scheduleTrigger", "typeVersion": 1.2, "position": [0, 0], "parameters": {} },
+            { "id": "n2", "name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [200, 0], "parameters": { "values": {} } }
+        ],
+        "connections": { "Every hour": { "main": [[{ "node": "Set", "type": "main", "index": 0 }]] } },
+        "settings": { "timezone": "Europe/Berlin" }
+    })
+}
+
+impl TestApp {
+    /// Creates a workflow with `key` and answers it.
+    pub async fn create_workflow(&self, key: &str, body: Value) -> Value {
+        let response = self
+            .post("/api/v1/workflows")
+            .key(key)
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "create workflow: {}",
+            response.text()
+        );
+        response.json()
+    }
+
+    /// Creates a team project (as the owner) and answers its id.
+    pub async fn create_project(&self, name: &str) -> String {
+        let response = self
+            .post("/api/v1/projects")
+            .key(&self.owner_key)
+            .json(json!({ "name": name }))
+            .send()
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "create project: {}",
+            response.text()
+        );
+        response.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Adds `user` to `project` with `role` (as the owner).
+    pub async fn add_member(&self, project: &str, user: &TestUser, role: &str) {
+        let response = self
+            .post(&format!("/api/v1/projects/{project}/users"))
+            .key(&self.owner_key)
+            .json(json!({ "relations": [{ "userId": user.id, "role": role }] }))
+            .send()
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "add member: {}",
+            response.text()
+        );
+    }
+
+    /// A key of `user` with every scope their role allows.
+    pub async fn full_key(&self, user: &TestUser) -> String {
+        let scopes = self.grantable_scopes(user).await;
+        let label = format!("full {}", flowgate::domain::ids::random_alphanumeric(6));
+        self.create_key(user, &label, &scopes).await
+    }
+}

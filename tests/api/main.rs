@@ -1,15 +1,21 @@
 //! Black-box tests of the server: the real router over a real database (SQLite, or
 //! PostgreSQL when `TEST_DATABASE_URL` is set), one test binary.
 
+mod access;
 mod api_keys;
 mod auth;
 mod cli;
 mod errors;
+mod fixtures;
+mod folders;
 mod health;
 mod helpers;
 mod mounting;
 mod openapi;
 mod owner;
+mod projects;
 mod route_table;
 mod sessions;
 mod tags;
+mod users;
+mod workflows;
