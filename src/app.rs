@@ -64,8 +64,9 @@ impl AppState {
     /// key and the instance secrets, and refuses to start when the key cannot open them.
     pub async fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
         let encryption_key = crate::crypto::load_encryption_key(&config)?;
-        let keys = KeyRing::new(&encryption_key, &[]);
+        let keys = KeyRing::new(&encryption_key, &config.encryption_keys_previous);
         let lookup = instance::lookup_hasher(&db, &keys).await?;
+        instance::check_sealed_data(&db, &keys).await?;
         Ok(AppState(Arc::new(Shared {
             auth_failures: Limiter::new(config.failed_auth_per_minute, Duration::from_secs(60)),
             login_per_ip: Limiter::new(1000, Duration::from_secs(300)),

@@ -38,6 +38,17 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Maintain stored credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CredentialsCommand {
+    /// Re-encrypt every credential with N8N_ENCRYPTION_KEY after a key rotation (the old key
+    /// must be listed in N8N_ENCRYPTION_KEYS_PREVIOUS); afterwards the old key can be retired.
+    #[command(name = "re-encrypt")]
+    Reencrypt,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +158,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ApiKey(command) => api_key(&state, command).await,
+        Command::Credentials(CredentialsCommand::Reencrypt) => {
+            let count = crate::instance::reencrypt(&state.db, &state.keys).await?;
+            if let Some(key) = &state.config.encryption_key {
+                crate::crypto::record_rotated_key(&state.config, key)?;
+            }
+            eprintln!(
+                "{count} credential(s) re-encrypted with key {}",
+                state.keys.primary_id()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -113,6 +113,25 @@ pub struct Config {
     )]
     pub encryption_key: Option<String>,
 
+    /// Older encryption keys (comma-separated) that still open data sealed before a rotation;
+    /// `flowgate credentials re-encrypt` re-seals everything with N8N_ENCRYPTION_KEY.
+    #[arg(
+        long = "encryption-keys-previous",
+        env = "N8N_ENCRYPTION_KEYS_PREVIOUS",
+        value_name = "N8N_ENCRYPTION_KEYS_PREVIOUS",
+        hide_env_values = true,
+        value_delimiter = ',',
+        global = true
+    )]
+    pub encryption_keys_previous: Vec<String>,
+
+    /// Let credential tests reach loopback, private and link-local addresses (refused by
+    /// default, so a credential cannot be used to probe the server's own network).
+    #[arg(long = "credential-test-allow-private-networks", env = "N8N_CREDENTIAL_TEST_ALLOW_PRIVATE_NETWORKS",
+          value_name = "N8N_CREDENTIAL_TEST_ALLOW_PRIVATE_NETWORKS", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub credential_test_allow_private: bool,
+
     /// Largest accepted request body, in MiB.
     #[arg(long = "payload-size-max", env = "N8N_PAYLOAD_SIZE_MAX", value_name = "N8N_PAYLOAD_SIZE_MAX",
           default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]

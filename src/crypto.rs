@@ -80,6 +80,11 @@ impl KeyRing {
         }
     }
 
+    /// Whether the ring holds the key with this id.
+    pub fn has_key(&self, id: &str) -> bool {
+        self.primary.id == id || self.previous.iter().any(|k| k.id == id)
+    }
+
     /// The id of the key that seals new values.
     pub fn primary_id(&self) -> &str {
         &self.primary.id
@@ -151,7 +156,8 @@ pub fn load_encryption_key(config: &Config) -> anyhow::Result<String> {
     let stored = read_key_file(&file)?;
     match (&config.encryption_key, stored) {
         (Some(configured), _) if configured.is_empty() => bail!("N8N_ENCRYPTION_KEY is set but empty"),
-        (Some(configured), Some(stored)) if *configured != stored => bail!(
+        // During a rotation the file may still hold the previous key.
+        (Some(configured), Some(stored)) if *configured != stored && !config.encryption_keys_previous.contains(&stored) => bail!(
             "N8N_ENCRYPTION_KEY does not match the key in {} (the instance was set up with another key)",
             file.display()
         ),
@@ -166,6 +172,20 @@ pub fn load_encryption_key(config: &Config) -> anyhow::Result<String> {
             Ok(key)
         }
     }
+}
+
+/// After a rotation: the key file (if there is one) records the new primary key.
+pub fn record_rotated_key(config: &Config, key: &str) -> anyhow::Result<()> {
+    let folder = config.data_folder();
+    let file = folder.join("config");
+    if read_key_file(&file)?.is_some_and(|stored| stored != key) {
+        let temporary = folder.join("config.rotating");
+        let _ = std::fs::remove_file(&temporary);
+        write_key_file(&folder, &temporary, key)?;
+        std::fs::rename(&temporary, &file)
+            .with_context(|| format!("cannot replace {}", file.display()))?;
+    }
+    Ok(())
 }
 
 fn read_key_file(file: &Path) -> anyhow::Result<Option<String>> {

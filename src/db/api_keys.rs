@@ -242,3 +242,11 @@ pub async fn touch_last_used(conn: Conn<'_>, id: &str, now: &str) -> sqlx::Resul
     on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Whether any public API key never expires (for the security audit).
+pub async fn any_without_expiry(conn: Conn<'_>) -> sqlx::Result<bool> {
+    const SQL: &str =
+        "select count(*) from api_keys where expires_at is null and audience = 'public-api'";
+    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL).fetch_one(c).await)?;
+    Ok(n > 0)
+}

@@ -18,6 +18,7 @@
 //! pool of many connections, which WAL mode lets run beside the writer.
 
 pub mod api_keys;
+pub mod credentials;
 pub mod folders;
 pub mod invitations;
 pub mod projects;
@@ -25,6 +26,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tags;
 pub mod users;
+pub mod variables;
 pub mod workflows;
 
 use std::str::FromStr;

@@ -373,3 +373,9 @@ pub async fn publish_events(
                        where workflow_id = $1 and version_id = $2 order by created_at, id";
     on_conn!(conn, c => sqlx::query_as(SQL).bind(workflow_id).bind(version_id).fetch_all(c).await)
 }
+
+/// Every workflow (for the security audit).
+pub async fn all(conn: Conn<'_>) -> sqlx::Result<Vec<WorkflowRow>> {
+    let sql = format!("select {COLUMNS} from workflows w order by w.id");
+    on_conn!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)
+}

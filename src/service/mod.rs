@@ -1,5 +1,7 @@
 //! Rules shared by the HTTP handlers and the command line (owner set-up, API keys).
 
 pub mod api_keys;
+pub mod audit;
+pub mod outbound;
 pub mod owner;
 pub mod users;

@@ -3,8 +3,11 @@
 
 mod access;
 mod api_keys;
+mod audit;
 mod auth;
 mod cli;
+mod credentials;
+mod discover;
 mod errors;
 mod fixtures;
 mod folders;
@@ -18,4 +21,5 @@ mod route_table;
 mod sessions;
 mod tags;
 mod users;
+mod variables;
 mod workflows;

@@ -2,12 +2,16 @@
 //! route kind and OpenAPI description, in one list. The router, the OpenAPI document and the
 //! scope tests are all built from [`endpoints()`], so they cannot drift apart.
 
+pub mod audit;
+pub mod credentials;
+pub mod discover;
 pub mod docs;
 pub mod folders;
 pub mod openapi;
 pub mod projects;
 pub mod tags;
 pub mod users;
+pub mod variables;
 pub mod workflows;
 
 use axum::body::Bytes;
@@ -69,10 +73,14 @@ impl Endpoint {
 pub fn endpoints() -> Vec<Endpoint> {
     [
         workflows::endpoints(),
+        credentials::endpoints(),
         tags::endpoints(),
         users::endpoints(),
+        variables::endpoints(),
         projects::endpoints(),
         folders::endpoints(),
+        audit::endpoints(),
+        discover::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -83,8 +91,10 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     [
         workflows::schemas(),
+        credentials::schemas(),
         tags::schemas(),
         users::schemas(),
+        variables::schemas(),
         projects::schemas(),
         folders::schemas(),
     ]
