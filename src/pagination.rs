@@ -156,6 +156,77 @@ impl PageRequest {
     }
 }
 
+/// A page of a list that pages by id (executions): n8n's cursor `{"lastId", "limit"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdPage {
+    pub limit: u32,
+    /// Rows with ids below this one (the list runs newest first).
+    pub before_id: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdCursor {
+    #[serde(rename = "lastId")]
+    last_id: serde_json::Value,
+    limit: serde_json::Value,
+}
+
+impl PageQuery {
+    /// The page of an id-paged list. As in n8n, a cursor's limit that is not a number falls
+    /// back to the query's, and any limit is clamped to 1..=250.
+    pub fn id_page(&self) -> Result<IdPage, ApiError> {
+        let query_limit = self.limit.map_or(DEFAULT_LIMIT, |l| l.0);
+        let Some(cursor) = &self.cursor else {
+            return Ok(IdPage {
+                limit: query_limit,
+                before_id: None,
+            });
+        };
+        let invalid = || ApiError::bad_request(INVALID_CURSOR);
+        let json = B64
+            .decode(cursor.trim().replace(' ', "+"))
+            .map_err(|_| invalid())?;
+        let raw: IdCursor = serde_json::from_slice(&json).map_err(|_| invalid())?;
+        let last_id = match &raw.last_id {
+            serde_json::Value::String(s) => s.parse::<i64>().map_err(|_| invalid())?,
+            serde_json::Value::Number(n) => n.as_i64().ok_or_else(invalid)?,
+            _ => return Err(invalid()),
+        };
+        let limit = raw
+            .limit
+            .as_i64()
+            .map_or(i64::from(query_limit), |l| l)
+            .clamp(1, i64::from(MAX_LIMIT)) as u32;
+        Ok(IdPage {
+            limit,
+            before_id: Some(last_id),
+        })
+    }
+}
+
+impl IdPage {
+    pub fn fetch_limit(&self) -> u64 {
+        u64::from(self.limit) + 1
+    }
+
+    /// Trims the extra row and makes n8n's `{"lastId", "limit"}` cursor of the next page.
+    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+        if rows.len() <= self.limit as usize {
+            return (rows, None);
+        }
+        rows.truncate(self.limit as usize);
+        let last = rows.last().map_or(0, id);
+        let cursor = IdCursor {
+            last_id: last.to_string().into(),
+            limit: self.limit.into(),
+        };
+        (
+            rows,
+            Some(B64.encode(serde_json::to_vec(&cursor).unwrap_or_default())),
+        )
+    }
+}
+
 /// The list envelope.
 #[derive(Debug, Serialize)]
 pub struct ListResponse<T> {

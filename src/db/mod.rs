@@ -19,6 +19,7 @@
 
 pub mod api_keys;
 pub mod credentials;
+pub mod executions;
 pub mod folders;
 pub mod invitations;
 pub mod projects;

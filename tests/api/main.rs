@@ -9,6 +9,7 @@ mod cli;
 mod credentials;
 mod discover;
 mod errors;
+mod executions;
 mod fixtures;
 mod folders;
 mod health;

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
@@ -209,11 +209,21 @@ async fn n8n_offset_cursors_are_accepted() {
         .key(key)
         .send()
         .await;
+    let first = app.get("/api/v1/tags?limit=2").key(key).send().await.json();
 
     assert_eq!(page.status, 200);
     assert_eq!(page.json()["data"].as_array().expect("data").len(), 1);
-    assert_eq!(page.json()["data"][0]["name"], "t2");
     assert_eq!(page.json()["nextCursor"], json!(null));
+    // Offset 2 holds the one tag the first page of two did not.
+    let mut names: Vec<Value> = first["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    names.push(page.json()["data"][0]["name"].clone());
+    names.sort_by_key(|n| n.to_string());
+    assert_eq!(names, vec![json!("t0"), json!("t1"), json!("t2")]);
 }
 
 #[tokio::test]

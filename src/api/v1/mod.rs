@@ -6,7 +6,9 @@ pub mod audit;
 pub mod credentials;
 pub mod discover;
 pub mod docs;
+pub mod executions;
 pub mod folders;
+pub mod insights;
 pub mod openapi;
 pub mod projects;
 pub mod tags;
@@ -73,6 +75,7 @@ impl Endpoint {
 pub fn endpoints() -> Vec<Endpoint> {
     [
         workflows::endpoints(),
+        executions::endpoints(),
         credentials::endpoints(),
         tags::endpoints(),
         users::endpoints(),
@@ -80,6 +83,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         projects::endpoints(),
         folders::endpoints(),
         audit::endpoints(),
+        insights::endpoints(),
         discover::endpoints(),
     ]
     .into_iter()
@@ -91,6 +95,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     [
         workflows::schemas(),
+        executions::schemas(),
         credentials::schemas(),
         tags::schemas(),
         users::schemas(),

@@ -1,0 +1,525 @@
+//! `/executions`: n8n's eight execution routes over the execution records.
+//!
+//! This server stores and serves executions but has no workflow engine: nothing here runs a
+//! workflow. Listing, reading, deleting, tagging and stopping recorded executions work as in
+//! n8n; a retry, which would need the engine, is refused with 409 and says why.
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::routing::{delete, get, post, put};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::openapi::{list_of, path_param, query_param, schema_ref, Doc};
+use super::tags::Tag;
+use super::Endpoint;
+use crate::access;
+use crate::app::AppState;
+use crate::auth::{Principal, Scope};
+use crate::db::executions::{self as repo, ExecutionRow, Filter};
+use crate::db::{tags, workflows, Conn};
+use crate::domain::ids::is_plausible_id;
+use crate::domain::time::{iso, now_iso, parse_iso};
+use crate::error::{ApiError, Result};
+use crate::extract::{from_value, ApiJson, ApiQuery, OptionalJson};
+use crate::pagination::{ListResponse, PageQuery};
+
+const STATUSES: [&str; 8] = [
+    "canceled", "crashed", "error", "new", "running", "success", "unknown", "waiting",
+];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let id = || path_param("id", "The ID of the execution.");
+    let include_data = || {
+        query_param(
+            "includeData",
+            json!({"type": "string", "enum": ["true", "false"]}),
+            "Include the run data.",
+        )
+    };
+    vec![
+        Endpoint::new(Method::GET, "/executions", Some(Scope::ExecutionList), get(list),
+            Doc::new("getExecutions", "Execution", "Retrieve all executions").paginated().param(include_data())
+                .param(query_param("status", json!({"type": "string", "enum": STATUSES}), "Only executions with this status."))
+                .param(query_param("workflowId", json!({"type": "string"}), "Only executions of this workflow."))
+                .param(query_param("projectId", json!({"type": "string"}), "Only executions of this project's workflows."))
+                .param(query_param("startedAfter", json!({"type": "string", "format": "date-time"}), "Started at or after."))
+                .param(query_param("startedBefore", json!({"type": "string", "format": "date-time"}), "Started at or before."))
+                .response(200, "Operation successful.", list_of(schema_ref("execution")))),
+        Endpoint::new(Method::GET, "/executions/{id}", Some(Scope::ExecutionRead), get(read),
+            Doc::new("getExecution", "Execution", "Retrieve an execution").param(id()).param(include_data())
+                .response(200, "Operation successful.", schema_ref("execution")).errors(&[404])),
+        Endpoint::new(Method::DELETE, "/executions/{id}", Some(Scope::ExecutionDelete), delete(remove),
+            Doc::new("deleteExecution", "Execution", "Delete an execution").param(id())
+                .response(200, "The deleted execution.", schema_ref("execution")).errors(&[404])),
+        Endpoint::new(Method::GET, "/executions/{id}/tags", Some(Scope::ExecutionTagsList), get(read_tags),
+            Doc::new("getExecutionTags", "Execution", "Get the annotation tags of an execution").param(id())
+                .response(200, "List of tags", json!({"type": "array", "items": schema_ref("tag")})).errors(&[404])),
+        Endpoint::new(Method::PUT, "/executions/{id}/tags", Some(Scope::ExecutionTagsUpdate), put(update_tags),
+            Doc::new("updateExecutionTags", "Execution", "Replace the annotation tags of an execution").param(id())
+                .body(json!({"type": "array", "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}))
+                .response(200, "List of tags", json!({"type": "array", "items": schema_ref("tag")})).errors(&[404])),
+        Endpoint::new(Method::POST, "/executions/stop", Some(Scope::ExecutionStop), post(stop_many),
+            Doc::new("stopExecutions", "Execution", "Stop executions").body(json!({"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["queued", "running", "waiting"]}},
+                "workflowId": {"type": "string"}, "startedAfter": {"type": "string", "format": "date-time"},
+                "startedBefore": {"type": "string", "format": "date-time"}}}))
+                .response(200, "How many were stopped.", json!({"type": "object", "required": ["stopped"], "properties": {"stopped": {"type": "integer"}}})).errors(&[404])),
+        Endpoint::new(Method::POST, "/executions/{id}/stop", Some(Scope::ExecutionStop), post(stop),
+            Doc::new("stopExecution", "Execution", "Stop an execution").param(id())
+                .response(200, "The stopped execution.", json!({"type": "object", "properties": {
+                    "mode": {"type": "string"}, "startedAt": {"type": "string", "nullable": true}, "stoppedAt": {"type": "string", "nullable": true},
+                    "finished": {"type": "boolean"}, "status": {"type": "string"}}})).errors(&[404, 409])),
+        Endpoint::new(Method::POST, "/executions/{id}/retry", Some(Scope::ExecutionRetry), post(retry),
+            Doc::new("retryExecution", "Execution", "Retry an execution")
+                .describe("This server has no workflow engine: a retry is refused with 409.")
+                .param(id()).optional_body(json!({"type": "object", "properties": {"loadWorkflow": {"type": "boolean"}}}))
+                .errors(&[404, 409])),
+    ]
+}
+
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    vec![(
+        "execution",
+        json!({"type": "object", "properties": {
+            "id": {"type": "string"}, "finished": {"type": "boolean"},
+            "mode": {"type": "string", "enum": ["cli", "error", "integrated", "internal", "manual", "retry", "trigger", "webhook", "evaluation", "chat", "agent"]},
+            "retryOf": {"type": "string", "nullable": true}, "retrySuccessId": {"type": "string", "nullable": true},
+            "status": {"type": "string", "enum": STATUSES}, "createdAt": {"type": "string", "format": "date-time"},
+            "startedAt": {"type": "string", "format": "date-time", "nullable": true}, "stoppedAt": {"type": "string", "format": "date-time", "nullable": true},
+            "deletedAt": {"type": "string", "format": "date-time", "nullable": true}, "workflowId": {"type": "string"},
+            "waitTill": {"type": "string", "format": "date-time", "nullable": true}, "storedAt": {"type": "string"},
+            "jsonSizeBytes": {"type": "number"}, "binaryDataSizeBytes": {"type": "number"},
+            "workflowVersionId": {"type": "string", "nullable": true}, "usedPrivateCredentials": {"type": "boolean"},
+            "data": {"type": "object"}, "workflowData": {"type": "object"}, "customData": {"type": "object"}}}),
+    )]
+}
+
+fn raw(text: &str) -> Option<Box<RawValue>> {
+    RawValue::from_string(text.to_owned()).ok()
+}
+
+/// An execution as the API shows it. The id is a string, except in the answer to a delete,
+/// where n8n sends a number.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    id: Value,
+    finished: bool,
+    mode: String,
+    retry_of: Option<String>,
+    retry_success_id: Option<String>,
+    status: String,
+    created_at: String,
+    started_at: Option<String>,
+    stopped_at: Option<String>,
+    deleted_at: Option<String>,
+    workflow_id: String,
+    wait_till: Option<String>,
+    stored_at: &'static str,
+    json_size_bytes: i64,
+    binary_data_size_bytes: i64,
+    workflow_version_id: Option<String>,
+    used_private_credentials: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workflow_data: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_data: Option<Box<RawValue>>,
+}
+
+impl ExecutionRow {
+    fn into_api(self, include_data: bool) -> Execution {
+        Execution {
+            id: Value::String(self.id.to_string()),
+            data: if include_data {
+                self.data.as_deref().and_then(raw)
+            } else {
+                None
+            },
+            workflow_data: if include_data {
+                self.workflow_data.as_deref().and_then(raw)
+            } else {
+                None
+            },
+            custom_data: if include_data {
+                self.custom_data
+                    .as_deref()
+                    .and_then(raw)
+                    .or_else(|| raw("{}"))
+            } else {
+                None
+            },
+            finished: self.finished,
+            mode: self.mode,
+            retry_of: self.retry_of,
+            retry_success_id: self.retry_success_id,
+            status: self.status,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            stopped_at: self.stopped_at,
+            deleted_at: None,
+            workflow_id: self.workflow_id,
+            wait_till: self.wait_till,
+            stored_at: "db",
+            json_size_bytes: self.json_size_bytes,
+            binary_data_size_bytes: 0,
+            workflow_version_id: self.workflow_version_id,
+            used_private_credentials: false,
+        }
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Not Found")
+}
+
+/// The execution id of the path: an integer of at least 1.
+fn parse_id(id: &str) -> Result<i64> {
+    match id.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(ApiError::bad_request(
+            "request/params/id must be an integer >= 1",
+        )),
+    }
+}
+
+/// Loads an execution of a workflow the caller can see; `write` also requires the right to
+/// change the workflow's project.
+async fn visible(
+    mut conn: Conn<'_>,
+    principal: &Principal,
+    id: &str,
+    write: bool,
+) -> Result<ExecutionRow> {
+    let id = parse_id(id)?;
+    let row = repo::find(conn.reborrow(), id)
+        .await?
+        .ok_or_else(not_found)?;
+    let workflow = workflows::find(conn.reborrow(), &row.workflow_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let access = access::project_access(conn, principal, &workflow.project_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if write && !access.can_write() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(row)
+}
+
+fn boolean(value: Option<&str>, name: &str) -> Result<bool> {
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "request/query/{name} must be boolean"
+        ))),
+    }
+}
+
+fn date(value: Option<&str>, name: &str) -> Result<Option<String>> {
+    value
+        .map(|v| {
+            parse_iso(v).map(iso).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "request/query/{name} must match format \"date-time\""
+                ))
+            })
+        })
+        .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    include_data: Option<String>,
+    ignore_data_size_limit: Option<String>,
+    redact_execution_data: Option<String>,
+    status: Option<String>,
+    workflow_id: Option<String>,
+    project_id: Option<String>,
+    started_after: Option<String>,
+    started_before: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<ListResponse<Execution>>> {
+    let page = query.page.id_page()?;
+    let include_data = boolean(query.include_data.as_deref(), "includeData")?;
+    boolean(
+        query.ignore_data_size_limit.as_deref(),
+        "ignoreDataSizeLimit",
+    )?;
+    boolean(
+        query.redact_execution_data.as_deref(),
+        "redactExecutionData",
+    )?;
+    if let Some(status) = query.status.as_deref() {
+        if !STATUSES.contains(&status) {
+            return Err(ApiError::bad_request(
+                "request/query/status must be equal to one of the allowed values",
+            ));
+        }
+    }
+    let statuses = query.status.clone().map(|s| vec![s]);
+    let started_after = date(query.started_after.as_deref(), "startedAfter")?;
+    let started_before = date(query.started_before.as_deref(), "startedBefore")?;
+    let mut conn = state.db.acquire().await?;
+    if let Some(workflow_id) = query.workflow_id.as_deref() {
+        // A workflow the caller cannot see has no executions for them.
+        let visible = match is_plausible_id(workflow_id).then_some(()) {
+            Some(()) => match workflows::find(conn.conn(), workflow_id).await? {
+                Some(w) => access::project_access(conn.conn(), &principal, &w.project_id)
+                    .await?
+                    .is_some(),
+                None => false,
+            },
+            None => false,
+        };
+        if !visible {
+            return Ok(Json(ListResponse {
+                data: Vec::new(),
+                next_cursor: None,
+            }));
+        }
+    }
+    let filter = Filter {
+        member: access::visible_to(&principal),
+        statuses: statuses.as_deref(),
+        workflow_id: query.workflow_id.as_deref(),
+        project_id: query.project_id.as_deref(),
+        started_after: started_after.as_deref(),
+        started_before: started_before.as_deref(),
+        exclude_running: query.status.as_deref() != Some("running"),
+    };
+    let rows = repo::list(conn.conn(), &filter, page.before_id, page.fetch_limit()).await?;
+    let (rows, next_cursor) = page.finish(rows, |e| e.id);
+    Ok(Json(ListResponse {
+        data: rows.into_iter().map(|e| e.into_api(include_data)).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadQuery {
+    include_data: Option<String>,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ReadQuery>,
+) -> Result<Json<Execution>> {
+    let include_data = boolean(query.include_data.as_deref(), "includeData")?;
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(
+        visible(conn.conn(), &principal, &id, false)
+            .await?
+            .into_api(include_data),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Execution>> {
+    let mut tx = state.db.begin().await?;
+    let row = visible(tx.conn(), &principal, &id, true).await?;
+    repo::delete(tx.conn(), row.id).await?;
+    tx.commit().await?;
+    let numeric = row.id;
+    let mut execution = row.into_api(false);
+    execution.id = json!(numeric);
+    Ok(Json(execution))
+}
+
+async fn read_tags(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Tag>>> {
+    let mut conn = state.db.acquire().await?;
+    let row = visible(conn.conn(), &principal, &id, false).await?;
+    Ok(Json(
+        repo::tags_of(conn.conn(), row.id)
+            .await?
+            .into_iter()
+            .map(|t| t.into_api())
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TagRef {
+    id: String,
+}
+
+async fn update_tags(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Vec<Tag>>> {
+    let refs: Vec<TagRef> = from_value("body", body)?;
+    let mut ids: Vec<String> = refs.into_iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    let mut tx = state.db.begin().await?;
+    let row = visible(tx.conn(), &principal, &id, true).await?;
+    for tag_id in &ids {
+        if !is_plausible_id(tag_id) || tags::find(tx.conn(), tag_id).await?.is_none() {
+            return Err(ApiError::not_found("Some tags not found"));
+        }
+    }
+    repo::set_tags(tx.conn(), row.id, &ids).await?;
+    let tags = repo::tags_of(tx.conn(), row.id).await?;
+    tx.commit().await?;
+    Ok(Json(tags.into_iter().map(|t| t.into_api()).collect()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stopped {
+    mode: String,
+    started_at: Option<String>,
+    stopped_at: Option<String>,
+    finished: bool,
+    status: String,
+}
+
+async fn stop(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Stopped>> {
+    let mut tx = state.db.begin().await?;
+    let row = visible(tx.conn(), &principal, &id, true).await?;
+    if !repo::cancel(tx.conn(), row.id, &now_iso()).await? {
+        return Err(ApiError::conflict(format!(
+            "Execution {} is not running and cannot be stopped",
+            row.id
+        )));
+    }
+    let row = repo::find(tx.conn(), row.id).await?.ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(Json(Stopped {
+        mode: row.mode,
+        started_at: row.started_at,
+        stopped_at: row.stopped_at,
+        finished: row.finished,
+        status: row.status,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopBody {
+    status: Vec<String>,
+    workflow_id: Option<String>,
+    started_after: Option<String>,
+    started_before: Option<String>,
+}
+
+async fn stop_many(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<StopBody>,
+) -> Result<Json<Value>> {
+    if body.status.is_empty() {
+        return Err(ApiError::bad_request(
+            "request/body/status must NOT have fewer than 1 items",
+        ));
+    }
+    let mut statuses = Vec::new();
+    for (i, s) in body.status.iter().enumerate() {
+        match s.as_str() {
+            // n8n's queue state; without a queue, a queued run is a new one.
+            "queued" => statuses.push("new".to_owned()),
+            "running" | "waiting" => statuses.push(s.clone()),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "request/body/status/{i} must be equal to one of the allowed values"
+                )))
+            }
+        }
+    }
+    let started_after = body
+        .started_after
+        .as_deref()
+        .map(|v| {
+            parse_iso(v).map(iso).ok_or_else(|| {
+                ApiError::bad_request("request/body/startedAfter must match format \"date-time\"")
+            })
+        })
+        .transpose()?;
+    let started_before = body
+        .started_before
+        .as_deref()
+        .map(|v| {
+            parse_iso(v).map(iso).ok_or_else(|| {
+                ApiError::bad_request("request/body/startedBefore must match format \"date-time\"")
+            })
+        })
+        .transpose()?;
+    let mut tx = state.db.begin().await?;
+    if let Some(workflow_id) = body.workflow_id.as_deref() {
+        let missing = || ApiError::not_found("Workflow not found or not accessible");
+        let workflow = if is_plausible_id(workflow_id) {
+            workflows::find(tx.conn(), workflow_id).await?
+        } else {
+            None
+        };
+        let workflow = workflow.ok_or_else(missing)?;
+        if !access::project_access(tx.conn(), &principal, &workflow.project_id)
+            .await?
+            .is_some_and(|a| a.can_write())
+        {
+            return Err(missing());
+        }
+    }
+    let filter = Filter {
+        member: access::visible_to(&principal),
+        statuses: Some(&statuses),
+        workflow_id: body.workflow_id.as_deref(),
+        project_id: None,
+        started_after: started_after.as_deref(),
+        started_before: started_before.as_deref(),
+        exclude_running: false,
+    };
+    let stopped = repo::cancel_matching(tx.conn(), &filter, &now_iso()).await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "stopped": stopped })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryBody {
+    #[allow(dead_code)]
+    load_workflow: Option<bool>,
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(_body): OptionalJson<RetryBody>,
+) -> Result<Json<Value>> {
+    let mut conn = state.db.acquire().await?;
+    let row = visible(conn.conn(), &principal, &id, true).await?;
+    Err(ApiError::conflict(format!(
+        "Execution {} cannot be retried: this server stores executions but does not run workflows",
+        row.id
+    )))
+}

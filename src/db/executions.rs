@@ -1,0 +1,250 @@
+//! Executions: the record of workflow runs, and their annotation tags.
+
+use crate::db::tags::TagRow;
+use crate::db::Conn;
+use crate::on_conn;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExecutionRow {
+    pub id: i64,
+    pub workflow_id: String,
+    pub mode: String,
+    pub status: String,
+    pub finished: bool,
+    pub retry_of: Option<String>,
+    pub retry_success_id: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub wait_till: Option<String>,
+    pub workflow_version_id: Option<String>,
+    pub data: Option<String>,
+    pub workflow_data: Option<String>,
+    pub custom_data: Option<String>,
+    pub json_size_bytes: i64,
+}
+
+const COLUMNS: &str = "e.id, e.workflow_id, e.mode, e.status, e.finished, e.retry_of, e.retry_success_id, e.created_at, \
+    e.started_at, e.stopped_at, e.wait_till, e.workflow_version_id, e.data, e.workflow_data, e.custom_data, e.json_size_bytes";
+
+/// A run to record (imports and tests; the server has no workflow engine of its own).
+pub struct NewExecution<'a> {
+    pub workflow_id: &'a str,
+    pub mode: &'a str,
+    pub status: &'a str,
+    pub finished: bool,
+    pub created_at: &'a str,
+    pub started_at: Option<&'a str>,
+    pub stopped_at: Option<&'a str>,
+    pub data: Option<&'a str>,
+}
+
+pub async fn insert(conn: Conn<'_>, e: &NewExecution<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "insert into executions (workflow_id, mode, status, finished, created_at, started_at, stopped_at, data, json_size_bytes) \
+                       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
+    let size = e.data.map_or(0, |d| d.len() as i64);
+    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(e.workflow_id).bind(e.mode).bind(e.status).bind(e.finished)
+        .bind(e.created_at).bind(e.started_at).bind(e.stopped_at).bind(e.data).bind(size).fetch_one(c).await)
+}
+
+/// The filters of the execution list and of the bulk stop.
+#[derive(Default)]
+pub struct Filter<'a> {
+    /// Only executions of workflows in this user's projects.
+    pub member: Option<&'a str>,
+    pub statuses: Option<&'a [String]>,
+    pub workflow_id: Option<&'a str>,
+    pub project_id: Option<&'a str>,
+    pub started_after: Option<&'a str>,
+    pub started_before: Option<&'a str>,
+    /// Leave out running executions (n8n lists them only when asked for by status).
+    pub exclude_running: bool,
+}
+
+fn filter_sql(filter: &Filter<'_>, binds: &mut Vec<String>, first: usize) -> String {
+    let mut param = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len() + first - 1)
+    };
+    let mut sql = String::from("1 = 1");
+    if let Some(m) = filter.member {
+        sql.push_str(&format!(
+            " and e.workflow_id in (select w.id from workflows w where w.project_id in (select project_id from project_relations where user_id = {}))",
+            param(m.to_owned())
+        ));
+    }
+    if let Some(statuses) = filter.statuses {
+        let list: Vec<String> = statuses.iter().map(|s| param(s.clone())).collect();
+        sql.push_str(&format!(" and e.status in ({})", list.join(", ")));
+    }
+    if let Some(w) = filter.workflow_id {
+        sql.push_str(&format!(" and e.workflow_id = {}", param(w.to_owned())));
+    }
+    if let Some(p) = filter.project_id {
+        sql.push_str(&format!(
+            " and e.workflow_id in (select w.id from workflows w where w.project_id = {})",
+            param(p.to_owned())
+        ));
+    }
+    if let Some(t) = filter.started_after {
+        sql.push_str(&format!(" and e.started_at >= {}", param(t.to_owned())));
+    }
+    if let Some(t) = filter.started_before {
+        sql.push_str(&format!(" and e.started_at <= {}", param(t.to_owned())));
+    }
+    if filter.exclude_running {
+        sql.push_str(" and e.status <> 'running'");
+    }
+    sql
+}
+
+/// One page, newest first, below `before_id`.
+pub async fn list(
+    conn: Conn<'_>,
+    filter: &Filter<'_>,
+    before_id: Option<i64>,
+    limit: u64,
+) -> sqlx::Result<Vec<ExecutionRow>> {
+    let mut binds = Vec::new();
+    let where_sql = filter_sql(filter, &mut binds, 3);
+    let sql = format!("select {COLUMNS} from executions e where {where_sql} and e.id < $2 order by e.id desc limit $1");
+    on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(before_id.unwrap_or(i64::MAX));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
+    let sql = format!("select {COLUMNS} from executions e where e.id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+}
+
+pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
+    const SQL: &str = "delete from executions where id = $1";
+    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected()) == 1)
+}
+
+/// Marks one execution canceled; answers whether it was still stoppable.
+pub async fn cancel(conn: Conn<'_>, id: i64, now: &str) -> sqlx::Result<bool> {
+    const SQL: &str =
+        "update executions set status = 'canceled', stopped_at = $2, finished = false \
+                       where id = $1 and status in ('new', 'running', 'waiting')";
+    Ok(
+        on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await?.rows_affected())
+            == 1,
+    )
+}
+
+/// Cancels every execution the filter selects; answers how many.
+pub async fn cancel_matching(conn: Conn<'_>, filter: &Filter<'_>, now: &str) -> sqlx::Result<u64> {
+    let mut binds = Vec::new();
+    let where_sql = filter_sql(filter, &mut binds, 2);
+    let sql = format!("update executions set status = 'canceled', stopped_at = $1, finished = false where id in (select e.id from executions e where {where_sql})");
+    on_conn!(conn, c => {
+        let mut query = sqlx::query(&sql).bind(now);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        query.execute(c).await.map(|r| r.rows_affected())
+    })
+}
+
+pub async fn tags_of(conn: Conn<'_>, execution_id: i64) -> sqlx::Result<Vec<TagRow>> {
+    const SQL: &str = "select t.id, t.name, t.created_at, t.updated_at from execution_tags et join tags t on t.id = et.tag_id \
+                       where et.execution_id = $1 order by t.name, t.id";
+    on_conn!(conn, c => sqlx::query_as(SQL).bind(execution_id).fetch_all(c).await)
+}
+
+pub async fn set_tags(
+    mut conn: Conn<'_>,
+    execution_id: i64,
+    tag_ids: &[String],
+) -> sqlx::Result<()> {
+    const CLEAR: &str = "delete from execution_tags where execution_id = $1";
+    const ADD: &str =
+        "insert into execution_tags (execution_id, tag_id) values ($1, $2) on conflict do nothing";
+    on_conn!(conn.reborrow(), c => sqlx::query(CLEAR).bind(execution_id).execute(c).await.map(|r| r.rows_affected()))?;
+    for tag_id in tag_ids {
+        on_conn!(conn.reborrow(), c => sqlx::query(ADD).bind(execution_id).bind(tag_id).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Figures for the insights summary over executions started in [from, to).
+#[derive(Debug, Default, sqlx::FromRow)]
+pub struct Totals {
+    pub total: i64,
+    pub failed: i64,
+    pub succeeded: i64,
+    /// Sum of run times in milliseconds, over finished executions with both timestamps.
+    pub run_time_ms: f64,
+    pub timed: i64,
+    /// Minutes saved: each successful run counts its workflow's `timeSavedPerExecution`.
+    pub minutes_saved: f64,
+}
+
+/// Counts runs started in [from, to), optionally of one project's workflows. Run times are
+/// summed in Rust from the timestamps (the two databases compute date differences unalike).
+pub async fn totals(
+    conn: Conn<'_>,
+    from: &str,
+    to: &str,
+    project_id: Option<&str>,
+) -> sqlx::Result<Totals> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        status: String,
+        started_at: Option<String>,
+        stopped_at: Option<String>,
+        settings: String,
+    }
+    let mut sql = String::from(
+        "select e.status, e.started_at, e.stopped_at, w.settings from executions e join workflows w on w.id = e.workflow_id \
+         where e.started_at >= $1 and e.started_at < $2",
+    );
+    if project_id.is_some() {
+        sql.push_str(" and w.project_id = $3");
+    }
+    let rows: Vec<Row> = on_conn!(conn, c => {
+        let mut query = sqlx::query_as(&sql).bind(from).bind(to);
+        if let Some(p) = project_id {
+            query = query.bind(p);
+        }
+        query.fetch_all(c).await
+    })?;
+    let mut totals = Totals::default();
+    for row in rows {
+        if !matches!(row.status.as_str(), "success" | "error" | "crashed") {
+            continue;
+        }
+        totals.total += 1;
+        if row.status == "success" {
+            totals.succeeded += 1;
+            let settings: serde_json::Value =
+                serde_json::from_str(&row.settings).unwrap_or_default();
+            totals.minutes_saved += settings
+                .get("timeSavedPerExecution")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0);
+        } else {
+            totals.failed += 1;
+        }
+        let times = row
+            .started_at
+            .as_deref()
+            .and_then(crate::domain::time::parse_iso)
+            .zip(
+                row.stopped_at
+                    .as_deref()
+                    .and_then(crate::domain::time::parse_iso),
+            );
+        if let Some((start, stop)) = times {
+            totals.run_time_ms += (stop - start).num_milliseconds().max(0) as f64;
+            totals.timed += 1;
+        }
+    }
+    Ok(totals)
+}
