@@ -13,3 +13,4 @@ mod owner;
 mod route_table;
 mod sessions;
 mod tags;
+mod web;
