@@ -326,7 +326,7 @@ test('Settings > Users invites a user who signs up from the link', async (t) => 
   await page.getByRole('link', { name: 'Users' }).click();
   await page.waitForURL(`${origin}/settings/users`);
   await page.getByRole('heading', { name: 'Users' }).waitFor();
-  await page.getByRole('button', { name: 'Invite' }).click();
+  await page.getByRole('button', { name: 'Invite', exact: true }).click();
   const invite = page.getByRole('dialog', { name: 'Invite new user' });
   await invite.getByLabel('Email').fill('member@example.com');
   await invite.getByLabel('Role').selectOption('global:member');
