@@ -28,7 +28,7 @@ use crate::auth::LastUsedTracker;
 use crate::config::Config;
 use crate::crypto::{KeyRing, LookupHasher};
 use crate::db::Db;
-use crate::{api, health, instance, rest, telemetry};
+use crate::{api, health, instance, rest, telemetry, web};
 
 /// Everything a request handler may need, shared by all requests.
 pub struct Shared {
@@ -85,19 +85,22 @@ pub fn router(state: AppState) -> Router {
     let config = &state.config;
     let v1 = api::v1::router(&state);
     let rest = rest::router(&state);
+    let web = web::router(config);
     let api_prefix = config.public_api_prefix();
 
     let mut app = Router::new()
         .route("/healthz", get(health::live))
         .route("/healthz/readiness", get(health::ready))
         .nest(&api_prefix, v1.clone())
-        .nest("/rest", rest.clone());
+        .nest("/rest", rest.clone())
+        .merge(web.clone());
     // Under N8N_PATH too, so `<host>/<N8N_PATH>/api/v1/...` works with or without a proxy
     // that strips the prefix.
     if let Some(base) = config.base_path() {
         app = app
             .nest(&format!("{base}{api_prefix}"), v1)
-            .nest(&format!("{base}/rest"), rest);
+            .nest(&format!("{base}/rest"), rest)
+            .nest(&base, web);
     }
 
     let body_limit = config.payload_size_max_bytes();

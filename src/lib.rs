@@ -35,3 +35,5 @@ pub mod rest;
 pub mod service;
 /// Logging.
 pub mod telemetry;
+/// The web page: set-up, sign-in, and the API-key and user settings, embedded.
+pub mod web;

@@ -23,4 +23,5 @@ mod sessions;
 mod tags;
 mod users;
 mod variables;
+mod web;
 mod workflows;
