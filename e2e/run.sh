@@ -25,7 +25,8 @@ step "npm ci"
 
 step "cargo build"
 cargo build --bin flowgate
-target_dir=${CARGO_TARGET_DIR:-$root/target}
+# Wherever cargo puts its builds (CARGO_TARGET_DIR, a config file, or ./target).
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")
 export FLOWGATE_BIN="$target_dir/debug/flowgate"
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 export E2E_SCREENSHOTS=${E2E_SCREENSHOTS:-$root/target/e2e-screenshots}
