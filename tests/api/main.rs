@@ -3,10 +3,12 @@
 
 mod api_keys;
 mod auth;
+mod behind_proxy;
 mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod metrics;
 mod mounting;
 mod openapi;
 mod owner;
