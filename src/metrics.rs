@@ -277,7 +277,7 @@ impl Metrics {
             prefix,
             "api_auth_failures_total",
             "counter",
-            "Public API requests refused before authentication, by reason: missing (no key), invalid (unknown, revoked or malformed key or session), expired (a key past its expiry), throttled (429 after too many failures from the address).",
+            "Public API requests that failed authentication, by reason: missing (no key), invalid (unknown, revoked or malformed key or session), expired (a key past its expiry), throttled (429 after too many failures from the address).",
         );
         for reason in AuthFailure::ALL {
             let _ = writeln!(
