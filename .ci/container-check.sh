@@ -43,13 +43,16 @@ trap cleanup EXIT
 step "release build from the image's build context"
 # Only the paths .dockerignore lets through (it is an allow-list: `*`, then `!path`).
 [ "$(grep -v '^#' .dockerignore | grep -v '^$' | head -n 1)" = "*" ] || fail ".dockerignore must start with '*' (an allow-list)"
-mkdir -p "$WORK/context"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+# A fixed place with the files' times kept, so that a second run rebuilds nothing.
+CONTEXT="$CARGO_TARGET_DIR/container-context"
+rm -rf "$CONTEXT"
+mkdir -p "$CONTEXT"
 grep '^!' .dockerignore | sed 's/^!//' | while read -r path; do
-  cp -a --parents "$path" "$WORK/context/"
+  cp -a --parents "$path" "$CONTEXT/"
 done
 REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-(cd "$WORK/context" && FLOWGATE_GIT_REVISION="$REVISION" cargo build --release --locked)
+(cd "$CONTEXT" && FLOWGATE_GIT_REVISION="$REVISION" cargo build --release --locked)
 BINARY="$CARGO_TARGET_DIR/release/flowgate"
 printf 'binary: %s bytes\n' "$(stat -c %s "$BINARY")"
 
