@@ -21,13 +21,14 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::limiter::Limiter;
 use crate::auth::LastUsedTracker;
 use crate::config::Config;
 use crate::crypto::{KeyRing, LookupHasher};
 use crate::db::Db;
+use crate::metrics::{self, Metrics};
 use crate::{api, health, instance, rest, telemetry, web};
 
 /// Everything a request handler may need, shared by all requests.
@@ -45,6 +46,8 @@ pub struct Shared {
     /// Sign-in attempts per login name (n8n: 5 per minute).
     pub login_per_name: Limiter<String>,
     pub last_used: LastUsedTracker,
+    /// Request, authentication and key-verification counts (served when `N8N_METRICS`).
+    pub metrics: Metrics,
 }
 
 /// The state handed to every handler: one pointer, cheap to clone per request.
@@ -72,6 +75,7 @@ impl AppState {
             login_per_ip: Limiter::new(1000, Duration::from_secs(300)),
             login_per_name: Limiter::new(5, Duration::from_secs(60)),
             last_used: LastUsedTracker::default(),
+            metrics: Metrics::default(),
             db,
             config,
             keys,
@@ -103,32 +107,54 @@ pub fn router(state: AppState) -> Router {
             .nest(&base, web);
     }
 
+    // At the root only, where Prometheus looks for it (as in n8n); off, it is a plain 404.
+    if config.metrics {
+        app = app.route("/metrics", get(metrics::serve));
+    }
+
     let body_limit = config.payload_size_max_bytes();
     let timeout = Duration::from_secs(config.request_timeout_secs);
-    app.fallback(not_found)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    HeaderName::from_static(crate::auth::API_KEY_HEADER),
-                    COOKIE,
-                    axum::http::header::AUTHORIZATION,
-                ]))
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(telemetry::make_request_span))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(SetResponseHeaderLayer::overriding(
-                    HeaderName::from_static("x-content-type-options"),
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(middleware::from_fn(json_errors))
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    timeout,
-                ))
-                .layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .with_state(state)
+    let proxy_hops = config.proxy_hops;
+    let mut app = app.fallback(not_found).layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                HeaderName::from_static(crate::auth::API_KEY_HEADER),
+                COOKIE,
+                axum::http::header::AUTHORIZATION,
+            ]))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                // One line per answered request at debug level (none when it starts); the
+                // span gives every line of the request its route and client address.
+                TraceLayer::new_for_http()
+                    .make_span_with(move |request: &Request| {
+                        telemetry::make_request_span(request, proxy_hops)
+                    })
+                    .on_request(())
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(middleware::from_fn(json_errors))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ))
+            .layer(DefaultBodyLimit::max(body_limit)),
+    );
+    // Outermost, so that it also counts what the layers inside answer (timeouts, panics);
+    // not installed at all when metrics are off, so then it costs nothing.
+    if config.metrics {
+        app = app.layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
+    }
+    app.with_state(state)
 }
 
 /// 404 for every path nothing else answers.

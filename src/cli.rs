@@ -1,5 +1,6 @@
 //! The command line: `start` (the default) runs the server; `owner` and `api-key` set up an
-//! instance headlessly (docker, scripts) through the same rules as the HTTP endpoints.
+//! instance headlessly (docker, scripts) through the same rules as the HTTP endpoints;
+//! `healthcheck` probes a running server (a container's health check, without curl).
 
 use std::io::{BufRead, IsTerminal};
 
@@ -14,10 +15,18 @@ use crate::domain::api_key::redact;
 use crate::domain::time::now_unix;
 use crate::service;
 
+/// What `--version` prints after the name: the package version and the git revision.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("FLOWGATE_GIT_REVISION"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "flowgate",
-    version,
+    version = LONG_VERSION,
     about = "An n8n-compatible public API server",
     propagate_version = true
 )]
@@ -41,6 +50,9 @@ pub enum Command {
     /// Maintain stored credentials.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Exit 0 when the server on N8N_LISTEN_ADDRESS:N8N_PORT answers `/healthz` with 200
+    /// (loopback when it listens on every address); for container health checks.
+    Healthcheck,
 }
 
 #[derive(Subcommand)]
@@ -128,14 +140,39 @@ pub fn parse() -> Cli {
 /// Opens and migrates the database and builds the state.
 async fn open(config: Config) -> anyhow::Result<AppState> {
     let db = Db::connect(&config).await?;
-    db.migrate().await.context("database migration failed")?;
+    if let Err(e) = db.migrate().await {
+        return Err(explain_migration_failure(e));
+    }
     AppState::new(config, db).await
 }
 
+/// Words the migration failures an operator can act on as one line that says what to do.
+/// A database that holds a migration this binary does not know was upgraded by a newer
+/// version: running this one against it could corrupt data written in the new shape, so
+/// nothing is applied and the server does not start.
+fn explain_migration_failure(error: anyhow::Error) -> anyhow::Error {
+    use sqlx::migrate::MigrateError;
+    match error.downcast_ref::<MigrateError>() {
+        Some(MigrateError::VersionMissing(version)) => anyhow::anyhow!(
+            "the database was migrated by a newer version of flowgate (it has migration {version}, unknown to flowgate {}); run that newer version, or restore the backup taken before upgrading",
+            crate::VERSION
+        ),
+        Some(MigrateError::VersionMismatch(version)) => anyhow::anyhow!(
+            "migration {version} in the database differs from the one in flowgate {}; the database was set up by another build",
+            crate::VERSION
+        ),
+        Some(MigrateError::Dirty(version)) => anyhow::anyhow!(
+            "migration {version} failed half-way in an earlier run; repair the database before starting"
+        ),
+        _ => error.context("database migration failed"),
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let state = open(cli.config).await?;
     match cli.command.unwrap_or(Command::Start) {
-        Command::Start => app::serve(state).await,
+        // The probe must not open (let alone migrate) the database.
+        Command::Healthcheck => healthcheck(&cli.config).await,
+        Command::Start => app::serve(open(cli.config).await?).await,
         Command::Owner(OwnerCommand::Setup {
             email,
             first_name,
@@ -143,6 +180,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let password = read_password(password_stdin)?;
+            let state = open(cli.config).await?;
             let owner = service::owner::setup(
                 &state,
                 service::owner::OwnerSetup {
@@ -157,8 +195,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("owner {} created", owner.email);
             Ok(())
         }
-        Command::ApiKey(command) => api_key(&state, command).await,
+        Command::ApiKey(command) => api_key(&open(cli.config).await?, command).await,
         Command::Credentials(CredentialsCommand::Reencrypt) => {
+            let state = open(cli.config).await?;
             let count = crate::instance::reencrypt(&state.db, &state.keys).await?;
             if let Some(key) = &state.config.encryption_key {
                 crate::crypto::record_rotated_key(&state.config, key)?;
@@ -296,5 +335,44 @@ async fn api_key(state: &AppState, command: ApiKeyCommand) -> anyhow::Result<()>
             eprintln!("key {id} revoked");
             Ok(())
         }
+    }
+}
+
+/// `GET /healthz` over a plain TCP connection: the image needs no HTTP client binary.
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let host = match config.listen_address {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    let address = SocketAddr::new(host, config.port);
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(
+                format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+        let mut head = Vec::new();
+        stream.take(4096).read_to_end(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), probe)
+        .await
+        .with_context(|| format!("no answer from http://{address}/healthz within 5 s"))?
+        .with_context(|| format!("cannot reach http://{address}/healthz"))?;
+    let status_line = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        bail!("http://{address}/healthz answered {status_line:?}")
     }
 }

@@ -289,11 +289,13 @@ pub struct Config {
     )]
     pub proxy_hops: u32,
 
-    /// Public base URL of the editor, used in the links the server writes (invitations).
+    /// Public base URL of the editor (e.g. `https://n8n.example.com`), used in the links the
+    /// server writes: the OpenAPI document's server, invitations.
     #[arg(
         long = "editor-base-url",
         env = "N8N_EDITOR_BASE_URL",
         value_name = "N8N_EDITOR_BASE_URL",
+        value_parser = parse_base_url,
         global = true
     )]
     pub editor_base_url: Option<String>,
@@ -302,6 +304,28 @@ pub struct Config {
     #[arg(long = "workflow-tags-disabled", env = "N8N_WORKFLOW_TAGS_DISABLED", value_name = "N8N_WORKFLOW_TAGS_DISABLED",
           default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
     pub workflow_tags_disabled: bool,
+
+    /// Public base URL of webhooks (n8n's `WEBHOOK_URL`), for the webhook links the server
+    /// writes. Defaults to the editor base URL, so one setting suffices behind a proxy.
+    #[arg(
+        long = "webhook-url",
+        env = "WEBHOOK_URL",
+        value_name = "WEBHOOK_URL",
+        value_parser = parse_base_url,
+        global = true
+    )]
+    pub webhook_url: Option<String>,
+
+    /// Serve Prometheus metrics at `/metrics` (unauthenticated: keep it off the public
+    /// internet, as n8n advises).
+    #[arg(long = "metrics", env = "N8N_METRICS", value_name = "N8N_METRICS",
+          default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub metrics: bool,
+
+    /// Prefix of every metric name (n8n's default is `n8n_`).
+    #[arg(long = "metrics-prefix", env = "N8N_METRICS_PREFIX", value_name = "N8N_METRICS_PREFIX",
+          default_value = "n8n_", value_parser = parse_metrics_prefix, global = true)]
+    pub metrics_prefix: String,
 
     /// Seconds a request may take before it is answered 408 (guards against slow clients).
     #[arg(long = "request-timeout", env = "N8N_REQUEST_TIMEOUT", value_name = "N8N_REQUEST_TIMEOUT",
@@ -337,6 +361,42 @@ fn parse_sql_identifier(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("must be a plain SQL identifier (letters, digits, underscore)".into())
+    }
+}
+
+/// A base URL must be absolute, so that links written with it work from anywhere. Empty
+/// means unset (as n8n reads it), so `VAR=` in an env file is not an error.
+fn parse_base_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.contains(['?', '#']) => {
+            Ok(value.trim_end_matches('/').to_owned())
+        }
+        _ => Err(
+            "must be an absolute http(s) URL without query, e.g. https://n8n.example.com".into(),
+        ),
+    }
+}
+
+/// Prometheus metric names are `[a-zA-Z_:][a-zA-Z0-9_:]*`; the prefix starts every one.
+fn parse_metrics_prefix(value: &str) -> Result<String, String> {
+    let ok = value
+        .chars()
+        .next()
+        .is_none_or(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("must be letters, digits, '_' or ':' (and not start with a digit)".into())
     }
 }
 
@@ -380,10 +440,18 @@ impl Config {
         self.payload_size_max_mib as usize * 1024 * 1024
     }
 
+    /// `N8N_EDITOR_BASE_URL` without its trailing slash, if set.
+    fn public_editor_url(&self) -> Option<&str> {
+        self.editor_base_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+    }
+
     /// The base URL of the editor for links the server writes.
     pub fn editor_base_url(&self) -> String {
-        match &self.editor_base_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
+        match self.public_editor_url() {
+            Some(url) => url.to_owned(),
             None => {
                 let host = match self.listen_address {
                     IpAddr::V4(v4) if v4.is_unspecified() => "localhost".to_owned(),
@@ -398,5 +466,88 @@ impl Config {
                 )
             }
         }
+    }
+
+    /// The base URL of webhook links: `WEBHOOK_URL`, else the editor base URL.
+    pub fn webhook_base_url(&self) -> String {
+        match self.webhook_url.as_deref().map(|u| u.trim_end_matches('/')) {
+            Some(url) if !url.is_empty() => url.to_owned(),
+            _ => self.editor_base_url(),
+        }
+    }
+
+    /// The `servers` URL of the OpenAPI document: absolute when `N8N_EDITOR_BASE_URL` says
+    /// where clients reach the server (`<editor base url><N8N_PATH>/api/v1`), else relative to
+    /// the host the document was fetched from. A base URL that already ends in `N8N_PATH`
+    /// (a common way to write it) does not get the path twice.
+    pub fn public_api_server_url(&self) -> String {
+        let base_path = self.base_path().unwrap_or_default();
+        let prefix = self.public_api_prefix();
+        match self.public_editor_url() {
+            Some(url) if !base_path.is_empty() && url.ends_with(&base_path) => {
+                format!("{url}{prefix}")
+            }
+            Some(url) => format!("{url}{base_path}{prefix}"),
+            None => format!("{base_path}{prefix}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::for_data_folder(Path::new("."))
+    }
+
+    #[test]
+    fn the_openapi_server_is_relative_until_the_public_url_is_known() {
+        let mut config = config();
+        assert_eq!(config.public_api_server_url(), "/api/v1");
+        config.path = "/n8n/".into();
+        assert_eq!(config.public_api_server_url(), "/n8n/api/v1");
+
+        config.editor_base_url = Some("https://flows.example.com/".into());
+        assert_eq!(
+            config.public_api_server_url(),
+            "https://flows.example.com/n8n/api/v1"
+        );
+        config.editor_base_url = Some("https://flows.example.com/n8n".into());
+        assert_eq!(
+            config.public_api_server_url(),
+            "https://flows.example.com/n8n/api/v1"
+        );
+        config.editor_base_url = Some(String::new());
+        assert_eq!(config.public_api_server_url(), "/n8n/api/v1");
+    }
+
+    #[test]
+    fn webhook_links_follow_the_editor_url_unless_webhook_url_is_set() {
+        let mut config = config();
+        config.editor_base_url = Some("https://flows.example.com".into());
+        assert_eq!(config.webhook_base_url(), "https://flows.example.com");
+        config.webhook_url = Some("https://hooks.example.com/".into());
+        assert_eq!(config.webhook_base_url(), "https://hooks.example.com");
+    }
+
+    #[test]
+    fn base_urls_must_be_absolute() {
+        assert_eq!(
+            parse_base_url("https://n8n.example.com/").as_deref(),
+            Ok("https://n8n.example.com")
+        );
+        assert_eq!(parse_base_url("").as_deref(), Ok(""), "empty is unset");
+        assert!(parse_base_url("n8n.example.com").is_err());
+        assert!(parse_base_url("https:///path").is_err());
+        assert!(parse_base_url("https://a.example.com/?x=1").is_err());
+    }
+
+    #[test]
+    fn metric_prefixes_must_make_valid_metric_names() {
+        assert!(parse_metrics_prefix("n8n_").is_ok());
+        assert!(parse_metrics_prefix("").is_ok());
+        assert!(parse_metrics_prefix("1n8n_").is_err());
+        assert!(parse_metrics_prefix("n8n-").is_err());
     }
 }

@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -223,16 +223,25 @@ impl FromRequestParts<crate::app::AppState> for ClientIp {
 /// The address of the client: the peer address, or, behind `hops` trusted proxies, the
 /// address the outermost trusted proxy saw (counted from the right of `X-Forwarded-For`).
 pub fn client_ip(parts: &Parts, hops: u32) -> IpAddr {
-    let peer = parts
-        .extensions
+    client_ip_of(&parts.headers, &parts.extensions, hops)
+}
+
+/// [`client_ip`] over the pieces of a request, for code that holds a whole `Request` (the
+/// request span).
+///
+/// Each trusted proxy appends the address it received the request from, so exactly the last
+/// `hops` entries were written by proxies we trust; everything to their left came from the
+/// client and may be forged. With fewer entries than hops, every entry was written by a
+/// trusted proxy and the leftmost is the furthest one seen.
+pub fn client_ip_of(headers: &HeaderMap, extensions: &Extensions, hops: u32) -> IpAddr {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if hops == 0 {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = parts
-        .headers
+    let forwarded: Vec<IpAddr> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -297,5 +306,53 @@ mod tests {
     fn deeply_nested_json_is_refused_as_invalid_not_a_stack_overflow() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(message::<Value>(&deep), "Invalid JSON in request body");
+    }
+
+    fn ip_behind(hops: u32, peer: &str, forwarded: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().expect("header"));
+        }
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::new(
+            peer.parse().expect("peer address"),
+            40000,
+        )));
+        client_ip_of(&headers, &extensions, hops).to_string()
+    }
+
+    #[test]
+    fn without_trusted_proxies_forwarded_for_is_ignored() {
+        assert_eq!(ip_behind(0, "10.0.0.2", &["203.0.113.7"]), "10.0.0.2");
+    }
+
+    #[test]
+    fn exactly_n_hops_from_the_right_are_trusted() {
+        // Client 203.0.113.7 forges 6.6.6.6; proxy A (198.51.100.4) appends what it saw, then
+        // proxy B appends A's address and connects to us.
+        let chain = ["6.6.6.6, 203.0.113.7", "198.51.100.4"];
+        assert_eq!(ip_behind(1, "10.0.0.2", &chain), "198.51.100.4");
+        assert_eq!(ip_behind(2, "10.0.0.2", &chain), "203.0.113.7");
+        assert_eq!(ip_behind(3, "10.0.0.2", &chain), "6.6.6.6");
+    }
+
+    #[test]
+    fn a_forged_entry_cannot_replace_the_one_the_proxy_wrote() {
+        assert_eq!(
+            ip_behind(1, "10.0.0.2", &["1.2.3.4, 203.0.113.7"]),
+            "203.0.113.7"
+        );
+    }
+
+    #[test]
+    fn fewer_entries_than_hops_give_the_furthest_one_and_none_gives_the_peer() {
+        assert_eq!(ip_behind(3, "10.0.0.2", &["203.0.113.7"]), "203.0.113.7");
+        assert_eq!(ip_behind(1, "10.0.0.2", &[]), "10.0.0.2");
+        assert_eq!(ip_behind(1, "10.0.0.2", &["not-an-ip"]), "10.0.0.2");
+    }
+
+    #[test]
+    fn ipv6_entries_are_read() {
+        assert_eq!(ip_behind(1, "::1", &["2001:db8::7"]), "2001:db8::7");
     }
 }

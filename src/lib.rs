@@ -1,6 +1,12 @@
 //! An n8n-compatible public API server.
 #![forbid(unsafe_code)]
 
+/// The package version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git revision the binary was built from (`unknown` when built without git history,
+/// e.g. from a Docker build context without `.git`); see `build.rs`.
+pub const REVISION: &str = env!("FLOWGATE_GIT_REVISION");
+
 /// Per-project access rules.
 pub mod access;
 /// The public API (`/api/v1`): route table, resources, OpenAPI document.
@@ -27,6 +33,8 @@ pub mod extract;
 pub mod health;
 /// Instance secrets and housekeeping.
 pub mod instance;
+/// Prometheus metrics (`/metrics`).
+pub mod metrics;
 /// n8n's cursor pagination.
 pub mod pagination;
 /// The internal `/rest` API (owner set-up, sign-in, API keys).

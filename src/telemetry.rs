@@ -1,11 +1,14 @@
 //! Logging: the subscriber (text or JSON, level from `N8N_LOG_LEVEL`) and the request span,
 //! keyed on the matched route template (not the raw URI) and the request id.
 
+use std::io::IsTerminal;
+
 use axum::extract::{MatchedPath, Request};
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat, LogLevel};
+use crate::extract::client_ip_of;
 
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `N8N_LOG_LEVEL`.
 pub fn init(config: &Config) {
@@ -17,9 +20,12 @@ pub fn init(config: &Config) {
         LogLevel::Debug => "debug",
     };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=info")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn")));
+    // Colours only on a terminal: in files, journald and `docker logs` the escape codes
+    // would garble every line.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -27,9 +33,10 @@ pub fn init(config: &Config) {
     };
 }
 
-/// The span of one request. It records the route template, so log labels stay few, and never
+/// The span of one request. It records the route template, so log labels stay few, and the
+/// client's address (behind `proxy_hops` trusted proxies, the one they report), and never
 /// the query string, headers or body (which may hold keys or secrets).
-pub fn make_request_span(request: &Request) -> Span {
+pub fn make_request_span(request: &Request, proxy_hops: u32) -> Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -39,5 +46,6 @@ pub fn make_request_span(request: &Request) -> Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", method = %request.method(), route, request_id)
+    let client_ip = client_ip_of(request.headers(), request.extensions(), proxy_hops);
+    tracing::info_span!("request", method = %request.method(), route, request_id, %client_ip)
 }

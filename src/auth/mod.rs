@@ -29,6 +29,7 @@ use crate::domain::api_key::RawApiKey;
 use crate::domain::time::{now_iso, now_unix};
 use crate::error::ApiError;
 use crate::extract::client_ip;
+use crate::metrics::AuthFailure;
 pub use scopes::{Role, Scope, ScopeSet};
 
 /// The header that carries the API key.
@@ -146,10 +147,11 @@ async fn authenticate(
 
     // Keys are refused outright when the public API is disabled; a session may still work.
     if let Some(key) = key.filter(|_| !state.config.public_api_disabled) {
-        state.auth_failures.check(ip)?;
+        throttle(state, ip)?;
         return match verify_api_key(state, key).await? {
-            Some(principal) => Ok(principal),
-            None => {
+            Ok(principal) => Ok(principal),
+            Err(reason) => {
+                state.metrics.auth_failure(reason);
                 state.auth_failures.record(ip);
                 Err(Failure::Invalid {
                     cookie_sent: cookie.is_some(),
@@ -159,28 +161,53 @@ async fn authenticate(
         };
     }
     if let Some(token) = cookie {
-        state.auth_failures.check(ip)?;
+        throttle(state, ip)?;
         return match verify_session(state, token).await? {
             Some(principal) => Ok(principal),
             None => {
+                state.metrics.auth_failure(AuthFailure::Invalid);
                 state.auth_failures.record(ip);
                 Err(Failure::Invalid { cookie_sent: true }.into_error(route.kind))
             }
         };
     }
-    Err(if key.is_some() {
+    let failure = if key.is_some() {
+        state.metrics.auth_failure(AuthFailure::Invalid);
         Failure::Invalid { cookie_sent: false }
     } else {
+        state.metrics.auth_failure(AuthFailure::Missing);
         Failure::Missing
-    }
-    .into_error(route.kind))
+    };
+    Err(failure.into_error(route.kind))
 }
 
-/// Resolves a raw key to its principal, or `None` when it is not a live key.
-async fn verify_api_key(state: &AppState, raw: &str) -> Result<Option<Principal>, ApiError> {
+/// The per-address limit of failed attempts, counted in the metrics when it bites.
+fn throttle(state: &AppState, ip: std::net::IpAddr) -> Result<(), ApiError> {
+    state.auth_failures.check(ip).inspect_err(|_| {
+        state.metrics.auth_failure(AuthFailure::Throttled);
+    })
+}
+
+/// Resolves a raw key to its principal, or says why it is not a live key; the time it takes
+/// goes to the metrics.
+async fn verify_api_key(
+    state: &AppState,
+    raw: &str,
+) -> Result<Result<Principal, AuthFailure>, ApiError> {
+    let started = Instant::now();
+    let verdict = check_api_key(state, raw).await;
+    state.metrics.key_verified(started.elapsed());
+    verdict
+}
+
+/// The checks of [`verify_api_key`], cheapest first.
+async fn check_api_key(
+    state: &AppState,
+    raw: &str,
+) -> Result<Result<Principal, AuthFailure>, ApiError> {
     // Garbage and typos fail the checksum here, without touching the database.
     let Some(raw) = RawApiKey::parse(raw) else {
-        return Ok(None);
+        return Ok(Err(AuthFailure::Invalid));
     };
     let hash = state.lookup.hash(API_KEY_HASH_DOMAIN, raw.expose());
     let row = {
@@ -188,23 +215,23 @@ async fn verify_api_key(state: &AppState, raw: &str) -> Result<Option<Principal>
         api_keys::find_for_auth(conn.conn(), &hash).await?
     };
     let Some(row) = row else {
-        return Ok(None);
+        return Ok(Err(AuthFailure::Invalid));
     };
     // The index found the row by hash; compare again in constant time so that no code path
     // depends on how much of a hash matched.
     if !constant_time_eq(&row.key_hash, &hash) || row.disabled {
-        return Ok(None);
+        return Ok(Err(AuthFailure::Invalid));
     }
     if row.expires_at.is_some_and(|exp| exp <= now_unix()) {
-        return Ok(None);
+        return Ok(Err(AuthFailure::Expired));
     }
     let Some(role) = Role::parse(&row.role) else {
-        return Ok(None);
+        return Ok(Err(AuthFailure::Invalid));
     };
     state
         .last_used
         .note_use(state, &row.id, row.last_used_at.as_deref());
-    Ok(Some(Principal {
+    Ok(Ok(Principal {
         user_id: row.user_id,
         role,
         scopes: ScopeSet::from_json(&row.scopes).intersect(role.allowed_scopes()),

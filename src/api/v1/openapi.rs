@@ -221,11 +221,7 @@ pub fn document(endpoints: &[Endpoint], config: &Config) -> Value {
     for (name, schema) in common_schemas().into_iter().chain(super::schemas()) {
         schemas.insert(name.to_owned(), schema);
     }
-    let server = format!(
-        "{}{}",
-        config.base_path().unwrap_or_default(),
-        config.public_api_prefix()
-    );
+    let server = config.public_api_server_url();
     json!({
         "openapi": "3.0.0",
         "info": {

@@ -1,0 +1,7 @@
+//! The real binary as separate processes: several instances on one PostgreSQL database,
+//! and the operator's view (version, health check, proxy-aware logs, upgrades). A test
+//! binary of its own, apart from the in-process API suite in `tests/api`.
+
+mod operations;
+mod shared_database;
+mod support;
