@@ -3,5 +3,6 @@
 //! binary of its own, apart from the in-process API suite in `tests/api`.
 
 mod operations;
+mod reliability;
 mod shared_database;
 mod support;

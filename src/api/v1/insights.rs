@@ -56,7 +56,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             json!({"type": "object", "properties": {
                 "total": figure("count"), "failed": figure("count"), "failureRate": figure("ratio"),
                 "timeSaved": figure("minute"), "averageRunTime": figure("millisecond")}}),
-        ),
+        )
+        .errors(&[404]),
     )]
 }
 

@@ -55,7 +55,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             Doc::new("createVariable", "Variables", "Create a variable")
                 .body(schema_ref("variableCreate"))
                 .empty_response(201, "Operation successful.")
-                .errors(&[400]),
+                .errors(&[400, 404]),
         ),
         Endpoint::new(
             Method::PUT,
