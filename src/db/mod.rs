@@ -18,12 +18,14 @@
 //! pool of many connections, which WAL mode lets run beside the writer.
 
 pub mod api_keys;
+pub mod community_packages;
 pub mod credentials;
 pub mod folders;
 pub mod invitations;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
+pub mod source_control;
 pub mod tags;
 pub mod users;
 pub mod variables;

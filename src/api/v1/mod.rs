@@ -3,12 +3,14 @@
 //! scope tests are all built from [`endpoints()`], so they cannot drift apart.
 
 pub mod audit;
+pub mod community_packages;
 pub mod credentials;
 pub mod discover;
 pub mod docs;
 pub mod folders;
 pub mod openapi;
 pub mod projects;
+pub mod source_control;
 pub mod tags;
 pub mod users;
 pub mod variables;
@@ -81,6 +83,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         folders::endpoints(),
         audit::endpoints(),
         discover::endpoints(),
+        source_control::endpoints(),
+        community_packages::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -97,6 +101,8 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         variables::schemas(),
         projects::schemas(),
         folders::schemas(),
+        source_control::schemas(),
+        community_packages::schemas(),
     ]
     .into_iter()
     .flatten()
