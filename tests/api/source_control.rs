@@ -271,6 +271,34 @@ async fn pull_imports_workflows_folders_tags_variables_and_credential_stubs() {
         .expect("opens");
     let data: Value = serde_json::from_slice(&opened).expect("json");
     assert_eq!(data, json!({"name": "", "value": "real-secret"}));
+
+    // A later stub renames the credential but never replaces its secrets.
+    remote.write(
+        "credential_stubs/CredHeader000001.json",
+        &json!({"id": "CredHeader000001", "name": "Renamed",
+        "type": "httpHeaderAuth", "data": {"name": "X-Other", "value": "other"}, "ownedBy": null}),
+    );
+    remote.push();
+    let renamed = pull(&app, json!({})).await;
+    assert_eq!(
+        entry(&renamed.json(), "credential", "CredHeader000001")["status"],
+        "modified"
+    );
+    let row = {
+        let mut conn = app.state.db.acquire().await.expect("conn");
+        flowgate::db::credentials::find(conn.conn(), "CredHeader000001")
+            .await
+            .expect("find")
+            .expect("row")
+    };
+    assert_eq!(row.name, "Renamed");
+    let opened = app
+        .state
+        .keys
+        .open(&row.data, "credential:CredHeader000001")
+        .expect("opens");
+    let data: Value = serde_json::from_slice(&opened).expect("json");
+    assert_eq!(data, json!({"name": "", "value": "real-secret"}));
 }
 
 #[tokio::test]
@@ -289,6 +317,9 @@ async fn a_second_pull_without_changes_imports_nothing() {
     );
     remote.push();
     let app = spawn(&remote).await;
+    let local_only = app
+        .create_workflow(&app.owner_key, crate::helpers::workflow_body("Only here"))
+        .await;
     assert_eq!(pull(&app, json!({})).await.status, 200);
 
     let second = pull(&app, json!({})).await;
@@ -302,6 +333,44 @@ async fn a_second_pull_without_changes_imports_nothing() {
         .await
         .json();
     assert_eq!(workflow["versionCounter"], 1);
+    // What the repository lacks is not deleted here.
+    let kept = app
+        .get(&format!(
+            "/api/v1/workflows/{}",
+            local_only["id"].as_str().expect("id")
+        ))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(kept.status, 200);
+}
+
+#[tokio::test]
+async fn a_symbolic_link_in_the_repository_is_not_followed() {
+    if !git_installed() {
+        return;
+    }
+    let remote = Remote::new();
+    std::fs::create_dir_all(remote.work.join("workflows")).expect("folder");
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        remote.work.join("workflows/WfLink0000000001.json"),
+    )
+    .expect("symlink");
+    remote.push();
+    let app = spawn(&remote).await;
+
+    let response = pull(&app, json!({})).await;
+
+    // Checked out as a plain file holding the link's target, which is no workflow.
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert!(
+        response
+            .message()
+            .starts_with("workflows/WfLink0000000001.json is not valid JSON"),
+        "{}",
+        response.message()
+    );
 }
 
 #[tokio::test]

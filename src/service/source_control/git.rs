@@ -199,9 +199,16 @@ pub async fn fetch(work_dir: &Path, remote: &Remote<'_>) -> Result<String, GitEr
     run(work_dir, &["rev-parse", "HEAD"], remote).await
 }
 
-/// The working copy's folder inside the data folder (n8n's is `.n8n/git` as well).
+/// The folder of the working copy and the SSH known-hosts file. Not n8n's `git/` and `ssh/`:
+/// an n8n sharing the data folder keeps its own working copy there, which a forced checkout
+/// here would overwrite.
+pub fn state_dir(data_folder: &Path) -> PathBuf {
+    data_folder.join("source-control")
+}
+
+/// The working copy's folder.
 pub fn work_dir(data_folder: &Path) -> PathBuf {
-    data_folder.join("git")
+    state_dir(data_folder).join("repository")
 }
 
 #[cfg(test)]

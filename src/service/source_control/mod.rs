@@ -147,10 +147,9 @@ pub async fn pull(
     let _guard = PULL_LOCK.lock().await;
     let data_folder = config.data_folder();
     let work_dir = git::work_dir(&data_folder);
-    let known_hosts = data_folder.join("ssh").join("known_hosts");
-    if let Some(parent) = known_hosts.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| anyhow::anyhow!("ssh folder: {e}"))?;
-    }
+    let known_hosts = git::state_dir(&data_folder).join("known_hosts");
+    std::fs::create_dir_all(git::state_dir(&data_folder))
+        .map_err(|e| anyhow::anyhow!("source-control folder: {e}"))?;
     let remote = git::Remote {
         url: url.trim(),
         branch: &config.source_control_branch,
