@@ -331,6 +331,52 @@ pub struct Config {
     #[arg(long = "request-timeout", env = "N8N_REQUEST_TIMEOUT", value_name = "N8N_REQUEST_TIMEOUT",
           default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub request_timeout_secs: u64,
+
+    /// Git repository `POST /source-control/pull` imports from: a URL (`https://`, `ssh://`,
+    /// `git@host:path`, `file://`) or a local path. Unset: source control is not connected.
+    #[arg(
+        long = "source-control-repository-url",
+        env = "N8N_SOURCECONTROL_REPOSITORY_URL",
+        value_name = "N8N_SOURCECONTROL_REPOSITORY_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub source_control_repository_url: Option<String>,
+
+    /// Branch that source-control pulls read.
+    #[arg(
+        long = "source-control-branch",
+        env = "N8N_SOURCECONTROL_BRANCH",
+        value_name = "N8N_SOURCECONTROL_BRANCH",
+        default_value = "main",
+        global = true
+    )]
+    pub source_control_branch: String,
+
+    /// Private SSH key file for `ssh://` and `git@` repository URLs.
+    #[arg(
+        long = "source-control-ssh-key-file",
+        env = "N8N_SOURCECONTROL_SSH_KEY_FILE",
+        value_name = "N8N_SOURCECONTROL_SSH_KEY_FILE",
+        global = true
+    )]
+    pub source_control_ssh_key_file: Option<PathBuf>,
+
+    /// Serve the community-package routes (false: they answer 404).
+    #[arg(long = "community-packages-enabled", env = "N8N_COMMUNITY_PACKAGES_ENABLED", value_name = "N8N_COMMUNITY_PACKAGES_ENABLED",
+          default_value = "true", value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub community_packages_enabled: bool,
+
+    /// npm registry community packages are installed from.
+    #[arg(
+        long = "community-packages-registry",
+        env = "N8N_COMMUNITY_PACKAGES_REGISTRY",
+        value_name = "N8N_COMMUNITY_PACKAGES_REGISTRY",
+        default_value = "https://registry.npmjs.org",
+        hide_env_values = true,
+        global = true
+    )]
+    pub community_packages_registry: String,
 }
 
 impl std::fmt::Debug for Config {

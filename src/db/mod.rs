@@ -18,6 +18,7 @@
 //! pool of many connections, which WAL mode lets run beside the writer.
 
 pub mod api_keys;
+pub mod community_packages;
 pub mod credentials;
 pub mod executions;
 pub mod folders;
@@ -25,6 +26,7 @@ pub mod invitations;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
+pub mod source_control;
 pub mod tags;
 pub mod users;
 pub mod variables;

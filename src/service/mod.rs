@@ -2,6 +2,8 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod community_packages;
 pub mod outbound;
 pub mod owner;
+pub mod source_control;
 pub mod users;

@@ -3,6 +3,7 @@
 //! scope tests are all built from [`endpoints()`], so they cannot drift apart.
 
 pub mod audit;
+pub mod community_packages;
 pub mod credentials;
 pub mod discover;
 pub mod docs;
@@ -11,6 +12,7 @@ pub mod folders;
 pub mod insights;
 pub mod openapi;
 pub mod projects;
+pub mod source_control;
 pub mod tags;
 pub mod users;
 pub mod variables;
@@ -85,6 +87,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         audit::endpoints(),
         insights::endpoints(),
         discover::endpoints(),
+        source_control::endpoints(),
+        community_packages::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -102,6 +106,8 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         variables::schemas(),
         projects::schemas(),
         folders::schemas(),
+        source_control::schemas(),
+        community_packages::schemas(),
     ]
     .into_iter()
     .flatten()
