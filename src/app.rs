@@ -48,6 +48,8 @@ pub struct Shared {
     pub last_used: LastUsedTracker,
     /// Request, authentication and key-verification counts (served when `N8N_METRICS`).
     pub metrics: Metrics,
+    /// The data tables' storage against its limits.
+    pub data_table_sizes: crate::service::data_table_sizes::SizeTracker,
 }
 
 /// The state handed to every handler: one pointer, cheap to clone per request.
@@ -76,6 +78,7 @@ impl AppState {
             login_per_name: Limiter::new(5, Duration::from_secs(60)),
             last_used: LastUsedTracker::default(),
             metrics: Metrics::default(),
+            data_table_sizes: Default::default(),
             db,
             config,
             keys,

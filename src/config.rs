@@ -132,6 +132,28 @@ pub struct Config {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
     pub credential_test_allow_private: bool,
 
+    /// Storage all data tables together may take, in bytes (n8n's default: 50 MiB). Writes that
+    /// would add rows past it answer 400.
+    #[arg(long = "data-tables-max-size-bytes", env = "N8N_DATA_TABLES_MAX_SIZE_BYTES", value_name = "N8N_DATA_TABLES_MAX_SIZE_BYTES",
+          default_value_t = 50 * 1024 * 1024, global = true)]
+    pub data_tables_max_size_bytes: u64,
+
+    /// Storage one data table may take, in bytes (default: the same 50 MiB).
+    #[arg(long = "data-tables-table-max-size-bytes", env = "N8N_DATA_TABLES_TABLE_MAX_SIZE_BYTES", value_name = "N8N_DATA_TABLES_TABLE_MAX_SIZE_BYTES",
+          default_value_t = 50 * 1024 * 1024, global = true)]
+    pub data_tables_table_max_size_bytes: u64,
+
+    /// How long a measurement of the data tables' storage is reused, in milliseconds (n8n's
+    /// setting). Between measurements the server adds what it writes to the last figure.
+    #[arg(
+        long = "data-tables-size-check-cache-duration",
+        env = "N8N_DATA_TABLES_SIZE_CHECK_CACHE_DURATION_MS",
+        value_name = "N8N_DATA_TABLES_SIZE_CHECK_CACHE_DURATION_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub data_tables_size_check_cache_ms: u64,
+
     /// Largest accepted request body, in MiB.
     #[arg(long = "payload-size-max", env = "N8N_PAYLOAD_SIZE_MAX", value_name = "N8N_PAYLOAD_SIZE_MAX",
           default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]

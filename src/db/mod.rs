@@ -20,6 +20,7 @@
 pub mod api_keys;
 pub mod community_packages;
 pub mod credentials;
+pub mod data_tables;
 pub mod executions;
 pub mod folders;
 pub mod invitations;
@@ -250,6 +251,15 @@ impl Db {
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A read-only transaction: one consistent snapshot for several reads (on SQLite, on a
+    /// reader connection, so it does not queue behind writes).
+    pub async fn begin_read(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

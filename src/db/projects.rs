@@ -106,7 +106,10 @@ pub async fn rename(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Re
     Ok(n == 1)
 }
 
-pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+/// Deletes a project. Its data tables' storage is dropped first (their catalogue rows, like
+/// the project's other resources, go by cascade).
+pub async fn delete(mut conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    crate::db::data_tables::drop_all_in_project(conn.reborrow(), id).await?;
     const SQL: &str = "delete from projects where id = $1";
     let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
     Ok(n == 1)
@@ -236,6 +239,7 @@ pub async fn move_contents(
         "update folders set project_id = $2, updated_at = $3 where project_id = $1";
     const WORKFLOWS: &str = "update workflows set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
     on_conn!(conn.reborrow(), c => sqlx::query(FOLDERS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    on_conn!(conn, c => sqlx::query(WORKFLOWS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), c => sqlx::query(WORKFLOWS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::db::data_tables::move_all(conn, from, to, now).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod community_packages;
+pub mod data_table_sizes;
 pub mod outbound;
 pub mod owner;
 pub mod source_control;

@@ -9,6 +9,7 @@ mod behind_proxy;
 mod cli;
 mod community_packages;
 mod credentials;
+mod data_tables;
 mod discover;
 mod errors;
 mod executions;

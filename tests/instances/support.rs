@@ -120,6 +120,11 @@ impl Instance {
     }
 
     /// Stops the process (SIGKILL; these tests do not test shutdown).
+    /// The operating-system process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod community_packages;
 pub mod credentials;
+pub mod data_tables;
 pub mod discover;
 pub mod docs;
 pub mod executions;
@@ -84,6 +85,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         variables::endpoints(),
         projects::endpoints(),
         folders::endpoints(),
+        data_tables::endpoints(),
         audit::endpoints(),
         insights::endpoints(),
         discover::endpoints(),
@@ -106,6 +108,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         variables::schemas(),
         projects::schemas(),
         folders::schemas(),
+        data_tables::schemas(),
         source_control::schemas(),
         community_packages::schemas(),
     ]
