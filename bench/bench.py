@@ -258,7 +258,7 @@ def main():
         bench_data_tables(api, port, auth, baseline, seconds, results, args.smoke)
         if args.data_tables:
             server.stop()
-            write(results, args, suffix="-data-tables")
+            write(results, args, suffix=f"-data-tables-{database}")
             shutil.rmtree(folder, ignore_errors=True)
             return
 

@@ -93,6 +93,8 @@ struct Acknowledged {
     tags: Vec<String>,
     revoked_keys: Vec<String>,
     live_keys: Vec<String>,
+    /// Data-table rows, by id.
+    rows: Vec<i64>,
 }
 
 /// Writes until the connection fails (the process was killed); records what got a 2xx.
@@ -100,6 +102,7 @@ async fn write_until_killed(
     port: u16,
     key: &str,
     cookie: &str,
+    table: &str,
     round: usize,
     acked: &mut Acknowledged,
 ) {
@@ -133,6 +136,19 @@ async fn write_until_killed(
             Ok(r) if r.status == 201 => acked
                 .tags
                 .push(r.json()["id"].as_str().expect("id").to_owned()),
+            Ok(r) => panic!("unexpected answer {}: {}", r.status, r.text()),
+            Err(_) => return,
+        }
+        match try_request(
+            port,
+            "POST",
+            &format!("/api/v1/data-tables/{table}/rows"),
+            &auth,
+            Some(&json!({ "data": [{ "label": format!("r{round}-row{i}") }], "returnType": "id" })),
+        )
+        .await
+        {
+            Ok(r) if r.status == 200 => acked.rows.push(r.json()[0].as_i64().expect("row id")),
             Ok(r) => panic!("unexpected answer {}: {}", r.status, r.text()),
             Err(_) => return,
         }
@@ -178,6 +194,16 @@ async fn no_acknowledged_write_is_lost_when_the_process_is_killed_twenty_times()
     );
     let first = start(dir.path(), "first", &env).await;
     let (cookie, key) = bootstrap(&first).await;
+    let table = first
+        .send(
+            "POST",
+            "/api/v1/data-tables",
+            &[("x-n8n-api-key", key.as_str())],
+            Some(&json!({ "name": "crash", "columns": [{ "name": "label", "type": "string" }] })),
+        )
+        .await;
+    assert_eq!(table.status, 201, "{}", table.text());
+    let table = table.json()["id"].as_str().expect("id").to_owned();
     drop(first);
 
     let mut acked = Acknowledged::default();
@@ -185,7 +211,7 @@ async fn no_acknowledged_write_is_lost_when_the_process_is_killed_twenty_times()
         let mut instance = start(dir.path(), &format!("round{round}"), &env).await;
         let port = instance.port;
         let delay = Duration::from_millis(rand::thread_rng().gen_range(20..250));
-        let writer = write_until_killed(port, &key, &cookie, round, &mut acked);
+        let writer = write_until_killed(port, &key, &cookie, &table, round, &mut acked);
         let killer = async {
             tokio::time::sleep(delay).await;
             instance.stop();
@@ -211,6 +237,35 @@ async fn no_acknowledged_write_is_lost_when_the_process_is_killed_twenty_times()
             .send("GET", &format!("/api/v1/tags/{id}"), &auth, None)
             .await;
         assert_eq!(r.status, 200, "acknowledged tag {id} is lost");
+    }
+    let mut stored = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!(
+                "/api/v1/data-tables/{table}/rows?cursor={}",
+                c.replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            ),
+            None => format!("/api/v1/data-tables/{table}/rows?limit=250"),
+        };
+        let page = check.send("GET", &path, &auth, None).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        for row in page["data"].as_array().expect("rows") {
+            stored.insert(row["id"].as_i64().expect("id"));
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    for id in &acked.rows {
+        assert!(
+            stored.contains(id),
+            "acknowledged data-table row {id} is lost"
+        );
     }
     for revoked in &acked.revoked_keys {
         let r = check.get("/api/v1/tags", revoked).await;

@@ -3,6 +3,8 @@
 //! (`proptest` keeps any failing case it finds under `proptest-regressions/`, committed as
 //! the corpus of past failures.)
 
+use flowgate::api::v1::data_tables::query_filter;
+use flowgate::db::data_tables::{Cell, ColumnRow, ColumnType, Condition};
 use flowgate::domain::api_key::{RawApiKey, KEY_LEN, PREFIX};
 use flowgate::domain::workflow::{self, BodyKind};
 use flowgate::error::ApiError;
@@ -110,6 +112,105 @@ proptest! {
                 prop_assert!(input.connections.is_object());
             }
             Err(message) => prop_assert!(message.starts_with("request/body"), "{message}"),
+        }
+    }
+}
+
+/// The columns the filter properties run against.
+fn filter_columns() -> Vec<ColumnRow> {
+    [
+        ("name", "string"),
+        ("age", "number"),
+        ("ok", "boolean"),
+        ("due", "date"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (name, kind))| ColumnRow {
+        id: format!("col{i:013}"),
+        data_table_id: "AAAAAAAAAAAAAAAA".to_owned(),
+        name: (*name).to_owned(),
+        type_name: (*kind).to_owned(),
+        position: i as i64,
+    })
+    .collect()
+}
+
+/// Filter-shaped JSON: mostly well-formed, with arbitrary names, conditions and values.
+fn filter_json() -> impl Strategy<Value = Value> {
+    let item = (
+        prop_oneof![
+            Just("name"),
+            Just("age"),
+            Just("ok"),
+            Just("due"),
+            Just("id"),
+            Just("createdAt"),
+            Just("nope"),
+            Just("\"x\"; drop")
+        ],
+        prop_oneof![
+            Just("eq"),
+            Just("neq"),
+            Just("like"),
+            Just("ilike"),
+            Just("gt"),
+            Just("gte"),
+            Just("lt"),
+            Just("lte"),
+            Just("between")
+        ],
+        json_value(),
+    )
+        .prop_map(|(c, op, v)| serde_json::json!({ "columnName": c, "condition": op, "value": v }));
+    (
+        prop_oneof![Just("and"), Just("or"), Just("xor")],
+        prop::collection::vec(item, 0..5),
+    )
+        .prop_map(|(kind, filters)| serde_json::json!({ "type": kind, "filters": filters }))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_filter_text_is_a_checked_filter_or_a_clean_400(text in "\\PC{0,120}") {
+        match query_filter(&text, &filter_columns(), "empty") {
+            Ok(_) | Err(ApiError::BadRequest(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepted_filters_name_only_known_columns_with_values_of_their_type(raw in filter_json()) {
+        let columns = filter_columns();
+        match query_filter(&raw.to_string(), &columns, "empty") {
+            Ok(filter) => {
+                prop_assert!(!filter.predicates.is_empty());
+                for p in &filter.predicates {
+                    let kind = match p.column.as_str() {
+                        "id" => ColumnType::Number,
+                        "createdAt" | "updatedAt" => ColumnType::Date,
+                        other => {
+                            let column = columns.iter().find(|c| c.name == other);
+                            prop_assert!(column.is_some(), "unknown column {other} accepted");
+                            column.map(ColumnRow::column_type).unwrap_or(ColumnType::String)
+                        }
+                    };
+                    let fits = match (&p.value, kind) {
+                        (Cell::Null(_), _) => matches!(p.condition, Condition::Eq | Condition::Neq),
+                        (Cell::Integer(_), ColumnType::Number) => p.column == "id",
+                        (Cell::Number(n), ColumnType::Number) => n.is_finite(),
+                        (Cell::Boolean(_), ColumnType::Boolean) => true,
+                        (Cell::Text(t), ColumnType::Date) => t.len() == 24 && t.ends_with('Z'),
+                        (Cell::Text(t), ColumnType::String) => !t.contains('\0'),
+                        _ => false,
+                    };
+                    prop_assert!(fits, "{:?} on a {:?} column", p.value, kind);
+                }
+            }
+            Err(ApiError::BadRequest(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
         }
     }
 }

@@ -541,8 +541,8 @@ fn row_filter(
     Ok(RowFilter { any, predicates })
 }
 
-/// A query-string filter: JSON text.
-fn query_filter(text: &str, columns: &[ColumnRow], empty_message: &str) -> Result<RowFilter> {
+/// A query-string filter: JSON text. (Public for the property tests of the parser.)
+pub fn query_filter(text: &str, columns: &[ColumnRow], empty_message: &str) -> Result<RowFilter> {
     let raw: Value = serde_json::from_str(text)
         .map_err(|_| ApiError::bad_request("request/query/filter must be a valid JSON string"))?;
     row_filter(raw, "query/filter", columns, empty_message)
