@@ -91,6 +91,9 @@ impl ApiError {
     /// secret can leak through an error.
     pub fn client_message(&self) -> String {
         match self {
+            ApiError::Database(e) if is_disk_full(e) => {
+                "The database's disk is full, please try again later".to_owned()
+            }
             ApiError::Database(e) if is_outage(e) => {
                 "Database is unavailable, please try again later".to_owned()
             }
@@ -130,6 +133,20 @@ impl ApiError {
     }
 }
 
+/// SQLite's "database or disk is full" (and PostgreSQL's `disk_full`): an operator must make
+/// room; the server keeps answering reads meanwhile and resumes writing by itself.
+fn is_disk_full(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.code() == "53100";
+    }
+    db.code()
+        .and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|code| code & 0xff == 13)
+}
+
 /// Whether a database error means "the database cannot be reached right now" rather than a
 /// fault in a statement.
 fn is_outage(error: &sqlx::Error) -> bool {
@@ -142,7 +159,10 @@ fn is_outage(error: &sqlx::Error) -> bool {
             if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
                 // Operator intervention (shutdown), connection exceptions, too many clients.
                 let code = pg.code();
-                return code.starts_with("57P") || code.starts_with("08") || code == "53300";
+                return code.starts_with("57P")
+                    || code.starts_with("08")
+                    || code == "53300"
+                    || code == "53100";
             }
             // SQLite reports extended result codes; the low byte is the primary code: busy or
             // locked after the busy timeout, read-only, I/O error, disk full, cannot open.

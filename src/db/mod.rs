@@ -166,13 +166,18 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
+        // A SQLite connection is a local file handle: it cannot go stale the way a network
+        // connection can, so checking it before each use (a round trip to its worker thread,
+        // as costly as the query itself) buys nothing.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
             .context("cannot open the SQLite database")?;
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(config.sqlite_pool_size)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)

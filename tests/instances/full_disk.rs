@@ -1,0 +1,180 @@
+//! SQLite on a full disk: writes get a clear 503 (no SQL text, no hang), reads keep working,
+//! service resumes by itself once there is room, and the database file stays intact.
+//!
+//! The test mounts a small tmpfs, so it needs the right to mount (root in CI); elsewhere it
+//! says so and skips.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::*;
+
+/// Unmounts the small file system when the test ends, however it ends.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn mount_small(at: &Path) -> Option<Mounted> {
+    std::fs::create_dir_all(at).ok()?;
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(at)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| Mounted(at.to_owned()))
+}
+
+/// Fills the file system with one file until it refuses more.
+fn fill(path: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("filler");
+    let chunk = vec![0u8; 16 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.sync_all();
+}
+
+fn big_workflow(name: &str) -> serde_json::Value {
+    let note = "x".repeat(64 * 1024);
+    json!({ "name": name, "nodes": [{ "name": "Note", "type": "n8n-nodes-base.stickyNote", "typeVersion": 1,
+        "position": [0, 0], "parameters": { "content": note } }], "connections": {}, "settings": {} })
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_503_keeps_reads_and_heals_without_corruption() {
+    let dir = tempfile::tempdir().expect("dir");
+    let small = dir.path().join("small");
+    let Some(_mounted) = mount_small(&small) else {
+        eprintln!("skipped: cannot mount a small file system here");
+        return;
+    };
+    let folder = small.join("data");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let env = vec![
+        ("N8N_USER_FOLDER", folder.display().to_string()),
+        ("N8N_ENCRYPTION_KEY", ENCRYPTION_KEY.to_owned()),
+        ("N8N_SECURE_COOKIE", "false".to_owned()),
+        ("N8N_LOG_LEVEL", "warn".to_owned()),
+    ];
+    let mut instance = Instance::start(dir.path(), "full", &env);
+    instance.wait_ready().await;
+    let setup = instance
+        .send("POST", "/rest/owner/setup", &[], Some(&json!({ "email": OWNER_EMAIL, "firstName": "F", "lastName": "D", "password": PASSWORD })))
+        .await;
+    let cookie = setup.cookie().expect("cookie");
+    let scopes = instance
+        .send("GET", "/rest/api-keys/scopes", &[("cookie", &cookie)], None)
+        .await
+        .json()["data"]
+        .clone();
+    let key = instance
+        .send(
+            "POST",
+            "/rest/api-keys",
+            &[("cookie", &cookie)],
+            Some(&json!({ "label": "k", "scopes": scopes, "expiresAt": null })),
+        )
+        .await
+        .json()["data"]["rawApiKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let auth = [("x-n8n-api-key", key.as_str())];
+    let mut acked = Vec::new();
+    for i in 0..3 {
+        let r = instance
+            .send(
+                "POST",
+                "/api/v1/workflows",
+                &auth,
+                Some(&big_workflow(&format!("before {i}"))),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        acked.push(r.json()["id"].as_str().expect("id").to_owned());
+    }
+
+    let filler = small.join("filler");
+    fill(&filler);
+    let mut refused = None;
+    for i in 0..40 {
+        let r = instance
+            .send(
+                "POST",
+                "/api/v1/workflows",
+                &auth,
+                Some(&big_workflow(&format!("full {i}"))),
+            )
+            .await;
+        match r.status {
+            200 => acked.push(r.json()["id"].as_str().expect("id").to_owned()),
+            _ => {
+                refused = Some(r);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("the disk never filled up");
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    let message = refused.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        message,
+        "The database's disk is full, please try again later"
+    );
+    assert!(refused.header("retry-after").is_some());
+    // Reads still work while the disk is full.
+    let listed = instance.get("/api/v1/workflows?limit=250", &key).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+
+    std::fs::remove_file(&filler).expect("room again");
+    let healed = instance
+        .send(
+            "POST",
+            "/api/v1/workflows",
+            &auth,
+            Some(&big_workflow("after")),
+        )
+        .await;
+    assert_eq!(
+        healed.status,
+        200,
+        "service resumes by itself: {}",
+        healed.text()
+    );
+    acked.push(healed.json()["id"].as_str().expect("id").to_owned());
+    let log = instance.log();
+    instance.stop();
+    assert!(!log.contains("panicked"), "{log}");
+
+    // The file is intact and holds every acknowledged write.
+    let url = format!(
+        "sqlite://{}",
+        folder.join(".n8n").join("flowgate.sqlite").display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("open the database");
+    let (check,): (String,) = sqlx::query_as("pragma integrity_check")
+        .fetch_one(&pool)
+        .await
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+    for id in &acked {
+        let found: Option<(String,)> = sqlx::query_as("select id from workflows where id = $1")
+            .bind(id)
+            .fetch_optional(&pool)
+            .await
+            .expect("query");
+        assert!(found.is_some(), "acknowledged workflow {id} is lost");
+    }
+    pool.close().await;
+}
