@@ -25,6 +25,7 @@ pub mod executions;
 pub mod folders;
 pub mod invitations;
 pub mod projects;
+pub mod readers;
 pub mod sessions;
 pub mod settings;
 pub mod source_control;
@@ -59,7 +60,14 @@ macro_rules! on_conn {
 /// The two databases the server runs on.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        /// Read transactions (one snapshot over several statements).
+        read: SqlitePool,
+        /// Every write, through one connection.
+        write: SqlitePool,
+        /// Single-statement reads (see `readers.rs`).
+        readers: std::sync::Arc<readers::Readers>,
+    },
     Postgres(PgPool),
 }
 
@@ -85,14 +93,14 @@ impl Conn<'_> {
 
 /// A connection checked out of a pool (for reads outside a transaction).
 pub enum Pooled {
-    Sqlite(PoolConnection<Sqlite>),
+    Sqlite(readers::Lease),
     Postgres(PoolConnection<Postgres>),
 }
 
 impl Pooled {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Sqlite(c) => Conn::Sqlite(&mut *c),
             Pooled::Postgres(c) => Conn::Postgres(c),
         }
     }
@@ -169,11 +177,14 @@ impl Db {
         // A SQLite connection is a local file handle: it cannot go stale the way a network
         // connection can, so checking it before each use (a round trip to its worker thread,
         // as costly as the query itself) buys nothing.
+        // The writer keeps every index up to date: a page cache of 32 MiB (SQLite's default
+        // is 2 MiB) keeps the indexes of large data tables in memory while they are written.
+        // It is only filled as it is used, so small instances do not pay for it.
         let write = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", "-32768"))
             .await
             .context("cannot open the SQLite database")?;
         let read = SqlitePoolOptions::new()
@@ -181,10 +192,15 @@ impl Db {
             .max_connections(config.sqlite_pool_size)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("cannot open the SQLite database")?;
-        Ok(Db::Sqlite { read, write })
+        let readers = readers::Readers::new(options, config.sqlite_pool_size, ACQUIRE_TIMEOUT);
+        Ok(Db::Sqlite {
+            read,
+            write,
+            readers: std::sync::Arc::new(readers),
+        })
     }
 
     async fn connect_postgres(config: &Config, url: Option<&str>) -> anyhow::Result<Db> {
@@ -247,7 +263,7 @@ impl Db {
     /// A pooled connection for reads.
     pub async fn acquire(&self) -> sqlx::Result<Pooled> {
         Ok(match self {
-            Db::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
+            Db::Sqlite { readers, .. } => Pooled::Sqlite(readers.acquire().await?),
             Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
@@ -283,17 +299,29 @@ impl Db {
     /// Pool gauges for metrics: (connections open, connections idle).
     pub fn pool_usage(&self) -> (u32, u32) {
         match self {
-            Db::Sqlite { read, write } => (
-                read.size() + write.size(),
-                (read.num_idle() + write.num_idle()) as u32,
-            ),
+            Db::Sqlite {
+                read,
+                write,
+                readers,
+            } => {
+                let (open, idle) = readers.usage();
+                (
+                    read.size() + write.size() + open,
+                    (read.num_idle() + write.num_idle()) as u32 + idle,
+                )
+            }
             Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite {
+                read,
+                write,
+                readers,
+            } => {
+                readers.close().await;
                 read.close().await;
                 write.close().await;
             }
