@@ -280,10 +280,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let input = input.context("give the export file with --input")?;
             // The whole file is checked before the database is opened (or created).
             let document = backup::import::read(&input)?;
+            // And the key, before anything is written: the target's own instance secret
+            // (which a first start would create) must not be sealed with a wrong key.
             require_encryption_key(&cli.config)?;
-            let state = open(cli.config).await?;
-            document.check_keys(&state.keys)?;
-            let summary = backup::import::import(&state.db, document).await?;
+            let key = crate::crypto::load_encryption_key(&cli.config)?;
+            let keys = crate::crypto::KeyRing::new(&key, &cli.config.encryption_keys_previous);
+            document.check_keys(&keys)?;
+            let db = open_database(&cli.config).await?;
+            let summary = backup::import::import(&db, document).await?;
             println!(
                 "imported {} from {}",
                 backup::describe(&summary.tables, summary.data_table_rows),

@@ -5,6 +5,7 @@ mod access;
 mod api_keys;
 mod audit;
 mod auth;
+mod backup;
 mod behind_proxy;
 mod cli;
 mod community_packages;
