@@ -23,7 +23,7 @@ fn id(v: &Value) -> String {
 }
 
 /// Runs the binary on the database `config` names, with the test key (or `key`).
-fn run(config: &Config, key: &str, args: &[&str]) -> Output {
+pub fn run(config: &Config, key: &str, args: &[&str]) -> Output {
     let mut command = flowgate();
     command
         .env(
@@ -64,7 +64,7 @@ fn import(config: &Config, file: &Path) -> Output {
 
 /// The one line a refused command writes.
 #[track_caller]
-fn refused(output: &Output, words: &str) {
+pub fn refused(output: &Output, words: &str) {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
     let message = stderr(output);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
@@ -415,7 +415,7 @@ async fn an_imported_export_answers_as_the_original_and_its_keys_passwords_and_s
 }
 
 /// The stored data of a credential, opened with the app's keys.
-async fn stored_data(app: &TestApp, credential_id: &str) -> Value {
+pub async fn stored_data(app: &TestApp, credential_id: &str) -> Value {
     let mut conn = app.state.db.acquire().await.expect("conn");
     let row = flowgate::db::credentials::find(conn.conn(), credential_id)
         .await

@@ -18,6 +18,7 @@ mod fixtures;
 mod folders;
 mod health;
 mod helpers;
+mod import_n8n;
 mod metrics;
 mod mounting;
 mod openapi;
