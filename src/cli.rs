@@ -244,11 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { output } => {
             let db = open_database(&cli.config).await?;
             let summary = backup::export::export(&db, &output).await?;
-            println!(
-                "exported {} to {}",
-                backup::describe(&summary.tables, summary.data_table_rows),
-                output.display()
-            );
+            println!("exported {summary} to {}", output.display());
             Ok(())
         }
         Command::Import {
@@ -288,11 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             document.check_keys(&keys)?;
             let db = open_database(&cli.config).await?;
             let summary = backup::import::import(&db, document).await?;
-            println!(
-                "imported {} from {}",
-                backup::describe(&summary.tables, summary.data_table_rows),
-                input.display()
-            );
+            println!("imported {summary} from {}", input.display());
             Ok(())
         }
         Command::Credentials(CredentialsCommand::Reencrypt) => {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::tables::{self, TABLES};
-use super::{Error, Result, FORMAT, VERSION};
+use super::{Counts, Error, Result, FORMAT, VERSION};
 use crate::crypto::KeyRing;
 use crate::db::data_tables::{self, RowFilter, RowPage, RowStart};
 use crate::db::{Conn, Db};
@@ -25,18 +25,9 @@ use crate::domain::time::now_iso;
 /// Rows read per statement from tables that may be large (executions, data tables).
 const PAGE: i64 = 1000;
 
-/// What an export wrote.
-#[derive(Debug)]
-pub struct Summary {
-    /// Rows per table, in export order.
-    pub tables: Vec<(&'static str, usize)>,
-    /// Rows of all data tables together.
-    pub data_table_rows: usize,
-}
-
 /// Writes the export of `db` to `output`, replacing the file if it exists (only once the new
 /// one is complete).
-pub async fn export(db: &Db, output: &Path) -> Result<Summary> {
+pub async fn export(db: &Db, output: &Path) -> Result<Counts> {
     let mut file = TempFile::create(output)?;
     let mut tx = db.begin_read().await?;
     if let Conn::Postgres(c) = tx.conn() {
@@ -52,11 +43,7 @@ pub async fn export(db: &Db, output: &Path) -> Result<Summary> {
     Ok(summary)
 }
 
-async fn write_document(
-    mut conn: Conn<'_>,
-    postgres: bool,
-    file: &mut TempFile,
-) -> Result<Summary> {
+async fn write_document(mut conn: Conn<'_>, postgres: bool, file: &mut TempFile) -> Result<Counts> {
     let mut key_ids: BTreeSet<String> = crate::db::credentials::key_ids(conn.reborrow())
         .await?
         .into_iter()
@@ -86,10 +73,7 @@ async fn write_document(
     file.write(head.as_bytes())?;
     file.write(b",\"tables\":{")?;
 
-    let mut summary = Summary {
-        tables: Vec::new(),
-        data_table_rows: 0,
-    };
+    let mut summary = Counts::default();
     let mut data_table_ids = Vec::new();
     for (t, table) in TABLES.iter().enumerate() {
         file.write(format!("{}\n{}:[", comma(t), json!(table.name)).as_bytes())?;

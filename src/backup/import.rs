@@ -22,7 +22,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::tables::{self, Datum, Table, TABLES};
-use super::{Error, Result, FORMAT, VERSION};
+use super::{Counts, Error, Result, FORMAT, VERSION};
 use crate::crypto::KeyRing;
 use crate::db::data_tables::{self, Cell, ColumnRow, ColumnType, TableRow};
 use crate::db::{settings, Db, Tx};
@@ -45,13 +45,6 @@ pub struct Document {
     /// Rows of each table, in [`TABLES`] order (data tables apart).
     tables: Vec<(&'static Table, Vec<Vec<Datum>>)>,
     data_tables: Vec<DataTable>,
-}
-
-/// What an import wrote.
-#[derive(Debug)]
-pub struct Summary {
-    pub tables: Vec<(&'static str, usize)>,
-    pub data_table_rows: usize,
 }
 
 /// Reads and checks an export file.
@@ -374,13 +367,10 @@ impl Document {
 }
 
 /// Writes `document` into `db`, which must be empty, in one transaction.
-pub async fn import(db: &Db, document: Document) -> Result<Summary> {
+pub async fn import(db: &Db, document: Document) -> Result<Counts> {
     let mut tx = db.begin().await?;
     refuse_unless_empty(&mut tx).await?;
-    let mut summary = Summary {
-        tables: Vec::with_capacity(document.tables.len()),
-        data_table_rows: 0,
-    };
+    let mut summary = Counts::default();
     let data_tables = document.data_tables;
     for (table, rows) in &document.tables {
         let failed = |e: sqlx::Error| Error::Input(format!("tables.{}: {e}", table.name));

@@ -76,14 +76,21 @@ pub(crate) fn counted(count: usize, singular: &str, plural: &str) -> String {
     format!("{count} {}", if count == 1 { singular } else { plural })
 }
 
-/// "users 2, projects 3, ..., data table rows 10": the counts of an export or import, for
-/// its summary line (settings are the instance's plumbing, not data to count).
-pub fn describe(tables: &[(&'static str, usize)], data_table_rows: usize) -> String {
-    let mut parts: Vec<String> = tables
-        .iter()
-        .filter(|(name, _)| *name != tables::SETTINGS)
-        .map(|(name, count)| format!("{name} {count}"))
-        .collect();
-    parts.push(format!("data table rows {data_table_rows}"));
-    parts.join(", ")
+/// How many rows an export or import moved, per table in export order.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub tables: Vec<(&'static str, usize)>,
+    /// Rows of all data tables together.
+    pub data_table_rows: usize,
+}
+
+/// "users 2, projects 3, ..., data table rows 10", for the summary line (settings are the
+/// instance's plumbing, not data to count).
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, count) in self.tables.iter().filter(|(n, _)| *n != tables::SETTINGS) {
+            write!(f, "{name} {count}, ")?;
+        }
+        write!(f, "data table rows {}", self.data_table_rows)
+    }
 }
