@@ -276,12 +276,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let input = input.context("give the export file with --input")?;
             // The whole file is checked before the database is opened (or created).
             let document = backup::import::read(&input)?;
-            // And the key, before anything is written: the target's own instance secret
-            // (which a first start would create) must not be sealed with a wrong key.
-            require_encryption_key(&cli.config)?;
-            let key = crate::crypto::load_encryption_key(&cli.config)?;
-            let keys = crate::crypto::KeyRing::new(&key, &cli.config.encryption_keys_previous);
-            document.check_keys(&keys)?;
+            // And against the key, before anything is written.
+            document.check_keys(&backup::import::key_ring(&cli.config)?)?;
             let db = open_database(&cli.config).await?;
             let summary = backup::import::import(&db, document).await?;
             println!("imported {summary} from {}", input.display());
@@ -300,16 +296,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// An import needs the exporting instance's key: without one configured, start-up would
-/// generate a new key file, which the exported secrets cannot open and which would then
-/// stand in the way of the right key.
-fn require_encryption_key(config: &Config) -> anyhow::Result<()> {
-    if config.encryption_key.is_none() && !config.data_folder().join("config").exists() {
-        bail!("set N8N_ENCRYPTION_KEY to the key of the instance that made the export");
-    }
-    Ok(())
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

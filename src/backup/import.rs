@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 
 use super::tables::{self, Datum, Table, TABLES};
 use super::{Counts, Error, Result, FORMAT, VERSION};
+use crate::config::Config;
 use crate::crypto::KeyRing;
 use crate::db::data_tables::{self, Cell, ColumnRow, ColumnType, TableRow};
 use crate::db::{settings, Db, Tx};
@@ -312,6 +313,21 @@ fn data_table_row(at: &str, columns: &[ColumnRow], row: Value) -> Result<Vec<Cel
         })?);
     }
     Ok(cells)
+}
+
+/// The keys an import checks the file against: `N8N_ENCRYPTION_KEY` (or the data folder's key
+/// file) and the previous keys. Never a generated key: without a configured one, start-up would
+/// write a new key file, which the file's secrets cannot open and which would then stand in the
+/// way of the right key.
+pub fn key_ring(config: &Config) -> Result<KeyRing> {
+    if config.encryption_key.is_none() && !config.data_folder().join("config").exists() {
+        return Err(Error::Refused(
+            "set N8N_ENCRYPTION_KEY to the key of the instance that made the export".to_owned(),
+        ));
+    }
+    let key =
+        crate::crypto::load_encryption_key(config).map_err(|e| Error::Refused(format!("{e:#}")))?;
+    Ok(KeyRing::new(&key, &config.encryption_keys_previous))
 }
 
 impl Document {

@@ -5,7 +5,7 @@
 //! refuses) leaves the database as it was.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use flowgate::config::{Config, DbType};
 use flowgate::db::Conn;
@@ -22,15 +22,14 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_owned()
 }
 
-/// Runs the binary on the database `config` names, with the test key (or `key`).
-pub fn run(config: &Config, key: &str, args: &[&str]) -> Output {
+/// The binary on the database `config` names, without a key.
+fn command(config: &Config) -> Command {
     let mut command = flowgate();
     command
         .env(
             "N8N_USER_FOLDER",
             config.user_folder.clone().expect("folder"),
         )
-        .env("N8N_ENCRYPTION_KEY", key)
         .env("N8N_LOG_LEVEL", "warn");
     match &config.database_url {
         Some(url) => command
@@ -41,7 +40,16 @@ pub fn run(config: &Config, key: &str, args: &[&str]) -> Output {
             config.sqlite_database.clone().expect("sqlite path"),
         ),
     };
-    command.args(args).output().expect("runs")
+    command
+}
+
+/// Runs the binary on the database `config` names, with the encryption key `key`.
+pub fn run(config: &Config, key: &str, args: &[&str]) -> Output {
+    command(config)
+        .env("N8N_ENCRYPTION_KEY", key)
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn export(app: &TestApp, file: &Path) -> Output {
@@ -611,6 +619,16 @@ async fn a_damaged_or_foreign_file_is_refused_and_the_database_stays_empty() {
     users.push(twin);
     let clash = write("clash.json", &document.to_string());
     refused(&import(&config, &clash), "tables.users:");
+    // Without a key nothing is tried (and no key file is made up).
+    let keyless = command(&config)
+        .args(["import", "--input", &file.display().to_string()])
+        .output()
+        .expect("runs");
+    refused(
+        &keyless,
+        "set N8N_ENCRYPTION_KEY to the key of the instance that made the export",
+    );
+    assert!(!config.data_folder().join("config").exists());
     // Another key cannot open the secrets.
     refused(
         &run(
