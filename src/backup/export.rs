@@ -37,13 +37,13 @@ pub async fn export(db: &Db, output: &Path) -> Result<Counts> {
             .execute(c)
             .await?;
     }
-    let summary = write_document(tx.conn(), db.is_postgres(), &mut file).await?;
+    let summary = write_document(tx.conn(), &mut file).await?;
     drop(tx);
     file.persist()?;
     Ok(summary)
 }
 
-async fn write_document(mut conn: Conn<'_>, postgres: bool, file: &mut TempFile) -> Result<Counts> {
+async fn write_document(mut conn: Conn<'_>, file: &mut TempFile) -> Result<Counts> {
     let mut key_ids: BTreeSet<String> = crate::db::credentials::key_ids(conn.reborrow())
         .await?
         .into_iter()
@@ -64,11 +64,12 @@ async fn write_document(mut conn: Conn<'_>, postgres: bool, file: &mut TempFile)
         "version": VERSION,
         "exportedAt": now_iso(),
         "flowgateVersion": crate::VERSION,
-        "database": if postgres { "postgres" } else { "sqlite" },
+        "database": if conn.is_postgres() { "postgres" } else { "sqlite" },
         "keyIds": key_ids,
     });
-    // The header's fields, then the tables, one row per line.
-    let mut head = serde_json::to_string(&header).map_err(|e| Error::Input(e.to_string()))?;
+    // The header object without its closing brace: the tables follow inside it, one row a
+    // line.
+    let mut head = header.to_string();
     head.pop();
     file.write(head.as_bytes())?;
     file.write(b",\"tables\":{")?;
@@ -197,7 +198,8 @@ impl TempFile {
 
     fn write_row(&mut self, index: usize, row: &Map<String, Value>) -> Result<()> {
         self.write(if index == 0 { b"\n" } else { b",\n" })?;
-        let text = serde_json::to_vec(row).map_err(|e| Error::Input(e.to_string()))?;
+        // A map of JSON values always serialises.
+        let text = serde_json::to_vec(row).unwrap_or_default();
         self.write(&text)
     }
 

@@ -258,9 +258,10 @@ impl<'a, 't> Import<'a, 't> {
                 .await?
                 .ok_or_else(|| Error::Refused("the owner has no personal project".to_owned()))?,
         };
-        let project = match is_plausible_id(&project_id) {
-            true => projects::find(tx.conn(), &project_id).await?,
-            false => None,
+        let project = if is_plausible_id(&project_id) {
+            projects::find(tx.conn(), &project_id).await?
+        } else {
+            None
         }
         .ok_or_else(|| Error::Refused(format!("no project with id {project_id}")))?;
         let author = format!(
