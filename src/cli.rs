@@ -1,14 +1,17 @@
 //! The command line: `start` (the default) runs the server; `owner` and `api-key` set up an
 //! instance headlessly (docker, scripts) through the same rules as the HTTP endpoints;
-//! `healthcheck` probes a running server (a container's health check, without curl).
+//! `export` and `import` move an instance's data (see [`crate::backup`]); `healthcheck`
+//! probes a running server (a container's health check, without curl).
 
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, AppState};
 use crate::auth::{Role, Scope};
+use crate::backup;
 use crate::config::Config;
 use crate::db::{api_keys, users, Db};
 use crate::domain::api_key::redact;
@@ -50,6 +53,24 @@ pub enum Command {
     /// Maintain stored credentials.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Write all the instance's data to one JSON file (secrets stay encrypted), to back it up
+    /// or to move it to another database with `flowgate import`.
+    Export {
+        /// The file to write (replaced once the new one is complete; created with mode 0600).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Restore a `flowgate export` file into an empty database (SQLite or PostgreSQL, either
+    /// way), with the exporting instance's N8N_ENCRYPTION_KEY; or, with `import n8n`, import
+    /// n8n's export files.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Import {
+        /// The export file.
+        #[arg(long, required = true)]
+        input: Option<PathBuf>,
+        #[command(subcommand)]
+        from: Option<ImportCommand>,
+    },
     /// Exit 0 when the server on N8N_LISTEN_ADDRESS:N8N_PORT answers `/healthz` with 200
     /// (loopback when it listens on every address); for container health checks.
     Healthcheck,
@@ -61,6 +82,24 @@ pub enum CredentialsCommand {
     /// must be listed in N8N_ENCRYPTION_KEYS_PREVIOUS); afterwards the old key can be retired.
     #[command(name = "re-encrypt")]
     Reencrypt,
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import workflows and credentials from n8n's export files into a project (the owner's
+    /// personal project by default).
+    #[command(group(clap::ArgGroup::new("files").required(true).multiple(true).args(["workflows", "credentials"])))]
+    N8n {
+        /// Output of `n8n export:workflow --all --output=<file>` (or a folder of `--separate`).
+        #[arg(long)]
+        workflows: Option<PathBuf>,
+        /// Output of `n8n export:credentials --all --decrypted --output=<file>`.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+        /// The id of the receiving project.
+        #[arg(long)]
+        project: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,11 +178,17 @@ pub fn parse() -> Cli {
 
 /// Opens and migrates the database and builds the state.
 async fn open(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::connect(&config).await?;
+    let db = open_database(&config).await?;
+    AppState::new(config, db).await
+}
+
+/// Opens and migrates the database only (for commands that need no key).
+async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(config).await?;
     if let Err(e) = db.migrate().await {
         return Err(explain_migration_failure(e));
     }
-    AppState::new(config, db).await
+    Ok(db)
 }
 
 /// Words the migration failures an operator can act on as one line that says what to do.
@@ -196,6 +241,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ApiKey(command) => api_key(&open(cli.config).await?, command).await,
+        Command::Export { output } => {
+            let db = open_database(&cli.config).await?;
+            let summary = backup::export::export(&db, &output).await?;
+            println!("exported {summary} to {}", output.display());
+            Ok(())
+        }
+        Command::Import {
+            from:
+                Some(ImportCommand::N8n {
+                    workflows,
+                    credentials,
+                    project,
+                }),
+            ..
+        } => {
+            let state = open(cli.config).await?;
+            let summary = backup::import_n8n::import(
+                &state,
+                &backup::import_n8n::Options {
+                    workflows: workflows.as_deref(),
+                    credentials: credentials.as_deref(),
+                    project_id: project.as_deref(),
+                },
+            )
+            .await?;
+            for note in summary.notes() {
+                eprintln!("{note}");
+            }
+            println!("{}", summary.line());
+            Ok(())
+        }
+        Command::Import { input, from: None } => {
+            let input = input.context("give the export file with --input")?;
+            // The whole file is checked before the database is opened (or created).
+            let document = backup::import::read(&input)?;
+            // And against the key, before anything is written.
+            document.check_keys(&backup::import::key_ring(&cli.config)?)?;
+            let db = open_database(&cli.config).await?;
+            let summary = backup::import::import(&db, document).await?;
+            println!("imported {summary} from {}", input.display());
+            Ok(())
+        }
         Command::Credentials(CredentialsCommand::Reencrypt) => {
             let state = open(cli.config).await?;
             let count = crate::instance::reencrypt(&state.db, &state.keys).await?;

@@ -10,7 +10,7 @@ use crate::db::{credentials, sessions, settings, Db};
 use crate::domain::time::{now_iso, now_unix};
 
 /// Settings key of the sealed secret behind API-key and session hashes.
-const LOOKUP_SECRET: &str = "secrets.lookupKey";
+pub const LOOKUP_SECRET: &str = "secrets.lookupKey";
 
 /// Loads the secret that keys the look-up hashes, creating it on first start. It is stored
 /// sealed by the key ring; failing to open it means `N8N_ENCRYPTION_KEY` is not the key this

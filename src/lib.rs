@@ -15,6 +15,8 @@ pub mod api;
 pub mod app;
 /// API-key and session authentication, scopes and roles.
 pub mod auth;
+/// Export, import (between databases) and import from n8n's export files.
+pub mod backup;
 /// The command line (server, owner set-up, API keys).
 pub mod cli;
 /// Configuration from n8n's environment variables.

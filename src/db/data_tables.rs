@@ -900,21 +900,83 @@ pub enum Returning {
 /// the bind limit allows. Answers the inserted rows (ids only for `Ids`, nothing for `Count`)
 /// in insertion order.
 pub async fn insert(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     table_id: &str,
     columns: &[ColumnRow],
     rows: Vec<Vec<Cell>>,
     now: &str,
     returning: Returning,
 ) -> sqlx::Result<Vec<Map<String, Value>>> {
+    let stamped = rows.into_iter().map(|row| {
+        let mut cells = Vec::with_capacity(row.len() + 2);
+        cells.push(Cell::Text(now.to_owned()));
+        cells.push(Cell::Text(now.to_owned()));
+        cells.extend(row);
+        cells
+    });
+    write_rows(
+        conn,
+        table_id,
+        columns,
+        &["createdAt", "updatedAt"],
+        stamped,
+        returning,
+    )
+    .await
+}
+
+/// Inserts rows exactly as an export holds them: each row is its `id`, `createdAt` and
+/// `updatedAt`, then one cell per column. [`insert`] cannot serve a restore, since the
+/// database would number the rows and stamp them anew, and the restored table would answer
+/// other ids and times than the exported one. On PostgreSQL the id sequence is then moved
+/// past the largest id (SQLite's `autoincrement` follows explicit ids by itself), so rows
+/// inserted later never collide with restored ones.
+pub async fn restore(
+    mut conn: Conn<'_>,
+    table_id: &str,
+    columns: &[ColumnRow],
+    rows: Vec<Vec<Cell>>,
+) -> sqlx::Result<()> {
+    write_rows(
+        conn.reborrow(),
+        table_id,
+        columns,
+        &SYSTEM_COLUMNS,
+        rows.into_iter(),
+        Returning::Count,
+    )
+    .await?;
+    if let Conn::Postgres(c) = conn {
+        let table = table_name(table_id)?;
+        let sql = format!(
+            "select setval(pg_get_serial_sequence($1, 'id'), coalesce((select max(\"id\") from {table}), 0) + 1, false)"
+        );
+        sqlx::query(&sql).bind(&table).execute(c).await?;
+    }
+    Ok(())
+}
+
+/// The multi-row `insert` behind [`insert`] and [`restore`]: `system` names the system
+/// columns each row starts with, the table's columns follow.
+async fn write_rows(
+    mut conn: Conn<'_>,
+    table_id: &str,
+    columns: &[ColumnRow],
+    system: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    returning: Returning,
+) -> sqlx::Result<Vec<Map<String, Value>>> {
     let postgres = conn.is_postgres();
     let table = table_name(table_id)?;
-    let mut names = String::from("\"createdAt\", \"updatedAt\"");
-    for column in columns {
-        names.push_str(", ");
-        names.push_str(&quoted(&column.name)?);
+    let mut names = Vec::with_capacity(system.len() + columns.len());
+    for name in system {
+        names.push(quoted(name)?);
     }
-    let per_row = columns.len() + 2;
+    for column in columns {
+        names.push(quoted(&column.name)?);
+    }
+    let names = names.join(", ");
+    let per_row = columns.len() + system.len();
     let chunk = (MAX_BINDS_PER_STATEMENT / per_row).max(1);
     let returned_columns: &[ColumnRow] = if returning == Returning::Rows {
         columns
@@ -922,16 +984,15 @@ pub async fn insert(
         &[]
     };
     let mut out = Vec::new();
-    let mut rows = rows.into_iter().peekable();
+    let mut rows = rows.peekable();
     while rows.peek().is_some() {
         let mut sql = Sql::new(format!("insert into {table} ({names}) values "), postgres);
         for (i, row) in rows.by_ref().take(chunk).enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(Cell::Text(now.to_owned()));
-            sql.push(", ");
-            sql.bind(Cell::Text(now.to_owned()));
-            for cell in row {
-                sql.push(", ");
+            for (j, cell) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
                 sql.bind(cell);
             }
             sql.push(")");

@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use crate::helpers::{test_config, TestApp};
 
-fn flowgate() -> Command {
+pub fn flowgate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowgate"));
     // Only what a test sets reaches the binary.
     command
@@ -13,7 +13,7 @@ fn flowgate() -> Command {
     command
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -147,7 +147,8 @@ fn seal_context(id: &str) -> String {
     format!("credential:{id}")
 }
 
-fn seal(state: &AppState, id: &str, data: &Map<String, Value>) -> String {
+/// Seals a credential's data for storage (also used by `flowgate import n8n`).
+pub(crate) fn seal(state: &AppState, id: &str, data: &Map<String, Value>) -> String {
     state.keys.seal(
         &serde_json::to_vec(data).unwrap_or_default(),
         &seal_context(id),
@@ -217,7 +218,7 @@ fn known_type(name: &str) -> Result<&'static CredentialType> {
         .ok_or_else(|| ApiError::bad_request("req.body.type is not a known type"))
 }
 
-fn valid_name(name: &str) -> Result<&str> {
+pub(crate) fn valid_name(name: &str) -> Result<&str> {
     let name = name.trim();
     match name.chars().count() {
         0 => Err(ApiError::bad_request(

@@ -125,7 +125,7 @@ pub struct TagBody {
 }
 
 /// n8n's rule and message for tag names: 1 to 24 characters after trimming.
-fn valid_name(raw: &str) -> Result<&str> {
+pub(crate) fn valid_name(raw: &str) -> Result<&str> {
     let name = raw.trim();
     let length = name.chars().count();
     if (1..=24).contains(&length) {

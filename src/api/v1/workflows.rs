@@ -599,18 +599,19 @@ fn to_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-struct StoredContent {
-    nodes: String,
-    connections: String,
-    node_groups: String,
-    settings: String,
-    static_data: Option<String>,
-    pin_data: Option<String>,
-    meta: Option<String>,
+/// A validated workflow's documents as stored (also used by `flowgate import n8n`).
+pub(crate) struct StoredContent {
+    pub(crate) nodes: String,
+    pub(crate) connections: String,
+    pub(crate) node_groups: String,
+    pub(crate) settings: String,
+    pub(crate) static_data: Option<String>,
+    pub(crate) pin_data: Option<String>,
+    pub(crate) meta: Option<String>,
 }
 
 impl StoredContent {
-    fn of(input: &WorkflowInput) -> StoredContent {
+    pub(crate) fn of(input: &WorkflowInput) -> StoredContent {
         StoredContent {
             nodes: to_text(&Value::Array(input.nodes.clone())),
             connections: to_text(&input.connections),
@@ -622,7 +623,7 @@ impl StoredContent {
         }
     }
 
-    fn content<'a>(
+    pub(crate) fn content<'a>(
         &'a self,
         input: &'a WorkflowInput,
         description: Option<&'a str>,

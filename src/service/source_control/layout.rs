@@ -215,8 +215,24 @@ fn workflow(relative: String, bytes: &[u8]) -> Result<RemoteWorkflow, String> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let updated_at = text(&doc, "updatedAt");
-    // Only the fields a workflow body carries; the rest of the export (ids, versions, owner,
-    // counters, publish state) is the instance's business, not the content's.
+    Ok(RemoteWorkflow {
+        file: relative,
+        id,
+        name,
+        body: workflow_content(&mut doc),
+        owner,
+        parent_folder_id,
+        is_archived,
+        updated_at,
+        hash: hex(&Sha256::digest(bytes)),
+    })
+}
+
+/// The content of an n8n workflow export, as the workflow routes' validation takes it: only
+/// the fields a workflow body carries (taken out of `doc`); the rest of the export (ids,
+/// versions, owner, counters, publish state) is the instance's business, not the content's.
+/// Also used by `flowgate import n8n`.
+pub fn workflow_content(doc: &mut Map<String, Value>) -> Value {
     let mut body = Map::new();
     for key in [
         "name",
@@ -236,17 +252,7 @@ fn workflow(relative: String, bytes: &[u8]) -> Result<RemoteWorkflow, String> {
     if !body.get("settings").is_some_and(Value::is_object) {
         body.insert("settings".to_owned(), Value::Object(Map::new()));
     }
-    Ok(RemoteWorkflow {
-        file: relative,
-        id,
-        name,
-        body: Value::Object(body),
-        owner,
-        parent_folder_id,
-        is_archived,
-        updated_at,
-        hash: hex(&Sha256::digest(bytes)),
-    })
+    Value::Object(body)
 }
 
 /// Reads the layout from the working copy at `root`.

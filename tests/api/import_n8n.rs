@@ -1,0 +1,269 @@
+//! `flowgate import n8n` with the real binary, on the files of `tests/fixtures/n8n/` (as
+//! `n8n export:workflow --all` and `n8n export:credentials --all --decrypted` write them).
+
+use std::process::Output;
+
+use serde_json::{json, Value};
+
+use crate::backup::{refused, run, stored_data};
+use crate::cli::stderr;
+use crate::helpers::TestApp;
+
+const WORKFLOWS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/n8n/workflows.json"
+);
+const CREDENTIALS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/n8n/credentials.json"
+);
+const ENCRYPTED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/n8n/credentials-encrypted.json"
+);
+
+fn import(app: &TestApp, args: &[&str]) -> Output {
+    let mut all = vec!["import", "n8n"];
+    all.extend_from_slice(args);
+    run(&app.state.config, "test-encryption-key", &all)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned()
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).key(&app.owner_key).send().await;
+    assert_eq!(response.status, 200, "{path}: {}", response.text());
+    response.json()
+}
+
+async fn personal_project(app: &TestApp) -> (String, String) {
+    let projects = get(app, "/api/v1/projects").await;
+    let personal = projects["data"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .find(|p| p["type"] == "personal")
+        .expect("personal project")
+        .clone();
+    (
+        personal["id"].as_str().expect("id").to_owned(),
+        personal["name"].as_str().expect("name").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn n8n_exports_arrive_in_the_owners_project_with_their_ids_tags_and_sealed_secrets() {
+    let app = TestApp::spawn().await;
+    let existing = app
+        .post("/api/v1/tags")
+        .key(&app.owner_key)
+        .json(json!({ "name": "reporting" }))
+        .send()
+        .await
+        .json();
+
+    let output = import(
+        &app,
+        &["--workflows", WORKFLOWS, "--credentials", CREDENTIALS],
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (project, project_name) = personal_project(&app).await;
+    assert_eq!(
+        stdout(&output),
+        format!("imported 3 workflows, 3 credentials and 1 new tag (1 existing) into project \"{project_name}\" ({project})")
+    );
+    let notes = stderr(&output);
+    assert!(
+        notes.contains("stored unchecked: openWeatherMapApi"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("1 workflow active in n8n was imported unpublished"),
+        "{notes}"
+    );
+
+    // n8n's ids, unpublished, tagged, content as exported.
+    let synced = get(&app, "/api/v1/workflows/Xk3PqR7tY2wZ9aBc").await;
+    assert_eq!(synced["name"], "Sync users");
+    assert_eq!(synced["active"], false);
+    assert_eq!(synced["versionId"], "0b7c1f1e-3c1d-4c55-9a61-5f1c2d3e4f50");
+    assert_eq!(synced["tags"][0]["id"], "tAgPr0duct10n001");
+    assert_eq!(synced["tags"][0]["name"], "production");
+    assert_eq!(
+        synced["nodes"][1]["credentials"],
+        json!({ "httpBasicAuth": { "id": "cR3dB4s1cAuth001", "name": "Example API" } })
+    );
+    assert_eq!(synced["settings"]["executionOrder"], "v1");
+    assert_eq!(synced["shared"][0]["projectId"], project.as_str());
+    let report = get(&app, "/api/v1/workflows/Mn0pQrStUvWx1234").await;
+    let tag_ids: Vec<&str> = report["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        tag_ids,
+        ["tAgPr0duct10n001", existing["id"].as_str().expect("id")]
+    );
+    assert_eq!(report["pinData"]["Totals"][0]["json"]["total"], 42.1);
+    let old = get(&app, "/api/v1/workflows/3").await;
+    assert_eq!(old["isArchived"], true);
+
+    // Credentials keep their ids and are sealed with this instance's key.
+    let credentials = get(&app, "/api/v1/credentials").await;
+    let mut names: Vec<&str> = credentials["data"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Example API", "Team Slack", "Weather service"]);
+    assert_eq!(
+        stored_data(&app, "cR3dB4s1cAuth001").await,
+        json!({ "user": "api-user", "password": "n8n-Secret-42" })
+    );
+    assert_eq!(
+        stored_data(&app, "w3AtherKey000001").await,
+        json!({ "apiKey": "weather-fixture-key" })
+    );
+    let merged = app
+        .patch("/api/v1/credentials/cR3dB4s1cAuth001")
+        .key(&app.owner_key)
+        .json(json!({ "data": { "user": "other" }, "isPartialData": true }))
+        .send()
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.text());
+    assert_eq!(
+        stored_data(&app, "cR3dB4s1cAuth001").await,
+        json!({ "user": "other", "password": "n8n-Secret-42" })
+    );
+}
+
+#[tokio::test]
+async fn a_second_import_gets_new_ids_and_its_workflows_use_its_own_credentials() {
+    let app = TestApp::spawn().await;
+    let first = import(
+        &app,
+        &["--workflows", WORKFLOWS, "--credentials", CREDENTIALS],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let again = import(
+        &app,
+        &["--workflows", WORKFLOWS, "--credentials", CREDENTIALS],
+    );
+
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again)
+            .starts_with("imported 3 workflows, 3 credentials and 0 new tags (2 existing)"),
+        "{}",
+        stdout(&again)
+    );
+    let notes = stderr(&again);
+    assert!(
+        notes.contains("workflow Xk3PqR7tY2wZ9aBc was imported as"),
+        "{notes}"
+    );
+    let credentials = get(&app, "/api/v1/credentials").await;
+    let copy = credentials["data"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .find(|c| c["name"] == "Example API" && c["id"] != "cR3dB4s1cAuth001")
+        .expect("the second copy")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let workflows = get(&app, "/api/v1/workflows").await;
+    let copies: Vec<&Value> = workflows["data"]
+        .as_array()
+        .expect("workflows")
+        .iter()
+        .filter(|w| w["name"] == "Sync users")
+        .collect();
+    assert_eq!(copies.len(), 2);
+    let second = copies
+        .iter()
+        .find(|w| w["id"] != "Xk3PqR7tY2wZ9aBc")
+        .expect("second copy");
+    assert_eq!(
+        second["nodes"][1]["credentials"]["httpBasicAuth"]["id"],
+        copy.as_str()
+    );
+    assert_ne!(second["versionId"], "0b7c1f1e-3c1d-4c55-9a61-5f1c2d3e4f50");
+    let tags = get(&app, "/api/v1/tags").await;
+    assert_eq!(tags["data"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_whole_and_a_project_can_be_chosen() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let invalid = dir.path().join("invalid.json");
+    std::fs::write(
+        &invalid,
+        r#"[{"id":"sLackT0ken000002","name":"No token","type":"slackApi","data":{"signatureSecret":"s"}}]"#,
+    )
+    .expect("write");
+    let invalid = invalid.display().to_string();
+
+    refused(
+        &import(&app, &["--workflows", WORKFLOWS, "--credentials", &invalid]),
+        "(credential \"No token\"): request.body.data requires property \"accessToken\"",
+    );
+    refused(
+        &import(&app, &["--credentials", ENCRYPTED]),
+        "export with `n8n export:credentials --all --decrypted`",
+    );
+    let cut = dir.path().join("cut.json");
+    let whole = std::fs::read_to_string(WORKFLOWS).expect("read");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).expect("write");
+    refused(
+        &import(&app, &["--workflows", &cut.display().to_string()]),
+        "it was cut short",
+    );
+    refused(
+        &import(
+            &app,
+            &[
+                "--credentials",
+                CREDENTIALS,
+                "--project",
+                "NoSuchProject000",
+            ],
+        ),
+        "no project with id NoSuchProject000",
+    );
+    // Nothing of the refused imports arrived (the workflows of the first went with it).
+    assert_eq!(get(&app, "/api/v1/workflows").await["data"], json!([]));
+    assert_eq!(get(&app, "/api/v1/credentials").await["data"], json!([]));
+
+    let team = app.create_project("Integrations").await;
+    let into_team = import(&app, &["--credentials", CREDENTIALS, "--project", &team]);
+    assert!(into_team.status.success(), "{}", stderr(&into_team));
+    assert!(
+        stdout(&into_team).ends_with(&format!("into project \"Integrations\" ({team})")),
+        "{}",
+        stdout(&into_team)
+    );
+    let credentials = get(&app, "/api/v1/credentials").await;
+    assert!(credentials["data"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .all(|c| c["shared"][0]["id"] == team.as_str()));
+
+    let empty = TestApp::spawn_empty().await;
+    refused(
+        &import(&empty, &["--workflows", WORKFLOWS]),
+        "the owner is not set up yet",
+    );
+}
