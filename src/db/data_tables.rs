@@ -1042,19 +1042,7 @@ pub async fn update(
         sql.bind(cell.clone());
     }
     sql.filter(filter, None, None)?;
-    if returning {
-        sql.push(" returning ");
-        sql.push(&select_list(columns)?);
-        on_conn!(conn, c => {
-            let rows = bound_query!(&sql.text, &sql.binds).fetch_all(&mut *c).await?;
-            let mut decoded = decode_rows!(rows, columns);
-            decoded.sort_by_key(|r| r.get("id").and_then(Value::as_i64).unwrap_or_default());
-            Ok((decoded.len() as u64, decoded))
-        })
-    } else {
-        let done = on_conn!(conn, c => bound_query!(&sql.text, &sql.binds).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        Ok((done, Vec::new()))
-    }
+    run_changing(conn, sql, columns, returning).await
 }
 
 /// Deletes the rows matching `filter` (all rows for an empty filter); answers the deleted
@@ -1071,19 +1059,29 @@ pub async fn delete_rows(
         conn.is_postgres(),
     );
     sql.filter(filter, None, None)?;
-    if returning {
-        sql.push(" returning ");
-        sql.push(&select_list(columns)?);
-        on_conn!(conn, c => {
-            let rows = bound_query!(&sql.text, &sql.binds).fetch_all(&mut *c).await?;
-            let mut decoded = decode_rows!(rows, columns);
-            decoded.sort_by_key(|r| r.get("id").and_then(Value::as_i64).unwrap_or_default());
-            Ok((decoded.len() as u64, decoded))
-        })
-    } else {
+    run_changing(conn, sql, columns, returning).await
+}
+
+/// Runs an `update` or `delete`: answers how many rows it touched, and with `returning`
+/// those rows as they are afterwards (updates) or were (deletes), in id order.
+async fn run_changing(
+    conn: Conn<'_>,
+    mut sql: Sql,
+    columns: &[ColumnRow],
+    returning: bool,
+) -> sqlx::Result<(u64, Vec<Map<String, Value>>)> {
+    if !returning {
         let done = on_conn!(conn, c => bound_query!(&sql.text, &sql.binds).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        Ok((done, Vec::new()))
+        return Ok((done, Vec::new()));
     }
+    sql.push(" returning ");
+    sql.push(&select_list(columns)?);
+    on_conn!(conn, c => {
+        let rows = bound_query!(&sql.text, &sql.binds).fetch_all(&mut *c).await?;
+        let mut decoded = decode_rows!(rows, columns);
+        decoded.sort_by_key(|r| r.get("id").and_then(Value::as_i64).unwrap_or_default());
+        Ok((decoded.len() as u64, decoded))
+    })
 }
 
 #[cfg(test)]

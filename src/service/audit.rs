@@ -172,7 +172,11 @@ fn credentials_report(
     nodes: &[NodeRef<'_>],
     days_abandoned: i64,
 ) -> Vec<Value> {
-    let cutoff = inputs.now - Duration::days(days_abandoned);
+    // A number of days past what a date can hold (the API allows any integer >= 1) puts the
+    // cutoff before all time: nothing is that old.
+    let cutoff = Duration::try_days(days_abandoned)
+        .and_then(|d| inputs.now.checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let mut used: HashSet<&str> = HashSet::new();
     let mut used_active: HashSet<&str> = HashSet::new();
     let mut used_recently: HashSet<&str> = HashSet::new();

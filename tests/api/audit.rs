@@ -239,3 +239,22 @@ async fn categories_limit_the_report_and_are_validated() {
         "the body is optional"
     );
 }
+
+#[tokio::test]
+async fn a_number_of_days_past_any_date_is_answered_not_a_crash() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v1/credentials")
+        .key(&app.owner_key)
+        .json(json!({ "name": "unused", "type": "httpHeaderAuth", "data": { "name": "X-Key", "value": "v" } }))
+        .send()
+        .await;
+    // Found by the schema fuzzer: this used to overflow the date arithmetic (500).
+    for days in [1_730_895_301_365_215_i64, i64::MAX] {
+        let report = audit(
+            &app,
+            json!({ "additionalOptions": { "daysAbandonedWorkflow": days, "categories": ["credentials"] } }),
+        )
+        .await;
+        assert!(report.is_object() || report.is_array(), "{report}");
+    }
+}

@@ -64,27 +64,7 @@ async fn a_full_disk_answers_503_keeps_reads_and_heals_without_corruption() {
     ];
     let mut instance = Instance::start(dir.path(), "full", &env);
     instance.wait_ready().await;
-    let setup = instance
-        .send("POST", "/rest/owner/setup", &[], Some(&json!({ "email": OWNER_EMAIL, "firstName": "F", "lastName": "D", "password": PASSWORD })))
-        .await;
-    let cookie = setup.cookie().expect("cookie");
-    let scopes = instance
-        .send("GET", "/rest/api-keys/scopes", &[("cookie", &cookie)], None)
-        .await
-        .json()["data"]
-        .clone();
-    let key = instance
-        .send(
-            "POST",
-            "/rest/api-keys",
-            &[("cookie", &cookie)],
-            Some(&json!({ "label": "k", "scopes": scopes, "expiresAt": null })),
-        )
-        .await
-        .json()["data"]["rawApiKey"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let (_, key) = bootstrap(&instance).await;
     let auth = [("x-n8n-api-key", key.as_str())];
     let mut acked = Vec::new();
     for i in 0..3 {

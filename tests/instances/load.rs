@@ -45,27 +45,7 @@ async fn sixty_four_clients_mixing_reads_and_writes_get_no_errors_and_memory_sta
     }
     let mut instance = Instance::start(dir.path(), "load", &env);
     instance.wait_ready().await;
-    let setup = instance
-        .send("POST", "/rest/owner/setup", &[], Some(&json!({ "email": OWNER_EMAIL, "firstName": "L", "lastName": "D", "password": PASSWORD })))
-        .await;
-    let cookie = setup.cookie().expect("cookie");
-    let scopes = instance
-        .send("GET", "/rest/api-keys/scopes", &[("cookie", &cookie)], None)
-        .await
-        .json()["data"]
-        .clone();
-    let key = instance
-        .send(
-            "POST",
-            "/rest/api-keys",
-            &[("cookie", &cookie)],
-            Some(&json!({ "label": "load", "scopes": scopes, "expiresAt": null })),
-        )
-        .await
-        .json()["data"]["rawApiKey"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let (_, key) = bootstrap(&instance).await;
     let port = instance.port;
     let pid = instance.pid();
     let tag = instance

@@ -55,33 +55,6 @@ async fn start(dir: &Path, name: &str, env: &[(&'static str, String)]) -> Instan
     instance
 }
 
-/// Sets up the owner and answers (session cookie, all-scopes key).
-async fn bootstrap(instance: &Instance) -> (String, String) {
-    let setup = instance
-        .send("POST", "/rest/owner/setup", &[], Some(&json!({ "email": OWNER_EMAIL, "firstName": "Rel", "lastName": "Iable", "password": PASSWORD })))
-        .await;
-    assert_eq!(setup.status, 200, "{}", setup.text());
-    let cookie = setup.cookie().expect("cookie");
-    let scopes = instance
-        .send("GET", "/rest/api-keys/scopes", &[("cookie", &cookie)], None)
-        .await
-        .json()["data"]
-        .clone();
-    let key = instance
-        .send(
-            "POST",
-            "/rest/api-keys",
-            &[("cookie", &cookie)],
-            Some(&json!({ "label": "all", "scopes": scopes, "expiresAt": null })),
-        )
-        .await
-        .json()["data"]["rawApiKey"]
-        .as_str()
-        .expect("key")
-        .to_owned();
-    (cookie, key)
-}
-
 fn workflow(name: &str) -> Value {
     json!({ "name": name, "nodes": [], "connections": {}, "settings": {} })
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const ENCRYPTION_KEY: &str = "instances-test-encryption-key";
@@ -253,4 +253,31 @@ pub async fn pg_pool(url: &str, schema: &str) -> sqlx::PgPool {
         .connect_with(options)
         .await
         .expect("connects to TEST_DATABASE_URL")
+}
+
+/// Sets up the owner and answers (session cookie, all-scopes key).
+pub async fn bootstrap(instance: &Instance) -> (String, String) {
+    let setup = instance
+        .send("POST", "/rest/owner/setup", &[], Some(&json!({ "email": OWNER_EMAIL, "firstName": "Olive", "lastName": "Owner", "password": PASSWORD })))
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.text());
+    let cookie = setup.cookie().expect("cookie");
+    let scopes = instance
+        .send("GET", "/rest/api-keys/scopes", &[("cookie", &cookie)], None)
+        .await
+        .json()["data"]
+        .clone();
+    let key = instance
+        .send(
+            "POST",
+            "/rest/api-keys",
+            &[("cookie", &cookie)],
+            Some(&json!({ "label": "all", "scopes": scopes, "expiresAt": null })),
+        )
+        .await
+        .json()["data"]["rawApiKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    (cookie, key)
 }

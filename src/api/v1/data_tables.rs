@@ -22,7 +22,7 @@ use crate::db::data_tables::{
     self as repo, physical_table, Cell, ColumnRow, ColumnType, Condition, Predicate, Returning,
     RowFilter, RowOrder, RowStart, TableRow, SYSTEM_COLUMNS,
 };
-use crate::db::{projects, Conn};
+use crate::db::{projects, Conn, Tx};
 use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::time::{iso, now_iso};
 use crate::error::{ApiError, Result, ResultExt};
@@ -1260,36 +1260,90 @@ fn dry_run_pairs(
     out
 }
 
+/// What an update and an upsert share: the size check (none for a dry run), the table
+/// locked for the transaction, and the body checked against the table's columns.
+struct Change {
+    tx: Tx,
+    columns: Vec<ColumnRow>,
+    filter: RowFilter,
+    values: Vec<(String, Cell)>,
+    now: String,
+}
+
+async fn begin_change(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    body: &ChangeBody,
+) -> Result<Change> {
+    valid_table_id(id)?;
+    if !body.dry_run {
+        state
+            .data_table_sizes
+            .check(&state.db, &state.config, id)
+            .await?;
+    }
+    let mut tx = state.db.begin().await?;
+    // The lock also makes two upserts with one filter run in turn: never both find nothing
+    // and both insert.
+    writable_table(tx.conn(), principal, id).await?;
+    let columns = repo::columns(tx.conn(), id).await?;
+    let filter = row_filter(
+        body.filter.clone(),
+        "body/filter",
+        &columns,
+        "Filter must not be empty",
+    )?;
+    let values = update_values(&body.data, &columns)?;
+    Ok(Change {
+        tx,
+        columns,
+        filter,
+        values,
+        now: now_iso(),
+    })
+}
+
+impl Change {
+    /// The rows the filter matches now, each with what the change would make of it.
+    async fn dry_run_updates(&mut self, id: &str) -> Result<Vec<Value>> {
+        let before = repo::matching(self.tx.conn(), id, &self.columns, &self.filter).await?;
+        Ok(dry_run_pairs(before, |row| {
+            Some(applied(row, &self.values, &self.now))
+        }))
+    }
+
+    /// The row an upsert inserts: the given values, null elsewhere.
+    fn new_row(&self) -> Vec<Cell> {
+        self.columns
+            .iter()
+            .map(|c| {
+                self.values
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map_or(Cell::Null(c.column_type()), |(_, v)| v.clone())
+            })
+            .collect()
+    }
+}
+
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>> {
-    valid_table_id(&id)?;
-    if !body.dry_run {
-        state
-            .data_table_sizes
-            .check(&state.db, &state.config, &id)
-            .await?;
-    }
-    let mut tx = state.db.begin().await?;
-    writable_table(tx.conn(), &principal, &id).await?;
-    let columns = repo::columns(tx.conn(), &id).await?;
-    let filter = row_filter(
-        body.filter,
-        "body/filter",
-        &columns,
-        "Filter must not be empty",
-    )?;
-    let values = update_values(&body.data, &columns)?;
-    let now = now_iso();
+    let mut change = begin_change(&state, &principal, &id, &body).await?;
     if body.dry_run {
-        let before = repo::matching(tx.conn(), &id, &columns, &filter).await?;
-        return Ok(Json(Value::Array(dry_run_pairs(before, |row| {
-            Some(applied(row, &values, &now))
-        }))));
+        return Ok(Json(Value::Array(change.dry_run_updates(&id).await?)));
     }
+    let Change {
+        mut tx,
+        columns,
+        filter,
+        values,
+        now,
+    } = change;
     let (changed, rows) = repo::update(
         tx.conn(),
         &id,
@@ -1317,50 +1371,18 @@ async fn upsert(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>> {
-    valid_table_id(&id)?;
-    if !body.dry_run {
-        state
-            .data_table_sizes
-            .check(&state.db, &state.config, &id)
-            .await?;
-    }
-    let mut tx = state.db.begin().await?;
-    // The lock makes two upserts with one filter run in turn: never both find nothing and
-    // both insert.
-    writable_table(tx.conn(), &principal, &id).await?;
-    let columns = repo::columns(tx.conn(), &id).await?;
-    let filter = row_filter(
-        body.filter,
-        "body/filter",
-        &columns,
-        "Filter must not be empty",
-    )?;
-    let values = update_values(&body.data, &columns)?;
-    let now = now_iso();
-    let new_row = || -> Vec<Cell> {
-        columns
-            .iter()
-            .map(|c| {
-                values
-                    .iter()
-                    .find(|(n, _)| *n == c.name)
-                    .map_or(Cell::Null(c.column_type()), |(_, v)| v.clone())
-            })
-            .collect()
-    };
+    let mut change = begin_change(&state, &principal, &id, &body).await?;
     if body.dry_run {
-        let before = repo::matching(tx.conn(), &id, &columns, &filter).await?;
-        if !before.is_empty() {
-            return Ok(Json(Value::Array(dry_run_pairs(before, |row| {
-                Some(applied(row, &values, &now))
-            }))));
+        let pairs = change.dry_run_updates(&id).await?;
+        if !pairs.is_empty() {
+            return Ok(Json(Value::Array(pairs)));
         }
         // Nothing matches: the insert it would make, with a placeholder id of 0.
         let mut inserted = Map::new();
         inserted.insert("id".into(), Value::from(0));
-        inserted.insert("createdAt".into(), Value::from(now.as_str()));
-        inserted.insert("updatedAt".into(), Value::from(now.as_str()));
-        for (column, cell) in columns.iter().zip(new_row()) {
+        inserted.insert("createdAt".into(), Value::from(change.now.as_str()));
+        inserted.insert("updatedAt".into(), Value::from(change.now.as_str()));
+        for (column, cell) in change.columns.iter().zip(change.new_row()) {
             inserted.insert(column.name.clone(), cell_json(&cell));
         }
         let empty = null_row(&inserted);
@@ -1369,12 +1391,19 @@ async fn upsert(
             with_state(inserted, "after")
         ])));
     }
+    let cells = change.new_row();
+    let Change {
+        mut tx,
+        columns,
+        filter,
+        values,
+        now,
+    } = change;
     let (changed, rows) =
         repo::update(tx.conn(), &id, &columns, &filter, &values, &now, true).await?;
     let answer = if changed > 0 {
         rows.into_iter().next()
     } else {
-        let cells = new_row();
         let bytes = estimated_bytes(&cells);
         let inserted =
             repo::insert(tx.conn(), &id, &columns, vec![cells], &now, Returning::Rows).await?;
