@@ -179,16 +179,59 @@ pub fn parse() -> Cli {
 /// Opens and migrates the database and builds the state.
 async fn open(config: Config) -> anyhow::Result<AppState> {
     let db = open_database(&config).await?;
-    AppState::new(config, db).await
+    let sqlite_file = sqlite_file(&config);
+    AppState::new(config, db)
+        .await
+        .map_err(|e| explain_read_only(e, sqlite_file.as_deref()))
 }
 
 /// Opens and migrates the database only (for commands that need no key).
 async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(config).await?;
+    let db = Db::connect(config)
+        .await
+        .map_err(|e| explain_read_only(e, sqlite_file(config).as_deref()))?;
     if let Err(e) = db.migrate().await {
-        return Err(explain_migration_failure(e));
+        return Err(explain_read_only(
+            explain_migration_failure(e),
+            sqlite_file(config).as_deref(),
+        ));
     }
     Ok(db)
+}
+
+/// The SQLite file the configuration names, when it names one.
+fn sqlite_file(config: &Config) -> Option<std::path::PathBuf> {
+    let postgres = config
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("postgres"))
+        || (config.database_url.is_none() && config.db_type == crate::config::DbType::Postgresdb);
+    (!postgres).then(|| {
+        config
+            .sqlite_database
+            .clone()
+            .unwrap_or_else(|| config.data_folder().join("flowgate.sqlite"))
+    })
+}
+
+/// A read-only SQLite file or folder fails at the first write of start-up, wherever that
+/// is; says so in words an operator can act on.
+fn explain_read_only(error: anyhow::Error, file: Option<&std::path::Path>) -> anyhow::Error {
+    let read_only = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|d| d.code())
+            .and_then(|c| c.parse::<u32>().ok())
+            .is_some_and(|code| code & 0xff == 8)
+    });
+    match (read_only, file) {
+        (true, Some(file)) => anyhow::anyhow!(
+            "the SQLite database {} is read-only: flowgate must be able to write to it, to the -wal and -shm files beside it and to its folder",
+            file.display()
+        ),
+        _ => error,
+    }
 }
 
 /// Words the migration failures an operator can act on as one line that says what to do.

@@ -254,8 +254,14 @@ impl Db {
     /// lock, so instances that start at once apply each migration exactly once.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite")
+                .run(write)
+                .await
+                .context("cannot bring the SQLite database up to date")?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres")
+                .run(pool)
+                .await
+                .context("cannot bring the PostgreSQL database up to date")?,
         }
         Ok(())
     }

@@ -278,11 +278,24 @@ pub struct NewVersion<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert_version(conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Result<()> {
+/// Records a version. Its time is kept strictly after the workflow's previous version (two
+/// saves within one millisecond get consecutive milliseconds), so the history's newest-first
+/// order is the order of the saves.
+pub async fn insert_version(mut conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Result<()> {
+    const LATEST: &str = "select max(created_at) from workflow_history where workflow_id = $1";
+    let latest: Option<String> = on_conn!(conn.reborrow(), c => sqlx::query_scalar(LATEST).bind(v.workflow_id).fetch_one(c).await)?;
+    let at = match latest
+        .as_deref()
+        .filter(|l| *l >= v.now)
+        .and_then(crate::domain::time::parse_iso)
+    {
+        Some(previous) => crate::domain::time::iso(previous + chrono::Duration::milliseconds(1)),
+        None => v.now.to_owned(),
+    };
     const SQL: &str = "insert into workflow_history (version_id, workflow_id, nodes, connections, node_groups, authors, name, \
                        description, autosaved, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, null, false, $7, $7)";
     on_conn!(conn, c => sqlx::query(SQL).bind(v.version_id).bind(v.workflow_id).bind(v.nodes).bind(v.connections)
-        .bind(v.node_groups).bind(v.authors).bind(v.now).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(v.node_groups).bind(v.authors).bind(&at).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

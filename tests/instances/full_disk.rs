@@ -1,8 +1,11 @@
 //! SQLite on a full disk: writes get a clear 503 (no SQL text, no hang), reads keep working,
-//! service resumes by itself once there is room, and the database file stays intact.
+//! service resumes by itself once there is room, and the database file stays intact. And a
+//! read-only database stops start-up with one line saying so.
 //!
-//! The test mounts a small tmpfs, so it needs the right to mount (root in CI); elsewhere it
-//! says so and skips.
+//! The tests mount a small tmpfs and set the immutable flag, so they need root (as in CI);
+//! elsewhere they say so and skip. (Making the files immutable under a running server is not
+//! tested: SQLite's WAL index is memory-mapped from the -shm file, and the kernel kills the
+//! process with SIGBUS on its next write there.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,4 +160,70 @@ async fn a_full_disk_answers_503_keeps_reads_and_heals_without_corruption() {
         assert!(found.is_some(), "acknowledged workflow {id} is lost");
     }
     pool.close().await;
+}
+
+/// Clears the immutable flag again when the test ends, so the folder can be removed.
+struct Immutable(Vec<PathBuf>);
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(path).status();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_database_stops_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("dir");
+    let folder = dir.path().join("data");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let env = vec![
+        ("N8N_USER_FOLDER", folder.display().to_string()),
+        ("N8N_ENCRYPTION_KEY", ENCRYPTION_KEY.to_owned()),
+        ("N8N_LOG_LEVEL", "warn".to_owned()),
+    ];
+    let mut first = Instance::start(dir.path(), "rw", &env);
+    first.wait_ready().await;
+    first.stop();
+    // Root ignores file permissions, so the files are made immutable instead (ext4 and the
+    // like; elsewhere the test says so and skips).
+    let data = folder.join(".n8n");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&data)
+        .expect("data folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().contains("flowgate.sqlite"))
+        .collect();
+    files.push(data.clone());
+    let _guard = Immutable(files.clone());
+    for path in &files {
+        let ok = Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: cannot make files immutable here");
+            return;
+        }
+    }
+    let mut command = flowgate();
+    command
+        .arg("start")
+        .env("N8N_PORT", free_port().to_string());
+    for (name, value) in &env {
+        command.env(name, value);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("runs");
+    assert!(!output.status.success(), "started on a read-only database");
+    let text = stderr(&output);
+    assert!(
+        text.contains("flowgate.sqlite is read-only: flowgate must be able to write to it"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
 }
