@@ -579,11 +579,14 @@
     $('#secret-value').select();
   }
 
-  // The raw key must not outlive the dialog that shows it.
-  $('#secret-dialog').addEventListener('close', () => {
+  // The raw key must not outlive the dialog that shows it: cleared when the dialog closes
+  // (Escape included), and at once when Done is pressed, since `close` fires a task later.
+  const forgetSecret = () => {
     $('#secret-value').value = '';
     $('#secret-copied').textContent = '';
-  });
+  };
+  $('#secret-dialog').addEventListener('close', forgetSecret);
+  $('#secret-dialog [data-close]').addEventListener('click', forgetSecret);
 
   /** Copies text: the clipboard API where the browser allows it, else the old selection copy. */
   async function copyText(text, input) {
