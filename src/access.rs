@@ -16,6 +16,7 @@
 
 use crate::auth::Principal;
 use crate::db::{projects, Conn};
+use crate::error::ApiError;
 
 /// A user's role inside one project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +123,32 @@ pub async fn project_access(
         .as_deref()
         .and_then(ProjectRole::parse)
         .map(ProjectAccess::Member))
+}
+
+/// A resource of a project, as the caller may see it: `found` (what the caller loaded by id)
+/// with the caller's access to its project, or `missing()` when it does not exist or the
+/// caller does not belong to its project (answered alike, so ids cannot be probed).
+pub async fn visible<T>(
+    conn: Conn<'_>,
+    principal: &Principal,
+    found: Option<T>,
+    project_of: impl FnOnce(&T) -> &str,
+    missing: impl Fn() -> ApiError,
+) -> Result<(T, ProjectAccess), ApiError> {
+    let resource = found.ok_or_else(&missing)?;
+    let access = project_access(conn, principal, project_of(&resource))
+        .await?
+        .ok_or_else(missing)?;
+    Ok((resource, access))
+}
+
+/// The resource of [`visible`], when the caller may also change it (viewers get 403).
+pub fn writable<T>((resource, access): (T, ProjectAccess)) -> Result<T, ApiError> {
+    if access.can_write() {
+        Ok(resource)
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 /// For list queries: `None` when the caller sees every project, else the user whose projects

@@ -675,6 +675,18 @@ impl Sql {
         }
     }
 
+    /// `select <system columns, columns> from <the table's storage>`.
+    fn select_rows(table_id: &str, columns: &[ColumnRow], postgres: bool) -> sqlx::Result<Sql> {
+        Ok(Sql::new(
+            format!(
+                "select {} from {}",
+                select_list(columns)?,
+                table_name(table_id)?
+            ),
+            postgres,
+        ))
+    }
+
     fn push(&mut self, text: &str) {
         self.text.push_str(text);
     }
@@ -828,14 +840,7 @@ pub async fn select(
     columns: &[ColumnRow],
     page: &RowPage<'_>,
 ) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let mut sql = Sql::new(
-        format!(
-            "select {} from {}",
-            select_list(columns)?,
-            table_name(table_id)?
-        ),
-        conn.is_postgres(),
-    );
+    let mut sql = Sql::select_rows(table_id, columns, conn.is_postgres())?;
     let (after, offset) = match page.start {
         RowStart::AfterId(id) => (Some(id), 0),
         RowStart::Offset(o) => (None, o),
@@ -880,14 +885,7 @@ pub async fn matching(
     columns: &[ColumnRow],
     filter: &RowFilter,
 ) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let mut sql = Sql::new(
-        format!(
-            "select {} from {}",
-            select_list(columns)?,
-            table_name(table_id)?
-        ),
-        conn.is_postgres(),
-    );
+    let mut sql = Sql::select_rows(table_id, columns, conn.is_postgres())?;
     sql.filter(filter, None, None)?;
     sql.push(" order by \"id\"");
     on_conn!(conn, c => {

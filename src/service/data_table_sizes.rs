@@ -15,7 +15,7 @@ use crate::db::{data_tables, Db};
 use crate::error::{ApiError, Result};
 
 /// One measurement, plus what was written since.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Sizes {
     pub total: i64,
     pub per_table: HashMap<String, i64>,
@@ -29,7 +29,7 @@ impl Sizes {
 
 struct Measured {
     at: Instant,
-    sizes: Sizes,
+    sizes: Arc<Sizes>,
 }
 
 #[derive(Default)]
@@ -41,29 +41,20 @@ impl SizeTracker {
     /// The current figures: the last measurement while it is fresh, else a new one.
     pub async fn sizes(&self, db: &Db, config: &Config) -> Result<Arc<Sizes>> {
         let ttl = Duration::from_millis(config.data_tables_size_check_cache_ms);
-        if let Some(m) = self.lock().as_ref() {
-            if m.at.elapsed() < ttl {
-                return Ok(Arc::new(Sizes {
-                    total: m.sizes.total,
-                    per_table: m.sizes.per_table.clone(),
-                }));
-            }
+        if let Some(m) = self.lock().as_ref().filter(|m| m.at.elapsed() < ttl) {
+            return Ok(m.sizes.clone());
         }
         let mut pooled = db.acquire().await?;
         let rows = data_tables::sizes(pooled.conn()).await?;
-        let sizes = Sizes {
+        let sizes = Arc::new(Sizes {
             total: rows.iter().map(|(_, b)| *b).sum(),
             per_table: rows.into_iter().collect(),
-        };
-        let copy = Sizes {
-            total: sizes.total,
-            per_table: sizes.per_table.clone(),
-        };
+        });
         *self.lock() = Some(Measured {
             at: Instant::now(),
-            sizes,
+            sizes: sizes.clone(),
         });
-        Ok(Arc::new(copy))
+        Ok(sizes)
     }
 
     /// Refuses a write to `table_id` when the instance or the table is at its limit.
@@ -92,8 +83,10 @@ impl SizeTracker {
     /// Adds an estimate of bytes written to `table_id` since the last measurement.
     pub fn grew(&self, table_id: &str, bytes: i64) {
         if let Some(m) = self.lock().as_mut() {
-            m.sizes.total += bytes;
-            *m.sizes.per_table.entry(table_id.to_owned()).or_default() += bytes;
+            // Copies the figures only if a request still holds the previous ones.
+            let sizes = Arc::make_mut(&mut m.sizes);
+            sizes.total += bytes;
+            *sizes.per_table.entry(table_id.to_owned()).or_default() += bytes;
         }
     }
 

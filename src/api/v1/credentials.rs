@@ -188,29 +188,22 @@ async fn visible(
     id: &str,
     admin_message: &str,
 ) -> Result<(CredentialRow, ProjectAccess)> {
+    let missing = || not_found(principal, id, admin_message);
     if !is_plausible_id(id) {
-        return Err(not_found(principal, id, admin_message));
+        return Err(missing());
     }
-    let row = repo::find(conn.reborrow(), id)
-        .await?
-        .ok_or_else(|| not_found(principal, id, admin_message))?;
-    let access = access::project_access(conn, principal, &row.project_id)
-        .await?
-        .ok_or_else(|| not_found(principal, id, admin_message))?;
-    Ok((row, access))
+    let found = repo::find(conn.reborrow(), id).await?;
+    access::visible(conn, principal, found, |r| &r.project_id, missing).await
 }
 
+/// As [`visible`], also requiring the right to change the credential.
 async fn writable(
     conn: Conn<'_>,
     principal: &Principal,
     id: &str,
     admin_message: &str,
 ) -> Result<CredentialRow> {
-    let (row, access) = visible(conn, principal, id, admin_message).await?;
-    if !access.can_write() {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(row)
+    access::writable(visible(conn, principal, id, admin_message).await?)
 }
 
 fn known_type(name: &str) -> Result<&'static CredentialType> {

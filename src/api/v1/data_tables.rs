@@ -236,6 +236,12 @@ fn table_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Data table with ID \"{id}\" not found."))
 }
 
+fn name_conflict(name: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "Data table with name '{name}' already exists in this project"
+    ))
+}
+
 fn column_not_found(table_id: &str, column_id: &str) -> ApiError {
     ApiError::not_found(format!(
         "Could not find the column '{column_id}' in the data table: {table_id}"
@@ -261,13 +267,15 @@ async fn visible_table(
     id: &str,
 ) -> Result<(TableRow, ProjectAccess)> {
     valid_table_id(id)?;
-    let table = repo::find(conn.reborrow(), id)
-        .await?
-        .ok_or_else(|| table_not_found(id))?;
-    let access = access::project_access(conn, principal, &table.project_id)
-        .await?
-        .ok_or_else(|| table_not_found(id))?;
-    Ok((table, access))
+    let found = repo::find(conn.reborrow(), id).await?;
+    access::visible(
+        conn,
+        principal,
+        found,
+        |t| &t.project_id,
+        || table_not_found(id),
+    )
+    .await
 }
 
 /// As [`visible_table`], for a change: viewers are refused, and the table's catalogue row is
@@ -277,11 +285,7 @@ async fn writable_table(mut conn: Conn<'_>, principal: &Principal, id: &str) -> 
     if !repo::lock(conn.reborrow(), id).await? {
         return Err(table_not_found(id));
     }
-    let (table, access) = visible_table(conn, principal, id).await?;
-    if !access.can_write() {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(table)
+    access::writable(visible_table(conn, principal, id).await?)
 }
 
 // ---- Validation ----------------------------------------------------------------------------
@@ -343,8 +347,7 @@ fn valid_column_type(text: &str, at: &str) -> Result<ColumnType> {
 /// System names are reserved; names that differ only in case clash too (SQLite's column
 /// names ignore case, and one rule for both databases keeps tables portable).
 fn check_column_free(name: &str, taken: &[&str], table_name: &str) -> Result<()> {
-    if let Some(system) = SYSTEM_COLUMNS.iter().find(|s| s.eq_ignore_ascii_case(name)) {
-        let _ = system;
+    if SYSTEM_COLUMNS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
         return Err(ApiError::conflict(format!(
             "Column name \"{name}\" is reserved as a system column name."
         )));
@@ -541,11 +544,15 @@ fn row_filter(
     Ok(RowFilter { any, predicates })
 }
 
-/// A query-string filter: JSON text. (Public for the property tests of the parser.)
+/// The `filter` query parameter: JSON text.
+fn filter_json(text: &str) -> Result<Value> {
+    serde_json::from_str(text)
+        .map_err(|_| ApiError::bad_request("request/query/filter must be a valid JSON string"))
+}
+
+/// A query-string row filter. (Public for the property tests of the parser.)
 pub fn query_filter(text: &str, columns: &[ColumnRow], empty_message: &str) -> Result<RowFilter> {
-    let raw: Value = serde_json::from_str(text)
-        .map_err(|_| ApiError::bad_request("request/query/filter must be a valid JSON string"))?;
-    row_filter(raw, "query/filter", columns, empty_message)
+    row_filter(filter_json(text)?, "query/filter", columns, empty_message)
 }
 
 /// A row of a body checked against the table: every key a column, every value of its type.
@@ -657,11 +664,7 @@ async fn create(
             .await?
             .ok_or_else(|| ApiError::bad_request("The caller has no personal project"))?,
     };
-    let conflict = || {
-        ApiError::conflict(format!(
-            "Data table with name '{name}' already exists in this project"
-        ))
-    };
+    let conflict = || name_conflict(&name);
     if repo::name_taken(tx.conn(), &project_id, &name).await? {
         return Err(conflict());
     }
@@ -741,9 +744,7 @@ async fn list(
         })?;
     let mut filter = repo::ListFilter::default();
     if let Some(text) = query.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-        let raw: Value = serde_json::from_str(text).map_err(|_| {
-            ApiError::bad_request("request/query/filter must be a valid JSON string")
-        })?;
+        let raw = filter_json(text)?;
         let Some(object) = raw.as_object() else {
             return Err(ApiError::bad_request("request/query/filter must be object"));
         };
@@ -772,7 +773,7 @@ async fn list(
     let member = access::visible_to(&principal);
     // Sizes are not a column, so a size order sorts the visible tables here; other orders
     // page in the database.
-    let tables = if by_size {
+    let mut tables = if by_size {
         repo::list(tx.conn(), member, &filter, order, 0, None).await?
     } else {
         repo::list(
@@ -789,7 +790,6 @@ async fn list(
         .data_table_sizes
         .sizes(&state.db, &state.config)
         .await?;
-    let mut tables = tables;
     if by_size {
         tables.sort_by_key(|t| sizes.of(&t.id));
         if sort.ends_with("desc") {
@@ -849,11 +849,7 @@ async fn rename(
     let name = valid_table_name(&body.name)?;
     let mut tx = state.db.begin().await?;
     let mut table = writable_table(tx.conn(), &principal, &id).await?;
-    let conflict = || {
-        ApiError::conflict(format!(
-            "Data table with name '{name}' already exists in this project"
-        ))
-    };
+    let conflict = || name_conflict(&name);
     if table.name != name {
         if repo::name_taken(tx.conn(), &table.project_id, &name).await? {
             return Err(conflict());
@@ -1061,9 +1057,7 @@ async fn rows(
     let filter = match query.filter.as_deref().filter(|t| !t.trim().is_empty()) {
         Some(text) => {
             // An empty list of conditions filters nothing, as an absent filter.
-            let raw: Value = serde_json::from_str(text).map_err(|_| {
-                ApiError::bad_request("request/query/filter must be a valid JSON string")
-            })?;
+            let raw = filter_json(text)?;
             if raw["filters"].as_array().is_some_and(Vec::is_empty) {
                 RowFilter::default()
             } else {
@@ -1209,6 +1203,15 @@ struct ChangeBody {
     return_data: bool,
     #[serde(default)]
     dry_run: bool,
+}
+
+/// n8n's answer to an update or delete: the rows with `returnData`, else `true`.
+fn rows_or_true(return_data: bool, rows: Vec<Map<String, Value>>) -> Value {
+    if return_data {
+        Value::Array(rows.into_iter().map(Value::Object).collect())
+    } else {
+        Value::Bool(true)
+    }
 }
 
 /// A row with its dry-run state.
@@ -1358,11 +1361,7 @@ async fn update(
         repo::touch(tx.conn(), &id, &now).await?;
     }
     tx.commit().await?;
-    Ok(Json(if body.return_data {
-        Value::Array(rows.into_iter().map(Value::Object).collect())
-    } else {
-        Value::Bool(true)
-    }))
+    Ok(Json(rows_or_true(body.return_data, rows)))
 }
 
 async fn upsert(
@@ -1467,11 +1466,7 @@ async fn delete_rows(
         repo::touch(tx.conn(), &id, &now_iso()).await?;
     }
     tx.commit().await?;
-    Ok(Json(if return_data {
-        Value::Array(rows.into_iter().map(Value::Object).collect())
-    } else {
-        Value::Bool(true)
-    }))
+    Ok(Json(rows_or_true(return_data, rows)))
 }
 
 async fn clear(

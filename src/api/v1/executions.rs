@@ -199,14 +199,10 @@ async fn visible(
     let row = repo::find(conn.reborrow(), id)
         .await?
         .ok_or_else(not_found)?;
-    let workflow = workflows::find(conn.reborrow(), &row.workflow_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let access = access::project_access(conn, principal, &workflow.project_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if write && !access.can_write() {
-        return Err(ApiError::Forbidden);
+    let workflow = workflows::find(conn.reborrow(), &row.workflow_id).await?;
+    let visible = access::visible(conn, principal, workflow, |w| &w.project_id, not_found).await?;
+    if write {
+        access::writable(visible)?;
     }
     Ok(row)
 }

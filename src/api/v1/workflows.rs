@@ -451,16 +451,12 @@ async fn visible(
     id: &str,
     admin_message: &str,
 ) -> Result<(WorkflowRow, ProjectAccess)> {
+    let missing = || not_found(principal, id, admin_message);
     if !is_plausible_id(id) {
-        return Err(not_found(principal, id, admin_message));
+        return Err(missing());
     }
-    let row = repo::find(conn.reborrow(), id)
-        .await?
-        .ok_or_else(|| not_found(principal, id, admin_message))?;
-    let access = access::project_access(conn, principal, &row.project_id)
-        .await?
-        .ok_or_else(|| not_found(principal, id, admin_message))?;
-    Ok((row, access))
+    let found = repo::find(conn.reborrow(), id).await?;
+    access::visible(conn, principal, found, |r| &r.project_id, missing).await
 }
 
 /// As [`visible`], also requiring the right to change the workflow.
@@ -470,11 +466,7 @@ async fn writable(
     id: &str,
     admin_message: &str,
 ) -> Result<WorkflowRow> {
-    let (row, access) = visible(conn, principal, id, admin_message).await?;
-    if !access.can_write() {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(row)
+    access::writable(visible(conn, principal, id, admin_message).await?)
 }
 
 /// "First Last" of the caller, recorded as the author of a version.
