@@ -27,6 +27,8 @@ pub mod crypto;
 pub mod db;
 /// Validated values (ids, emails, passwords, key format, time).
 pub mod domain;
+/// The workflow engine: runs published workflows and records their executions.
+pub mod engine;
 /// The error type and its JSON bodies.
 pub mod error;
 /// Extractors with n8n's rejection messages.
