@@ -50,6 +50,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// The data tables' storage against its limits.
     pub data_table_sizes: crate::service::data_table_sizes::SizeTracker,
+    /// Runs published workflows.
+    pub engine: crate::engine::Engine,
 }
 
 /// The state handed to every handler: one pointer, cheap to clone per request.
@@ -79,6 +81,7 @@ impl AppState {
             last_used: LastUsedTracker::default(),
             metrics: Metrics::default(),
             data_table_sizes: Default::default(),
+            engine: crate::engine::Engine::new(db.clone(), &config),
             db,
             config,
             keys,
@@ -93,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = api::v1::router(&state);
     let rest = rest::router(&state);
     let web = web::router(config);
+    let webhooks = crate::engine::webhook::router(&state);
     let api_prefix = config.public_api_prefix();
 
     let mut app = Router::new()
@@ -100,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz/readiness", get(health::ready))
         .nest(&api_prefix, v1.clone())
         .nest("/rest", rest.clone())
+        .merge(webhooks.clone())
         .merge(web.clone());
     // Under N8N_PATH too, so `<host>/<N8N_PATH>/api/v1/...` works with or without a proxy
     // that strips the prefix.
@@ -107,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         app = app
             .nest(&format!("{base}{api_prefix}"), v1)
             .nest(&format!("{base}/rest"), rest)
-            .nest(&base, web);
+            .nest(&base, webhooks.merge(web));
     }
 
     // At the root only, where Prometheus looks for it (as in n8n); off, it is a plain 404.
@@ -237,6 +242,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {address} (N8N_LISTEN_ADDRESS, N8N_PORT)"))?;
     let db = state.db.clone();
     instance::spawn_housekeeping(db.clone());
+    let engine = state.engine.clone();
+    engine.start_background();
     let app = router(state);
     tracing::info!(%address, "ready");
     axum::serve(
@@ -246,6 +253,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    engine.shutdown();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

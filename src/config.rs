@@ -39,6 +39,10 @@ pub enum LogFormat {
 /// Every setting of the server.
 #[derive(Clone, Args)]
 pub struct Config {
+    /// The workflow engine's settings.
+    #[command(flatten)]
+    pub engine: crate::engine::config::EngineConfig,
+
     /// TCP port the server listens on.
     #[arg(
         long = "port",

@@ -31,6 +31,8 @@ pub mod domain;
 pub mod engine;
 /// The error type and its JSON bodies.
 pub mod error;
+/// n8n's expression language (`={{ ... }}`).
+pub mod expression;
 /// Extractors with n8n's rejection messages.
 pub mod extract;
 /// Liveness and readiness probes.

@@ -84,6 +84,14 @@ const fn bigint(name: &'static str) -> Column {
     }
 }
 
+const fn bigint_or_null(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::BigInt,
+        nullable: true,
+    }
+}
+
 const fn table(name: &'static str, columns: &'static [Column], order_by: &'static str) -> Table {
     Table {
         name,
@@ -221,6 +229,18 @@ pub const TABLES: &[Table] = &[
         "workflow_tags",
         &[text("workflow_id"), text("tag_id")],
         "workflow_id, tag_id",
+    ),
+    table(
+        "webhooks",
+        &[
+            text("method"),
+            text("path"),
+            text("workflow_id"),
+            text("node"),
+            text_or_null("webhook_id"),
+            bigint_or_null("path_length"),
+        ],
+        "method, path",
     ),
     table(
         "invitations",
@@ -373,6 +393,8 @@ pub const TABLES: &[Table] = &[
                 text_or_null("workflow_data"),
                 text_or_null("custom_data"),
                 bigint("json_size_bytes"),
+                text_or_null("lease_owner"),
+                text_or_null("lease_until"),
             ],
             "id",
         )
@@ -394,9 +416,10 @@ pub const DATA_TABLE_COLUMNS: &str = "data_table_columns";
 pub const SETTINGS: &str = "settings";
 
 /// Tables of the schema an export leaves out on purpose: browser sessions (users sign in
-/// again; their tokens are worth nothing without the cookie anyway) and the migrator's own
-/// records (the importing instance migrates its database itself).
-pub const SKIPPED: &[&str] = &["sessions", "_sqlx_migrations"];
+/// again; their tokens are worth nothing without the cookie anyway), the migrator's own
+/// records (the importing instance migrates its database itself) and the leases of running
+/// instances (held by processes of the old database, not of the new one).
+pub const SKIPPED: &[&str] = &["sessions", "_sqlx_migrations", "leases"];
 
 /// The export's table of this name.
 pub fn find(name: &str) -> Option<&'static Table> {

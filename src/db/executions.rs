@@ -248,3 +248,133 @@ pub async fn totals(
     }
     Ok(totals)
 }
+
+/// An execution the engine starts.
+pub struct NewRun<'a> {
+    pub workflow_id: &'a str,
+    pub version_id: Option<&'a str>,
+    pub mode: &'a str,
+    /// `running`, or `new` while it waits for a free slot.
+    pub status: &'a str,
+    pub now: &'a str,
+    pub retry_of: Option<&'a str>,
+    /// The instance that runs it.
+    pub lease_owner: Option<&'a str>,
+    pub data: Option<&'a str>,
+}
+
+pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "insert into executions (workflow_id, workflow_version_id, mode, status, finished, created_at, started_at, retry_of, lease_owner, data, json_size_bytes) \
+                       values ($1, $2, $3, $4, false, $5, $5, $6, $7, $8, $9) returning id";
+    let size = run.data.map_or(0, |d| d.len() as i64);
+    on_conn!(conn, c => sqlx::query_scalar(SQL)
+        .bind(run.workflow_id)
+        .bind(run.version_id)
+        .bind(run.mode)
+        .bind(run.status)
+        .bind(run.now)
+        .bind(run.retry_of)
+        .bind(run.lease_owner)
+        .bind(run.data)
+        .bind(size)
+        .fetch_one(c)
+        .await)
+}
+
+/// How a run ended, as stored.
+pub struct Finished<'a> {
+    pub status: &'a str,
+    pub finished: bool,
+    pub stopped_at: &'a str,
+    /// The run data; `None` keeps what is stored.
+    pub data: Option<&'a str>,
+    pub wait_till: Option<&'a str>,
+}
+
+/// Records the end (or pause) of a run; answers whether the row still existed.
+pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<bool> {
+    const SQL: &str = "update executions set status = $2, finished = $3, stopped_at = $4, \
+                       data = coalesce($5, data), json_size_bytes = coalesce($6, json_size_bytes), wait_till = $7, \
+                       lease_owner = null, lease_until = null where id = $1";
+    let size = f.data.map(|d| d.len() as i64);
+    let changed = on_conn!(conn, c => sqlx::query(SQL)
+        .bind(id)
+        .bind(f.status)
+        .bind(f.finished)
+        .bind(f.stopped_at)
+        .bind(f.data)
+        .bind(size)
+        .bind(f.wait_till)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
+}
+
+/// Saves the run data of a run in progress (`saveExecutionProgress`).
+pub async fn save_progress(conn: Conn<'_>, id: i64, data: &str) -> sqlx::Result<()> {
+    const SQL: &str = "update executions set data = $2, json_size_bytes = $3 where id = $1 and status = 'running'";
+    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(data).bind(data.len() as i64).execute(c).await.map(|_| ()))
+}
+
+/// Claims a `new` or `waiting` execution for this instance; answers whether it was still
+/// there to claim (another instance, a stop request or a delete may have been first).
+pub async fn claim(
+    conn: Conn<'_>,
+    id: i64,
+    from_status: &str,
+    owner: &str,
+    now: &str,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "update executions set status = 'running', lease_owner = $3, \
+                       started_at = coalesce(started_at, $4), wait_till = null where id = $1 and status = $2";
+    let changed = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(from_status).bind(owner).bind(now)
+        .execute(c).await?.rows_affected());
+    Ok(changed == 1)
+}
+
+/// Waiting executions that are due, oldest first.
+pub async fn due_waiting(conn: Conn<'_>, now: &str, limit: i64) -> sqlx::Result<Vec<i64>> {
+    const SQL: &str = "select id from executions where status = 'waiting' and wait_till <= $1 order by wait_till, id limit $2";
+    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(now).bind(limit).fetch_all(c).await)
+}
+
+/// Marks executions left `running` or `new` by an instance that is gone as `crashed`
+/// (`owner` `None`: every such execution without a live lease).
+pub async fn mark_crashed(conn: Conn<'_>, owner: Option<&str>, now: &str) -> sqlx::Result<u64> {
+    match owner {
+        Some(owner) => {
+            const SQL: &str = "update executions set status = 'crashed', finished = false, stopped_at = $2, lease_owner = null \
+                               where status in ('running', 'new') and lease_owner = $1";
+            on_conn!(conn, c => sqlx::query(SQL).bind(owner).bind(now).execute(c).await.map(|r| r.rows_affected()))
+        }
+        None => {
+            const SQL: &str = "update executions set status = 'crashed', finished = false, stopped_at = $1, lease_owner = null \
+                               where status in ('running', 'new') and (lease_until is null or lease_until < $1)";
+            on_conn!(conn, c => sqlx::query(SQL).bind(now).execute(c).await.map(|r| r.rows_affected()))
+        }
+    }
+}
+
+/// Links a retried execution to the retry that succeeded.
+pub async fn set_retry_success(conn: Conn<'_>, id: i64, success_id: i64) -> sqlx::Result<()> {
+    const SQL: &str = "update executions set retry_success_id = $2 where id = $1";
+    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(success_id.to_string()).execute(c).await.map(|_| ()))
+}
+
+/// Deletes finished executions stopped before `before`, and beyond the newest `keep`
+/// finished ones; answers how many went.
+pub async fn prune(conn: Conn<'_>, before: &str, keep: Option<i64>) -> sqlx::Result<u64> {
+    const FINISHED: &str = "('success', 'error', 'canceled', 'crashed')";
+    let by_age = format!("delete from executions where status in {FINISHED} and stopped_at < $1");
+    let mut conn = conn;
+    let mut removed = on_conn!(conn.reborrow(), c => sqlx::query(&by_age).bind(before).execute(c).await?.rows_affected());
+    if let Some(keep) = keep {
+        let by_count = format!(
+            "delete from executions where status in {FINISHED} and id < \
+             (select coalesce(min(id), 0) from (select id from executions where status in {FINISHED} order by id desc limit $1) newest)"
+        );
+        removed += on_conn!(conn, c => sqlx::query(&by_count).bind(keep).execute(c).await?.rows_affected());
+    }
+    Ok(removed)
+}

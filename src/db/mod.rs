@@ -24,7 +24,9 @@ pub mod data_tables;
 pub mod executions;
 pub mod folders;
 pub mod invitations;
+pub mod leases;
 pub mod projects;
+pub mod published;
 pub mod readers;
 pub mod sessions;
 pub mod settings;
@@ -32,6 +34,7 @@ pub mod source_control;
 pub mod tags;
 pub mod users;
 pub mod variables;
+pub mod webhooks;
 pub mod workflows;
 
 use std::str::FromStr;

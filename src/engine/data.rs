@@ -183,6 +183,9 @@ pub struct TaskData {
     /// n8n's serialised error (`message`, `name`, `description`, `stack`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// Advice a node gives about its run (n8n shows these in the editor); kept for the shape.
+    #[serde(default)]
+    pub hints: Vec<Value>,
 }
 
 /// The runs of every node that ran, in the order they first ran.
@@ -231,9 +234,12 @@ pub struct ResultData {
 }
 
 /// An execution's `data` document (n8n's `IRunExecutionData`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunExecutionData {
+    /// The document's format version (n8n writes 1).
+    #[serde(default = "format_version")]
+    pub version: u32,
     #[serde(default)]
     pub start_data: JsonObject,
     #[serde(default)]
@@ -243,6 +249,22 @@ pub struct RunExecutionData {
     /// ISO-8601, while the execution waits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_till: Option<String>,
+}
+
+impl Default for RunExecutionData {
+    fn default() -> RunExecutionData {
+        RunExecutionData {
+            version: format_version(),
+            start_data: JsonObject::new(),
+            result_data: ResultData::default(),
+            execution_data: None,
+            wait_till: None,
+        }
+    }
+}
+
+fn format_version() -> u32 {
+    1
 }
 
 #[cfg(test)]

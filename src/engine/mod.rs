@@ -1,5 +1,179 @@
 //! The workflow engine: runs published workflows from their triggers, node by node, as n8n
 //! runs them, and records their executions.
+//!
+//! [`Engine`] is the only door the rest of the server uses: the webhook routes call it, the
+//! workflow service tells it about publishes through [`lifecycle`], the execution routes ask
+//! it to retry and stop, and its background tasks fire schedules and resume waiting runs.
 
+pub mod config;
 pub mod data;
+pub mod execute;
+pub mod leases;
+pub mod lifecycle;
+pub mod node;
+pub mod nodes;
+pub mod run;
+pub mod schedule;
+pub mod services;
+pub mod webhook;
 pub mod workflow;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use dashmap::DashMap;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{workflows as workflow_repo, Conn, Db};
+use crate::expression::{Expressions, Limits};
+use config::EngineConfig;
+use nodes::Registry;
+use workflow::Workflow;
+
+/// The engine of one server instance; cheap to clone.
+#[derive(Clone)]
+pub struct Engine(Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) db: Db,
+    pub(crate) config: EngineConfig,
+    /// `WEBHOOK_URL` or the editor URL, without a trailing `/`.
+    pub(crate) webhook_base_url: String,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) expressions: Expressions,
+    /// Parsed published versions by version id (versions never change once saved).
+    versions: Mutex<HashMap<String, Arc<Workflow>>>,
+    /// Cancellation of the executions this instance runs.
+    pub(crate) running: DashMap<i64, CancellationToken>,
+    /// Free slots when `N8N_CONCURRENCY_PRODUCTION_LIMIT` is set.
+    pub(crate) slots: Option<Arc<Semaphore>>,
+    /// This instance's name in execution leases.
+    pub(crate) instance: String,
+    /// Stops the background tasks.
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) counters: execute::Counters,
+    /// Wakes the scheduler when a publish on this instance changed what is published.
+    pub(crate) schedules_changed: Arc<tokio::sync::Notify>,
+    /// A fixed clock for tests.
+    pub(crate) fixed_now: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+/// Parsed versions kept in memory at most; past this the cache starts over (a published
+/// version is parsed again on its next run, which costs one read).
+const VERSION_CACHE: usize = 1024;
+
+impl Engine {
+    pub fn new(db: Db, config: &crate::config::Config) -> Engine {
+        let engine_config = config.engine.clone();
+        let slots = (engine_config.concurrency > 0)
+            .then(|| Arc::new(Semaphore::new(engine_config.concurrency as usize)));
+        Engine(Arc::new(Inner {
+            db,
+            webhook_base_url: config.webhook_base_url().trim_end_matches('/').to_owned(),
+            config: engine_config,
+            registry: Arc::new(Registry::builtin()),
+            expressions: Expressions::new(Limits::default()),
+            versions: Mutex::new(HashMap::new()),
+            running: DashMap::new(),
+            slots,
+            instance: uuid::Uuid::new_v4().to_string(),
+            shutdown: CancellationToken::new(),
+            counters: execute::Counters::default(),
+            schedules_changed: Arc::new(tokio::sync::Notify::new()),
+            fixed_now: Mutex::new(None),
+        }))
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.0
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    /// Fixes the clock of every run from now on (tests).
+    pub fn set_fixed_now(&self, now: Option<chrono::DateTime<chrono::Utc>>) {
+        *self.0.fixed_now.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+
+    /// The published version `version_id` of a workflow, parsed once and shared.
+    pub(crate) async fn version(
+        &self,
+        conn: Conn<'_>,
+        workflow_id: &str,
+        version_id: &str,
+    ) -> Result<Option<Arc<Workflow>>, crate::error::ApiError> {
+        if let Some(found) = self.cached(version_id) {
+            return Ok(Some(found));
+        }
+        let mut conn = conn;
+        let Some(row) = workflow_repo::find(conn.reborrow(), workflow_id).await? else {
+            return Ok(None);
+        };
+        let Some(version) = workflow_repo::find_version(conn, workflow_id, version_id).await?
+        else {
+            return Ok(None);
+        };
+        let parsed = parse_version(&row, &version).map_err(crate::error::ApiError::bad_request)?;
+        let parsed = Arc::new(parsed);
+        let mut cache = self.0.versions.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERSION_CACHE {
+            cache.clear();
+        }
+        cache.insert(version_id.to_owned(), Arc::clone(&parsed));
+        Ok(Some(parsed))
+    }
+
+    fn cached(&self, version_id: &str) -> Option<Arc<Workflow>> {
+        self.0
+            .versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(version_id)
+            .cloned()
+    }
+
+    /// Starts the background tasks: resuming waiting executions, schedules, pruning.
+    pub fn start_background(&self) {
+        execute::spawn_background(self.clone());
+        schedule::spawn(self.clone());
+    }
+
+    /// Stops the background tasks and cancels running executions (shutdown).
+    pub fn shutdown(&self) {
+        self.0.shutdown.cancel();
+    }
+}
+
+/// Reads a stored workflow and one of its versions into a runnable workflow. Settings, name
+/// and static data are the workflow's current ones (n8n keeps them outside the versions too).
+pub(crate) fn parse_version(
+    row: &workflow_repo::WorkflowRow,
+    version: &workflow_repo::VersionRow,
+) -> Result<Workflow, String> {
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+    let mut workflow = Workflow::parse(
+        &row.id,
+        &row.name,
+        row.active,
+        &json(&version.nodes),
+        &json(&version.connections),
+        &json(&row.settings),
+    )?;
+    workflow.version_id = Some(version.version_id.clone());
+    workflow.static_data = row
+        .static_data
+        .as_deref()
+        .map(json)
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    workflow.pin_data = row
+        .pin_data
+        .as_deref()
+        .map(json)
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    Ok(workflow)
+}

@@ -104,6 +104,8 @@ pub enum ExecutionOrder {
 #[derive(Clone, Debug)]
 pub struct Workflow {
     pub id: String,
+    /// The saved version this is (absent for workflows built in tests).
+    pub version_id: Option<String>,
     pub name: String,
     pub active: bool,
     pub nodes: Vec<Node>,
@@ -193,6 +195,7 @@ impl Workflow {
         }
         Ok(Workflow {
             id: id.to_owned(),
+            version_id: None,
             name: name.to_owned(),
             active,
             nodes: parsed,

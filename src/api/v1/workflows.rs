@@ -832,6 +832,13 @@ async fn update(
             if triggers == 0 {
                 refused = Some(ApiError::bad_request(NO_TRIGGER));
             } else {
+                let version = repo::find_version(tx.conn(), &id, &version_id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("Version not found"))?;
+                state
+                    .engine
+                    .publishing(tx.conn(), &updated, &version)
+                    .await?;
                 repo::set_published(tx.conn(), &id, Some(&version_id), triggers, &now).await?;
                 record_event(
                     tx.conn(),
@@ -851,6 +858,7 @@ async fn update(
         .ok_or_else(|| not_found(&principal, &id, "Not Found"))?;
     let workflow = view(tx.conn(), row, FULL).await?;
     tx.commit().await?;
+    state.engine.changed();
     match refused {
         Some(error) => Err(error),
         None => Ok(Json(workflow).into_response()),
@@ -890,6 +898,7 @@ async fn remove(
     let workflow = view(tx.conn(), row, FULL).await?;
     repo::delete(tx.conn(), &id).await?;
     tx.commit().await?;
+    state.engine.changed();
     Ok(Json(workflow))
 }
 
@@ -904,6 +913,7 @@ async fn archive(
     if !row.is_archived {
         // An archived workflow cannot stay published.
         if row.active {
+            state.engine.unpublishing(tx.conn(), &id).await?;
             repo::set_published(tx.conn(), &id, None, 0, &now).await?;
             record_event(
                 tx.conn(),
@@ -1034,6 +1044,7 @@ async fn do_publish(
         )
         .await?;
     }
+    state.engine.publishing(tx.conn(), &row, &version).await?;
     repo::set_published(tx.conn(), id, Some(&version_id), triggers, &now).await?;
     record_event(
         tx.conn(),
@@ -1049,6 +1060,7 @@ async fn do_publish(
         .ok_or_else(|| not_found(principal, id, "Not Found"))?;
     let workflow = view(tx.conn(), row, FULL).await?;
     tx.commit().await?;
+    state.engine.changed();
     Ok(workflow)
 }
 
@@ -1057,6 +1069,7 @@ async fn do_unpublish(state: &AppState, principal: &Principal, id: &str) -> Resu
     let mut tx = state.db.begin().await?;
     let row = writable(tx.conn(), principal, id, "Not Found").await?;
     if row.active {
+        state.engine.unpublishing(tx.conn(), id).await?;
         repo::set_published(tx.conn(), id, None, 0, &now).await?;
         record_event(
             tx.conn(),
@@ -1073,6 +1086,7 @@ async fn do_unpublish(state: &AppState, principal: &Principal, id: &str) -> Resu
         .ok_or_else(|| not_found(principal, id, "Not Found"))?;
     let workflow = view(tx.conn(), row, FULL).await?;
     tx.commit().await?;
+    state.engine.changed();
     Ok(workflow)
 }
 

@@ -1,0 +1,72 @@
+//! Production webhooks of published workflows (see migration 0007).
+
+use crate::db::{Conn, Unique};
+use crate::on_conn;
+
+/// Two published workflows cannot answer the same method and path.
+pub const PATH_UNIQUE: Unique = Unique {
+    name: "webhooks_pkey",
+    columns: "webhooks.method, webhooks.path",
+};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct WebhookRow {
+    pub method: String,
+    pub path: String,
+    pub workflow_id: String,
+    pub node: String,
+    pub webhook_id: Option<String>,
+    pub path_length: Option<i64>,
+}
+
+const COLUMNS: &str = "method, path, workflow_id, node, webhook_id, path_length";
+
+pub async fn insert(conn: Conn<'_>, row: &WebhookRow) -> sqlx::Result<()> {
+    const SQL: &str =
+        "insert into webhooks (method, path, workflow_id, node, webhook_id, path_length) \
+                       values ($1, $2, $3, $4, $5, $6)";
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(&row.method)
+        .bind(&row.path)
+        .bind(&row.workflow_id)
+        .bind(&row.node)
+        .bind(&row.webhook_id)
+        .bind(row.path_length)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn delete_for_workflow(conn: Conn<'_>, workflow_id: &str) -> sqlx::Result<()> {
+    const SQL: &str = "delete from webhooks where workflow_id = $1";
+    on_conn!(conn, c => sqlx::query(SQL).bind(workflow_id).execute(c).await.map(|_| ()))
+}
+
+/// Every registration of a path, whatever the method (to tell a wrong method from a missing
+/// path).
+pub async fn find_path(conn: Conn<'_>, path: &str) -> sqlx::Result<Vec<WebhookRow>> {
+    let sql = format!("select {COLUMNS} from webhooks where path = $1 order by method");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(path).fetch_all(c).await)
+}
+
+/// The parameterised webhooks under a node's webhookId with `length` segments after it.
+pub async fn find_dynamic(
+    conn: Conn<'_>,
+    webhook_id: &str,
+    length: i64,
+) -> sqlx::Result<Vec<WebhookRow>> {
+    let sql = format!(
+        "select {COLUMNS} from webhooks where webhook_id = $1 and path_length = $2 order by method, path"
+    );
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(webhook_id).bind(length).fetch_all(c).await)
+}
+
+/// The registrations that would clash with `row` (same method and path) from another workflow.
+pub async fn find_conflict(
+    conn: Conn<'_>,
+    method: &str,
+    path: &str,
+) -> sqlx::Result<Option<WebhookRow>> {
+    let sql = format!("select {COLUMNS} from webhooks where method = $1 and path = $2");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(method).bind(path).fetch_optional(c).await)
+}

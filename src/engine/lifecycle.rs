@@ -1,0 +1,80 @@
+//! What the engine does when a workflow is published or unpublished: refuse what it cannot
+//! run, and register (or remove) the workflow's webhooks, inside the transaction that changes
+//! the workflow, so the change and its webhooks commit together on every instance.
+
+use crate::db::webhooks::{self, WebhookRow};
+use crate::db::workflows::{VersionRow, WorkflowRow};
+use crate::db::Conn;
+use crate::error::ApiError;
+
+use super::webhook::paths;
+use super::Engine;
+
+/// n8n's answer when another published workflow already answers a webhook's method and path.
+pub const WEBHOOK_CONFLICT: &str = "There is a conflict with one of the webhooks.";
+
+impl Engine {
+    /// Checks that `version` of `workflow` can run here and registers its webhooks.
+    pub async fn publishing(
+        &self,
+        mut conn: Conn<'_>,
+        workflow: &WorkflowRow,
+        version: &VersionRow,
+    ) -> Result<(), ApiError> {
+        let parsed = super::parse_version(workflow, version).map_err(ApiError::bad_request)?;
+        let unsupported = self.registry().unsupported(&parsed.nodes);
+        if !unsupported.is_empty() {
+            let list: Vec<String> = unsupported
+                .iter()
+                .map(|u| format!("\"{}\" ({} version {})", u.name, u.kind, u.version))
+                .collect();
+            return Err(ApiError::bad_request(format!(
+                "This workflow cannot be published: this server cannot run the node{} {}",
+                if list.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )));
+        }
+        super::schedule::check(&parsed).map_err(ApiError::bad_request)?;
+        let rows = paths::registrations(&parsed).map_err(ApiError::bad_request)?;
+        webhooks::delete_for_workflow(conn.reborrow(), &workflow.id).await?;
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for row in &rows {
+            let key = (row.method.as_str(), row.path.as_str());
+            if seen.contains(&key) {
+                return Err(ApiError::bad_request(WEBHOOK_CONFLICT));
+            }
+            seen.push(key);
+            if let Some(other) =
+                webhooks::find_conflict(conn.reborrow(), &row.method, &row.path).await?
+            {
+                if other.workflow_id != workflow.id {
+                    return Err(ApiError::bad_request(WEBHOOK_CONFLICT));
+                }
+            }
+            insert(conn.reborrow(), row).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the webhooks of a workflow that stops being published.
+    pub async fn unpublishing(&self, conn: Conn<'_>, workflow_id: &str) -> Result<(), ApiError> {
+        webhooks::delete_for_workflow(conn, workflow_id).await?;
+        Ok(())
+    }
+
+    /// After a publish or unpublish committed: schedules follow at once on this instance
+    /// (other instances pick the change up on their next schedule check).
+    pub fn changed(&self) {
+        self.inner().schedules_changed.notify_one();
+    }
+}
+
+async fn insert(conn: Conn<'_>, row: &WebhookRow) -> Result<(), ApiError> {
+    webhooks::insert(conn, row).await.map_err(|e| {
+        if webhooks::PATH_UNIQUE.matches(&e) {
+            ApiError::bad_request(WEBHOOK_CONFLICT)
+        } else {
+            e.into()
+        }
+    })
+}

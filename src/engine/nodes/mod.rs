@@ -1,0 +1,114 @@
+//! The node types this server runs, by n8n type name and type version. A workflow that uses
+//! any other node (or another version of one) is refused at publish with the node's name, so
+//! nothing is published that cannot run.
+
+mod basic;
+pub mod fields;
+mod set;
+mod triggers;
+pub mod types;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::node::NodeType;
+use super::workflow::Node;
+
+pub use triggers::{
+    CRON, ERROR_TRIGGER, EXECUTE_WORKFLOW_TRIGGER, INTERVAL, MANUAL, SCHEDULE, START, WEBHOOK,
+};
+
+/// Where a node type's implementation serves a range of versions.
+struct Entry {
+    versions: &'static [f64],
+    implementation: Arc<dyn NodeType>,
+}
+
+/// Every node type the engine can run.
+pub struct Registry {
+    types: HashMap<&'static str, Vec<Entry>>,
+}
+
+/// A node of a workflow that the engine cannot run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsupported {
+    pub name: String,
+    pub kind: String,
+    pub version: f64,
+}
+
+impl Registry {
+    /// The built-in node types.
+    pub fn builtin() -> Registry {
+        let mut registry = Registry {
+            types: HashMap::new(),
+        };
+        triggers::register(&mut registry);
+        basic::register(&mut registry);
+        set::register(&mut registry);
+        registry
+    }
+
+    pub(crate) fn add(
+        &mut self,
+        kind: &'static str,
+        versions: &'static [f64],
+        implementation: Arc<dyn NodeType>,
+    ) {
+        self.types.entry(kind).or_default().push(Entry {
+            versions,
+            implementation,
+        });
+    }
+
+    /// The implementation for this node's type and version.
+    pub fn get(&self, node: &Node) -> Option<&Arc<dyn NodeType>> {
+        self.types
+            .get(node.kind.as_str())?
+            .iter()
+            .find_map(|entry| {
+                entry
+                    .versions
+                    .iter()
+                    .any(|v| (v - node.type_version).abs() < 1e-9)
+                    .then_some(&entry.implementation)
+            })
+    }
+
+    /// The nodes of `nodes` that cannot run here. Disabled nodes and sticky notes do not
+    /// run, so they never count.
+    pub fn unsupported<'a>(&self, nodes: impl IntoIterator<Item = &'a Node>) -> Vec<Unsupported> {
+        nodes
+            .into_iter()
+            .filter(|n| !n.disabled && n.kind != STICKY_NOTE)
+            .filter(|n| self.get(n).is_none())
+            .map(|n| Unsupported {
+                name: n.name.clone(),
+                kind: n.kind.clone(),
+                version: n.type_version,
+            })
+            .collect()
+    }
+
+    /// Every supported type with its versions, sorted by type (for documentation and the web
+    /// page).
+    pub fn catalogue(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let mut list: Vec<(&'static str, Vec<f64>)> = self
+            .types
+            .iter()
+            .map(|(kind, entries)| {
+                let mut versions: Vec<f64> = entries
+                    .iter()
+                    .flat_map(|e| e.versions.iter().copied())
+                    .collect();
+                versions.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                (*kind, versions)
+            })
+            .collect();
+        list.sort_by_key(|(kind, _)| *kind);
+        list
+    }
+}
+
+/// Sticky notes are canvas decoration, never run.
+pub const STICKY_NOTE: &str = "n8n-nodes-base.stickyNote";

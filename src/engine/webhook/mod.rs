@@ -1,0 +1,531 @@
+//! The webhook routes: production webhooks of published workflows (`/webhook/...`), the
+//! resume URLs of waiting executions (`/webhook-waiting/{id}`), and test webhooks
+//! (`/webhook-test/...`, which need the editor's "listen" button and so answer n8n's 404).
+//!
+//! Every instance answers every webhook: the path is looked up in the database (one indexed
+//! read that also names the published version), and the parsed version is cached by its id.
+
+pub mod paths;
+mod request;
+mod respond;
+mod xml;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use tokio::sync::oneshot;
+
+use super::data::{Connections, Item};
+use super::execute::{Mode, Start};
+use super::workflow::{Node, Workflow};
+use super::Engine;
+use crate::app::AppState;
+use crate::db::webhooks::{self, WebhookRow};
+use crate::error::ApiError;
+
+/// The routes, under the configured endpoint names.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let config = &state.config.engine;
+    Router::new()
+        .route(
+            &format!("/{}/{{*path}}", config.endpoint_webhook),
+            any(production),
+        )
+        .route(
+            &format!("/{}", config.endpoint_webhook),
+            any(production_root),
+        )
+        .route(
+            &format!("/{}/{{*path}}", config.endpoint_webhook_test),
+            any(test_webhook),
+        )
+        .route(
+            &format!("/{}/{{id}}", config.endpoint_webhook_wait),
+            any(waiting),
+        )
+        .route(
+            &format!("/{}/{{id}}/{{*rest}}", config.endpoint_webhook_wait),
+            any(waiting_with_suffix),
+        )
+}
+
+/// n8n's JSON error of the webhook routes: `{code, message, hint?}`.
+fn webhook_error(status: StatusCode, message: impl Into<String>, hint: Option<&str>) -> Response {
+    let mut body = json!({"code": status.as_u16(), "message": message.into()});
+    if let Some(hint) = hint {
+        body["hint"] = json!(hint);
+    }
+    (status, Json(body)).into_response()
+}
+
+const PRODUCTION_HINT: &str = "The workflow must be active for a production URL to run successfully. You can activate the workflow using the toggle in the top-right of the editor. Note that unlike test URL calls, production URL calls aren't shown on the canvas (only in the executions list)";
+const TEST_HINT: &str = "Click the 'Execute workflow' button on the canvas, then try again. (In test mode, the webhook only works for one call after you click this button)";
+
+struct Call {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+async fn production_root(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        String::new(),
+        Call {
+            method,
+            uri,
+            headers,
+            body,
+        },
+    )
+    .await
+}
+
+async fn production(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        path,
+        Call {
+            method,
+            uri,
+            headers,
+            body,
+        },
+    )
+    .await
+}
+
+async fn test_webhook(Path(path): Path<String>) -> Response {
+    let path = paths::normalize(&path).to_owned();
+    webhook_error(
+        StatusCode::NOT_FOUND,
+        format!("The requested webhook \"{path}\" is not registered."),
+        Some(TEST_HINT),
+    )
+}
+
+/// A webhook that matched: its row, and the values of its `:params`.
+struct Found {
+    row: WebhookRow,
+    params: Map<String, Value>,
+    version_id: String,
+}
+
+async fn serve(state: &AppState, path: String, call: Call) -> Response {
+    let engine = &state.engine;
+    let path = paths::normalize(&path).to_owned();
+    let method = call.method.as_str().to_uppercase();
+    let found = match find(engine, &method, &path).await {
+        Ok(Lookup::Found(found)) => found,
+        Ok(Lookup::WrongMethod(other)) => {
+            return webhook_error(
+                StatusCode::NOT_FOUND,
+                format!("This webhook is not registered for {method} requests. Did you mean to make a {other} request?"),
+                None,
+            )
+        }
+        Ok(Lookup::Missing) => {
+            return webhook_error(
+                StatusCode::NOT_FOUND,
+                format!("The requested webhook \"{method} {path}\" is not registered."),
+                Some(PRODUCTION_HINT),
+            )
+        }
+        Err(e) => return e.into_response(),
+    };
+    let workflow = {
+        let pooled = engine.inner().db.acquire().await;
+        let mut conn = match pooled {
+            Ok(c) => c,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        match engine
+            .version(conn.conn(), &found.row.workflow_id, &found.version_id)
+            .await
+        {
+            Ok(Some(w)) => w,
+            Ok(None) => {
+                return webhook_error(
+                    StatusCode::NOT_FOUND,
+                    format!("The requested webhook \"{method} {path}\" is not registered."),
+                    Some(PRODUCTION_HINT),
+                )
+            }
+            Err(e) => return e.into_response(),
+        }
+    };
+    let Some(node) = workflow.node(&found.row.node).cloned() else {
+        return webhook_error(StatusCode::NOT_FOUND, "The webhook node is missing", None);
+    };
+    let response_mode = node
+        .parameters
+        .get("responseMode")
+        .and_then(Value::as_str)
+        .unwrap_or("onReceived")
+        .to_owned();
+    if let Some(refusal) = respond::check_node_options(&node, &call.headers) {
+        return refusal;
+    }
+    if let Some(error) = respond::check_response_mode(&workflow, &node, &response_mode) {
+        return respond::run_failure(&error);
+    }
+    let item = match webhook_item(engine, &workflow, &node, &found, &call) {
+        Ok(item) => item,
+        Err(response) => return *response,
+    };
+    let input = node_input(&node, &method, item);
+    run_and_answer(engine, workflow, node, input, &response_mode).await
+}
+
+enum Lookup {
+    Found(Found),
+    /// The path exists for another method (the first such method).
+    WrongMethod(String),
+    Missing,
+}
+
+async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiError> {
+    let mut conn = engine.inner().db.acquire().await?;
+    let rows = webhooks::find_path(conn.conn(), path).await?;
+    if let Some(row) = rows.iter().find(|r| r.method == method) {
+        let version =
+            crate::db::published::published_version(conn.conn(), &row.workflow_id).await?;
+        if let Some(version_id) = version {
+            return Ok(Lookup::Found(Found {
+                row: row.clone(),
+                params: Map::new(),
+                version_id,
+            }));
+        }
+    }
+    if let Some(other) = rows.first() {
+        return Ok(Lookup::WrongMethod(other.method.clone()));
+    }
+    // A parameterised path: `<webhookId>/<segments...>`.
+    let Some((webhook_id, rest)) = path.split_once('/') else {
+        return Ok(Lookup::Missing);
+    };
+    let length = rest.split('/').count() as i64;
+    let candidates = webhooks::find_dynamic(conn.conn(), webhook_id, length).await?;
+    let same_method: Vec<WebhookRow> = candidates
+        .iter()
+        .filter(|r| r.method == method)
+        .cloned()
+        .collect();
+    if let Some((row, params)) = paths::best_dynamic(&same_method, rest) {
+        let version =
+            crate::db::published::published_version(conn.conn(), &row.workflow_id).await?;
+        if let Some(version_id) = version {
+            return Ok(Lookup::Found(Found {
+                row: row.clone(),
+                params,
+                version_id,
+            }));
+        }
+    }
+    if let Some((row, _)) = paths::best_dynamic(&candidates, rest) {
+        return Ok(Lookup::WrongMethod(row.method.clone()));
+    }
+    Ok(Lookup::Missing)
+}
+
+/// The item the Webhook node puts out for this request.
+fn webhook_item(
+    engine: &Engine,
+    workflow: &Workflow,
+    node: &Node,
+    found: &Found,
+    call: &Call,
+) -> Result<Item, Box<Response>> {
+    let content_type = call
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let options = node.parameters.get("options").cloned().unwrap_or_default();
+    let raw_body = options
+        .get("rawBody")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let parsed = request::body(content_type, &call.body).map_err(|e| {
+        Box::new(webhook_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Failed to parse request body",
+            Some(&e.0),
+        ))
+    })?;
+    let mut json = Map::new();
+    json.insert(
+        "headers".into(),
+        Value::Object(request::headers(&call.headers)),
+    );
+    json.insert("params".into(), Value::Object(found.params.clone()));
+    json.insert(
+        "query".into(),
+        Value::Object(request::query(call.uri.query())),
+    );
+    let mut binary = None;
+    match parsed {
+        request::Body::Json(body) => {
+            json.insert("body".into(), body);
+        }
+        request::Body::Raw => {
+            json.insert("body".into(), Value::Object(Map::new()));
+            if !call.body.is_empty() && node.type_version > 1.0 {
+                let property = options
+                    .get("binaryPropertyName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("data")
+                    .to_owned();
+                binary = Some((property, binary_data(&call.body, content_type)));
+            }
+        }
+    }
+    if raw_body && binary.is_none() {
+        binary = Some(("data".to_owned(), binary_data(&call.body, content_type)));
+    }
+    let path = paths::node_path(&workflow.id, node).unwrap_or_default();
+    json.insert(
+        "webhookUrl".into(),
+        Value::String(format!(
+            "{}/{}/{path}",
+            engine.inner().webhook_base_url,
+            engine.inner().config.endpoint_webhook
+        )),
+    );
+    json.insert("executionMode".into(), Value::String("production".into()));
+    let mut item = Item::new(json);
+    if let Some((name, data)) = binary {
+        let mut map = Map::new();
+        map.insert(name, data);
+        item.binary = Some(map);
+    }
+    Ok(item)
+}
+
+/// Binary data of a request body in n8n's shape (kept in the item, base64).
+fn binary_data(bytes: &[u8], content_type: Option<&str>) -> Value {
+    use base64::Engine as _;
+    let mime = content_type.unwrap_or("application/octet-stream");
+    json!({
+        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+        "mimeType": mime,
+        "fileSize": human_size(bytes.len()),
+    })
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} kB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
+    }
+}
+
+/// A webhook listening to several methods puts the item on the output of this method.
+fn node_input(node: &Node, method: &str, item: Item) -> Connections {
+    let methods = paths::methods(node);
+    let multiple = node
+        .parameters
+        .get("multipleMethods")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !multiple || methods.len() < 2 {
+        return Connections::single(vec![item]);
+    }
+    let index = methods.iter().position(|m| m == method).unwrap_or(0);
+    let mut main = vec![Some(Vec::new()); methods.len()];
+    main[index] = Some(vec![item]);
+    Connections { main }
+}
+
+async fn run_and_answer(
+    engine: &Engine,
+    workflow: Arc<Workflow>,
+    node: Node,
+    input: Connections,
+    response_mode: &str,
+) -> Response {
+    let (respond_tx, respond_rx) = oneshot::channel();
+    let start = Start {
+        mode: Mode::Webhook,
+        node: node.name.clone(),
+        input,
+        respond: (response_mode == "responseNode").then_some(respond_tx),
+    };
+    // The run is its own task: a caller who hangs up does not stop it.
+    let runner = engine.clone();
+    let run_workflow = Arc::clone(&workflow);
+    let handle = tokio::spawn(async move { runner.run(run_workflow, start).await });
+    match response_mode {
+        "onReceived" => respond::on_received(&node),
+        "responseNode" => {
+            tokio::select! {
+                answer = respond_rx => match answer {
+                    Ok(response) => respond::from_node(response),
+                    Err(_) => respond::after_run_without_answer(handle.await),
+                },
+            }
+        }
+        _ => match handle.await {
+            Ok(Ok(ended)) => respond::last_node(&node, &ended),
+            Ok(Err(e)) => e.into_response(),
+            Err(_) => webhook_error(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow", None),
+        },
+    }
+}
+
+async fn waiting(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    resume_waiting(
+        &state,
+        id,
+        Call {
+            method,
+            uri,
+            headers,
+            body,
+        },
+    )
+    .await
+}
+
+async fn waiting_with_suffix(
+    State(state): State<AppState>,
+    Path((id, _rest)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    resume_waiting(
+        &state,
+        id,
+        Call {
+            method,
+            uri,
+            headers,
+            body,
+        },
+    )
+    .await
+}
+
+/// `/webhook-waiting/{id}`: resumes an execution that waits for its webhook.
+async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
+    let engine = &state.engine;
+    let Ok(execution_id) = id.parse::<i64>() else {
+        return webhook_error(
+            StatusCode::NOT_FOUND,
+            format!("The execution \"{id}\" does not exist."),
+            None,
+        );
+    };
+    let row = match engine.execution_status(execution_id).await {
+        Ok(row) => row,
+        Err(e) => return e.into_response(),
+    };
+    match row.as_deref() {
+        None => {
+            return webhook_error(
+                StatusCode::NOT_FOUND,
+                format!("The execution \"{id}\" does not exist."),
+                None,
+            )
+        }
+        Some("waiting") => {}
+        Some("running") | Some("new") => {
+            return webhook_error(
+                StatusCode::CONFLICT,
+                format!("The execution \"{id}\" is running already."),
+                None,
+            )
+        }
+        Some(_) => {
+            return webhook_error(
+                StatusCode::CONFLICT,
+                format!("The execution \"{id} has finished already."),
+                None,
+            )
+        }
+    }
+    let content_type = call
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let body = match request::body(content_type, &call.body) {
+        Ok(request::Body::Json(v)) => v,
+        Ok(request::Body::Raw) => Value::Object(Map::new()),
+        Err(e) => {
+            return webhook_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Failed to parse request body",
+                Some(&e.0),
+            )
+        }
+    };
+    let mut json = Map::new();
+    json.insert(
+        "headers".into(),
+        Value::Object(request::headers(&call.headers)),
+    );
+    json.insert("params".into(), Value::Object(Map::new()));
+    json.insert(
+        "query".into(),
+        Value::Object(request::query(call.uri.query())),
+    );
+    json.insert("body".into(), body);
+    let runner = engine.clone();
+    let handle = tokio::spawn(async move {
+        runner
+            .resume(execution_id, Some(vec![Item::new(json)]))
+            .await
+    });
+    match handle.await {
+        Ok(Ok(Some(ended))) => respond::resumed(&ended),
+        Ok(Ok(None)) => webhook_error(
+            StatusCode::CONFLICT,
+            format!("The execution \"{id}\" is running already."),
+            None,
+        ),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => webhook_error(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow", None),
+    }
+}
+
+impl Engine {
+    /// The status of an execution, if it exists.
+    pub async fn execution_status(&self, id: i64) -> Result<Option<String>, ApiError> {
+        let mut conn = self.inner().db.acquire().await?;
+        Ok(crate::db::executions::find(conn.conn(), id)
+            .await?
+            .map(|r| r.status))
+    }
+}
