@@ -441,6 +441,27 @@ pub fn trigger_count(nodes: &Value) -> i64 {
         .count() as i64
 }
 
+/// Nodes that let a workflow be published without counting as triggers: it runs when another
+/// workflow calls it or fails (n8n 2.x publishes these with `triggerCount` 0).
+const STARTED_BY_OTHERS: &[&str] = &[
+    "n8n-nodes-base.executeWorkflowTrigger",
+    "n8n-nodes-base.errorTrigger",
+];
+
+/// Whether a workflow with these nodes may be published.
+pub fn can_publish(nodes: &Value) -> bool {
+    trigger_count(nodes) > 0
+        || nodes.as_array().is_some_and(|nodes| {
+            nodes.iter().any(|node| {
+                node.get("disabled").and_then(Value::as_bool) != Some(true)
+                    && node
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|kind| STARTED_BY_OTHERS.contains(&kind))
+            })
+        })
+}
+
 /// n8n's answer when a workflow without a trigger is published.
 pub const NO_TRIGGER: &str =
     "Workflow cannot be activated because it has no trigger node. At least one trigger, webhook, or polling node is required.";
@@ -573,5 +594,21 @@ mod tests {
         ]);
         assert_eq!(trigger_count(&nodes), 2);
         assert_eq!(trigger_count(&json!([])), 0);
+    }
+
+    #[test]
+    fn workflows_started_by_other_workflows_can_be_published_without_triggers() {
+        let called = json!([{ "type": "n8n-nodes-base.executeWorkflowTrigger" }]);
+        assert_eq!(trigger_count(&called), 0);
+        assert!(can_publish(&called));
+        assert!(can_publish(
+            &json!([{ "type": "n8n-nodes-base.errorTrigger" }])
+        ));
+        assert!(!can_publish(
+            &json!([{ "type": "n8n-nodes-base.manualTrigger" }])
+        ));
+        assert!(!can_publish(
+            &json!([{ "type": "n8n-nodes-base.errorTrigger", "disabled": true }])
+        ));
     }
 }

@@ -550,6 +550,7 @@ impl Services for RunServices {
                     call.workflow_id
                 ))
             })?;
+        check_caller_policy(&workflow, &call)?;
         let trigger = workflow
             .nodes
             .iter()
@@ -593,6 +594,37 @@ impl Services for RunServices {
             }
         }
     }
+}
+
+/// n8n's `callerPolicy` of the called workflow: `any`, `none`, `workflowsFromAList`
+/// (`callerIds`), or by default `workflowsFromSameOwner` (the same project).
+fn check_caller_policy(target: &Workflow, call: &SubWorkflowCall) -> Result<(), NodeError> {
+    if target.id == call.caller_workflow_id {
+        return Ok(());
+    }
+    let policy = target
+        .settings
+        .get("callerPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("workflowsFromSameOwner");
+    let allowed = match policy {
+        "any" => true,
+        "none" => false,
+        "workflowsFromAList" => target
+            .settings
+            .get("callerIds")
+            .and_then(Value::as_str)
+            .is_some_and(|ids| {
+                ids.split(',')
+                    .any(|id| id.trim() == call.caller_workflow_id)
+            }),
+        _ => target.project_id.is_some() && target.project_id == call.caller_project_id,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(NodeError::operation(format!("Target workflow ID {} may not be called", target.id))
+        .with_description("The workflow you are calling does not allow this workflow to call it (its settings: \"This workflow can be called by\")"))
 }
 
 /// The items of the first output of the node that ran last (what a sub-workflow returns and

@@ -35,6 +35,7 @@ impl Engine {
             )));
         }
         super::schedule::check(&parsed).map_err(ApiError::bad_request)?;
+        check_sub_workflows(conn.reborrow(), &parsed).await?;
         let rows = paths::registrations(&parsed).map_err(ApiError::bad_request)?;
         webhooks::delete_for_workflow(conn.reborrow(), &workflow.id).await?;
         let mut seen: Vec<(&str, &str)> = Vec::new();
@@ -67,6 +68,60 @@ impl Engine {
     pub fn changed(&self) {
         self.inner().schedules_changed.notify_one();
     }
+}
+
+/// n8n 2.x publishes a workflow only when the workflows its Execute Workflow nodes call (by a
+/// fixed id) are published too, so what runs is always a published version.
+async fn check_sub_workflows(
+    mut conn: Conn<'_>,
+    workflow: &super::workflow::Workflow,
+) -> Result<(), ApiError> {
+    for node in workflow
+        .nodes
+        .iter()
+        .filter(|n| n.kind == "n8n-nodes-base.executeWorkflow" && !n.disabled)
+    {
+        let source = node
+            .parameters
+            .get("source")
+            .and_then(serde_json::Value::as_str);
+        if source.is_some_and(|s| s != "database") {
+            continue;
+        }
+        let target = match node.parameters.get("workflowId") {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Object(locator)) => locator
+                .get("value")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            _ => continue,
+        };
+        if target.is_empty() || target.starts_with('=') || target == workflow.id {
+            continue;
+        }
+        let found = if crate::domain::ids::is_plausible_id(&target) {
+            crate::db::workflows::find(conn.reborrow(), &target).await?
+        } else {
+            None
+        };
+        match found {
+            Some(row) if row.active => {}
+            Some(row) => {
+                return Err(ApiError::bad_request(format!(
+                    "Cannot publish workflow: Node \"{}\" references workflow {} (\"{}\") which is not published. Please publish all referenced sub-workflows first.",
+                    node.name, row.id, row.name
+                )))
+            }
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "Cannot publish workflow: Node \"{}\" references workflow {target} which does not exist.",
+                    node.name
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn insert(conn: Conn<'_>, row: &WebhookRow) -> Result<(), ApiError> {

@@ -163,6 +163,7 @@ pub(crate) fn parse_version(
         &json(&row.settings),
     )?;
     workflow.version_id = Some(version.version_id.clone());
+    workflow.project_id = Some(row.project_id.clone());
     workflow.static_data = row
         .static_data
         .as_deref()

@@ -158,7 +158,7 @@ impl Run {
                 break;
             };
             let name = node_name(&entry);
-            let Some(node) = self.workflow.node(&name).cloned() else {
+            let Some(mut node) = self.workflow.node(&name).cloned() else {
                 // The stored stack names a node the workflow no longer has (a retry with a
                 // newer version): nothing can run it.
                 return self.fail_execution(json!({
@@ -166,6 +166,10 @@ impl Run {
                     "name": "WorkflowOperationError",
                 }));
             };
+            // A resumed Wait node is marked disabled on the stack: it hands on its input.
+            if entry.node.get("disabled").and_then(Value::as_bool) == Some(true) {
+                node.disabled = true;
+            }
             link_inputs_to_themselves(&mut entry.data);
             let run_index = self
                 .data

@@ -23,6 +23,9 @@ pub struct SubWorkflowCall {
     pub items: Vec<Item>,
     /// Wait for it to finish and take its output.
     pub wait: bool,
+    /// Who calls: checked against the sub-workflow's caller policy.
+    pub caller_workflow_id: String,
+    pub caller_project_id: Option<String>,
 }
 
 #[async_trait]

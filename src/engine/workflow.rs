@@ -106,6 +106,8 @@ pub struct Workflow {
     pub id: String,
     /// The saved version this is (absent for workflows built in tests).
     pub version_id: Option<String>,
+    /// The project the workflow belongs to (absent for workflows built in tests).
+    pub project_id: Option<String>,
     pub name: String,
     pub active: bool,
     pub nodes: Vec<Node>,
@@ -196,6 +198,7 @@ impl Workflow {
         Ok(Workflow {
             id: id.to_owned(),
             version_id: None,
+            project_id: None,
             name: name.to_owned(),
             active,
             nodes: parsed,

@@ -99,3 +99,21 @@ pub fn output_json(execution: &Value, node: &str, run: usize, output: usize) -> 
         .map(|items| items.iter().map(|i| i["json"].clone()).collect())
         .unwrap_or_default()
 }
+
+/// Polls an execution until it has `status` (the run may finish after the answer).
+pub async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        let found = app
+            .get(&format!("/api/v1/executions/{id}?includeData=true"))
+            .key(&app.owner_key)
+            .send()
+            .await;
+        last = found.json();
+        if last["status"] == status {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("execution {id} never reached {status}: {last}");
+}

@@ -828,8 +828,9 @@ async fn update(
                 }),
             });
         } else {
-            let triggers = workflow::trigger_count(&Value::Array(input.nodes.clone()));
-            if triggers == 0 {
+            let nodes = Value::Array(input.nodes.clone());
+            let triggers = workflow::trigger_count(&nodes);
+            if !workflow::can_publish(&nodes) {
                 refused = Some(ApiError::bad_request(NO_TRIGGER));
             } else {
                 let version = repo::find_version(tx.conn(), &id, &version_id)
@@ -1031,7 +1032,7 @@ async fn do_publish(
         .ok_or_else(|| ApiError::not_found("Version not found"))?;
     let nodes: Value = serde_json::from_str(&version.nodes).unwrap_or(Value::Null);
     let triggers = workflow::trigger_count(&nodes);
-    if triggers == 0 {
+    if !workflow::can_publish(&nodes) {
         return Err(ApiError::bad_request(NO_TRIGGER));
     }
     if body.name.is_some() || body.description.is_some() {

@@ -3,10 +3,13 @@
 //! nothing is published that cannot run.
 
 mod basic;
+mod execute_workflow;
 pub mod fields;
+mod respond;
 mod set;
 mod triggers;
 pub mod types;
+mod wait;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,6 +49,9 @@ impl Registry {
         triggers::register(&mut registry);
         basic::register(&mut registry);
         set::register(&mut registry);
+        respond::register(&mut registry);
+        execute_workflow::register(&mut registry);
+        wait::register(&mut registry);
         registry
     }
 

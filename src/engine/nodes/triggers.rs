@@ -53,7 +53,6 @@ pub fn register(registry: &mut Registry) {
     registry.add(CRON, &[1.0], trigger.clone());
     registry.add(INTERVAL, &[1.0], trigger.clone());
     registry.add(MANUAL, &[1.0], trigger.clone());
-    registry.add(EXECUTE_WORKFLOW_TRIGGER, &[1.0, 1.1], trigger.clone());
     registry.add(ERROR_TRIGGER, &[1.0], trigger.clone());
     registry.add(START, &[1.0], trigger);
 }

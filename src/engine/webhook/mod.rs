@@ -438,37 +438,35 @@ async fn waiting_with_suffix(
     .await
 }
 
-/// `/webhook-waiting/{id}`: resumes an execution that waits for its webhook.
+/// `/webhook-waiting/{id}`: resumes an execution whose Wait node waits for its webhook,
+/// answering as that node's response mode says.
 async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
     let engine = &state.engine;
-    let Ok(execution_id) = id.parse::<i64>() else {
-        return webhook_error(
+    let missing = || {
+        webhook_error(
             StatusCode::NOT_FOUND,
             format!("The execution \"{id}\" does not exist."),
             None,
-        );
+        )
     };
-    let row = match engine.execution_status(execution_id).await {
-        Ok(row) => row,
+    let Ok(execution_id) = id.parse::<i64>() else {
+        return missing();
+    };
+    let (status, waiting_node) = match engine.waiting_node(execution_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return missing(),
         Err(e) => return e.into_response(),
     };
-    match row.as_deref() {
-        None => {
-            return webhook_error(
-                StatusCode::NOT_FOUND,
-                format!("The execution \"{id}\" does not exist."),
-                None,
-            )
-        }
-        Some("waiting") => {}
-        Some("running") | Some("new") => {
+    match status.as_str() {
+        "waiting" => {}
+        "running" | "new" => {
             return webhook_error(
                 StatusCode::CONFLICT,
                 format!("The execution \"{id}\" is running already."),
                 None,
             )
         }
-        Some(_) => {
+        _ => {
             return webhook_error(
                 StatusCode::CONFLICT,
                 format!("The execution \"{id} has finished already."),
@@ -476,6 +474,19 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
             )
         }
     }
+    let method = call.method.as_str().to_uppercase();
+    let node = waiting_node.filter(|n| {
+        n.kind == "n8n-nodes-base.wait"
+            && n.parameters.get("resume").and_then(Value::as_str) == Some("webhook")
+            && paths::methods(n).contains(&method)
+    });
+    let Some(node) = node else {
+        return webhook_error(
+            StatusCode::NOT_FOUND,
+            format!("The workflow for execution \"{id}\" does not contain a waiting webhook with a matching path/method."),
+            None,
+        );
+    };
     let content_type = call
         .headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -502,14 +513,33 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
         Value::Object(request::query(call.uri.query())),
     );
     json.insert("body".into(), body);
+    json.insert(
+        "webhookUrl".into(),
+        Value::String(format!(
+            "{}/{}/{}",
+            engine.inner().webhook_base_url,
+            engine.inner().config.endpoint_webhook,
+            node.webhook_id.clone().unwrap_or_default()
+        )),
+    );
+    json.insert("executionMode".into(), Value::String("production".into()));
+    let response_mode = node
+        .parameters
+        .get("responseMode")
+        .and_then(Value::as_str)
+        .unwrap_or("onReceived")
+        .to_owned();
     let runner = engine.clone();
     let handle = tokio::spawn(async move {
         runner
             .resume(execution_id, Some(vec![Item::new(json)]))
             .await
     });
+    if response_mode == "onReceived" {
+        return respond::on_received(&node);
+    }
     match handle.await {
-        Ok(Ok(Some(ended))) => respond::resumed(&ended),
+        Ok(Ok(Some(ended))) => respond::last_node(&node, &ended),
         Ok(Ok(None)) => webhook_error(
             StatusCode::CONFLICT,
             format!("The execution \"{id}\" is running already."),
@@ -521,11 +551,21 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
 }
 
 impl Engine {
-    /// The status of an execution, if it exists.
-    pub async fn execution_status(&self, id: i64) -> Result<Option<String>, ApiError> {
+    /// The status of an execution and, when it waits, the node it waits in.
+    pub async fn waiting_node(&self, id: i64) -> Result<Option<(String, Option<Node>)>, ApiError> {
         let mut conn = self.inner().db.acquire().await?;
-        Ok(crate::db::executions::find(conn.conn(), id)
-            .await?
-            .map(|r| r.status))
+        let Some(row) = crate::db::executions::find(conn.conn(), id).await? else {
+            return Ok(None);
+        };
+        let node = (row.status == "waiting")
+            .then(|| {
+                let data: Value = serde_json::from_str(row.data.as_deref()?).ok()?;
+                let raw = data
+                    .pointer("/executionData/nodeExecutionStack/0/node")?
+                    .clone();
+                serde_json::from_value::<Node>(raw).ok()
+            })
+            .flatten();
+        Ok(Some((row.status, node)))
     }
 }

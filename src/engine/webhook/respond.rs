@@ -319,17 +319,3 @@ pub fn after_run_without_answer(
         ),
     }
 }
-
-/// The answer to a resume webhook: the resumed run's last output, as `lastNode` would.
-pub fn resumed(ended: &Ended) -> Response {
-    if ended.status == ExecutionStatus::Error {
-        return json_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &json!({"message": "Error in workflow"}),
-        );
-    }
-    match last_node_items(&ended.data).first() {
-        Some(item) => json_response(StatusCode::OK, &Value::Object(item.json.clone())),
-        None => json_response(StatusCode::OK, &json!({"message": "Workflow was started"})),
-    }
-}
