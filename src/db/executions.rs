@@ -293,8 +293,12 @@ pub struct Finished<'a> {
 
 /// Records the end (or pause) of a run; answers whether the row still existed.
 pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<bool> {
-    const SQL: &str = "update executions set status = $2, finished = $3, stopped_at = $4, \
-                       data = coalesce($5, data), json_size_bytes = coalesce($6, json_size_bytes), wait_till = $7, \
+    // A run stopped through the API while it ran (maybe by another instance) stays canceled.
+    const SQL: &str = "update executions set status = case when status = 'canceled' then status else $2 end, \
+                       finished = case when status = 'canceled' then false else $3 end, \
+                       stopped_at = coalesce(case when status = 'canceled' then stopped_at end, $4), \
+                       data = coalesce($5, data), json_size_bytes = coalesce($6, json_size_bytes), \
+                       wait_till = case when status = 'canceled' then null else $7 end, \
                        lease_owner = null, lease_until = null where id = $1";
     let size = f.data.map(|d| d.len() as i64);
     let changed = on_conn!(conn, c => sqlx::query(SQL)

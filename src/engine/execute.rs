@@ -36,6 +36,19 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub const ALL: [Mode; 6] = [
+        Mode::Webhook,
+        Mode::Trigger,
+        Mode::Manual,
+        Mode::Retry,
+        Mode::Error,
+        Mode::Integrated,
+    ];
+
+    fn slot(self) -> usize {
+        Mode::ALL.iter().position(|m| *m == self).unwrap_or(0)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Webhook => "webhook",
@@ -71,16 +84,25 @@ pub struct Ended {
     pub data: RunExecutionData,
 }
 
-/// Executions started and finished, for `/metrics`.
+/// Executions started and finished by mode and status, run times, and how many wait for a
+/// slot, for `/metrics`.
 #[derive(Default)]
 pub struct Counters {
-    pub started: AtomicU64,
-    pub succeeded: AtomicU64,
-    pub failed: AtomicU64,
-    pub canceled: AtomicU64,
-    pub waiting: AtomicU64,
-    pub run_time_ms: AtomicU64,
+    pub started: [AtomicU64; Mode::ALL.len()],
+    /// `ended[mode][status]` over [`ENDED_STATUSES`].
+    pub ended: [[AtomicU64; ENDED_STATUSES.len()]; Mode::ALL.len()],
+    pub duration: crate::metrics::Histogram,
+    pub queued: std::sync::atomic::AtomicI64,
 }
+
+/// The statuses a run ends (or pauses) with.
+pub const ENDED_STATUSES: [ExecutionStatus; 5] = [
+    ExecutionStatus::Success,
+    ExecutionStatus::Error,
+    ExecutionStatus::Canceled,
+    ExecutionStatus::Crashed,
+    ExecutionStatus::Waiting,
+];
 
 /// n8n's date for "wait until resumed by webhook".
 pub const WAIT_INDEFINITELY: &str = "3000-01-01T00:00:00.000Z";
@@ -108,7 +130,10 @@ impl Engine {
             )
             .await?;
         if queued {
+            let counters = &self.inner().counters;
+            counters.queued.fetch_add(1, Ordering::Relaxed);
             permit = self.slot(mode).await;
+            counters.queued.fetch_sub(1, Ordering::Relaxed);
             let mut tx = self.inner().db.begin().await?;
             let claimed =
                 repo::claim(tx.conn(), id, "new", &self.inner().instance, &now_iso()).await?;
@@ -716,4 +741,157 @@ async fn prune(engine: &Engine) -> Result<(), ApiError> {
 /// A token that stops nothing (runs outside the engine, e.g. tests of the run loop).
 pub fn detached_token() -> CancellationToken {
     CancellationToken::new()
+}
+
+/// Why an execution cannot be retried (n8n answers 409, or 404 when it is missing).
+#[derive(Debug)]
+pub enum RetryRefusal {
+    Missing(String),
+    Conflict(String),
+}
+
+impl Engine {
+    /// Retries a failed execution from where it failed (n8n's retry): the stored run data
+    /// without the failed run of the last node, in mode `retry`, linked both ways. With
+    /// `load_workflow`, the workflow's current version replaces the nodes on the stack.
+    pub async fn retry(
+        &self,
+        id: i64,
+        load_workflow: bool,
+    ) -> Result<Result<Ended, RetryRefusal>, ApiError> {
+        let row = {
+            let mut conn = self.inner().db.acquire().await?;
+            repo::find(conn.conn(), id).await?
+        };
+        let Some(row) = row else {
+            return Ok(Err(RetryRefusal::Missing(format!(
+                "The execution with the ID \"{id}\" does not exist."
+            ))));
+        };
+        match row.status.as_str() {
+            "new" => {
+                return Ok(Err(RetryRefusal::Conflict(
+                    "Execution is queued to run (not yet started) so it cannot be retried".into(),
+                )))
+            }
+            "running" | "waiting" => {
+                return Ok(Err(RetryRefusal::Conflict(format!(
+                    "The execution is {} and cannot be retried until it ends",
+                    row.status
+                ))))
+            }
+            _ if row.finished || row.status == "success" => {
+                return Ok(Err(RetryRefusal::Conflict(
+                    "The execution succeeded, so it cannot be retried.".into(),
+                )))
+            }
+            _ => {}
+        }
+        let mut data: RunExecutionData = match row.data.as_deref().map(serde_json::from_str) {
+            Some(Ok(data)) => data,
+            _ => {
+                return Ok(Err(RetryRefusal::Conflict(
+                    "The execution was aborted before starting, so it cannot be retried".into(),
+                )))
+            }
+        };
+        if data.execution_data.is_none() {
+            return Ok(Err(RetryRefusal::Conflict(
+                "The execution was aborted before starting, so it cannot be retried".into(),
+            )));
+        }
+        let workflow = if load_workflow {
+            self.runnable(&row.workflow_id).await?
+        } else {
+            let mut conn = self.inner().db.acquire().await?;
+            let version = row.workflow_version_id.clone().unwrap_or_default();
+            self.version(conn.conn(), &row.workflow_id, &version)
+                .await?
+        };
+        let Some(workflow) = workflow else {
+            return Ok(Err(RetryRefusal::Conflict(
+                "Workflow could not be found and so the data not be loaded for the retry.".into(),
+            )));
+        };
+        if let Some(last) = data.result_data.last_node_executed.clone() {
+            data.result_data.error = None;
+            if let Some(runs) = data.result_data.run_data.get_mut(&last) {
+                if runs.last().is_some_and(|r| r.error.is_some()) {
+                    runs.pop();
+                }
+                if runs.is_empty() {
+                    data.result_data.run_data.shift_remove(&last);
+                }
+            }
+        }
+        data.wait_till = None;
+        if let Some(state) = data.execution_data.as_mut() {
+            for entry in &mut state.node_execution_stack {
+                let name = entry
+                    .node
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                match workflow.node(&name) {
+                    Some(node) => {
+                        if load_workflow {
+                            entry.node = node.raw.clone();
+                        }
+                    }
+                    None => {
+                        return Ok(Err(RetryRefusal::Conflict(format!(
+                            "Could not find the node \"{name}\" in workflow. It probably got deleted or renamed. Without it the workflow can sadly not be retried."
+                        ))))
+                    }
+                }
+            }
+        }
+        let new_id = self
+            .insert(&workflow, Mode::Retry, Some(id), "running")
+            .await?;
+        let env = self.env(&workflow, new_id, Mode::Retry, None);
+        let mut run = Run::resume(workflow, env, data);
+        self.drive(new_id, &mut run, Mode::Retry, Some(id))
+            .await
+            .map(Ok)
+    }
+}
+
+impl Engine {
+    /// The engine's families of the `/metrics` text.
+    pub fn render_metrics(&self, out: &mut String, prefix: &str) {
+        use std::fmt::Write as _;
+        let counters = &self.inner().counters;
+        crate::metrics::family(out, prefix, "workflow_executions_started_total", "counter", "Executions started on this instance, by mode.");
+        for mode in Mode::ALL {
+            let _ = writeln!(
+                out,
+                "{prefix}workflow_executions_started_total{{mode=\"{}\"}} {}",
+                mode.as_str(),
+                counters.started[mode.slot()].load(Ordering::Relaxed)
+            );
+        }
+        crate::metrics::family(out, prefix, "workflow_executions_total", "counter", "Executions that ended (or paused, status waiting) on this instance, by mode and status.");
+        for mode in Mode::ALL {
+            for (i, status) in ENDED_STATUSES.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{prefix}workflow_executions_total{{mode=\"{}\",status=\"{}\"}} {}",
+                    mode.as_str(),
+                    status.as_str(),
+                    counters.ended[mode.slot()][i].load(Ordering::Relaxed)
+                );
+            }
+        }
+        crate::metrics::family(out, prefix, "workflow_executions_active", "gauge", "Executions of this instance in progress (running) or waiting for a free slot (queued).");
+        let _ = writeln!(out, "{prefix}workflow_executions_active{{state=\"running\"}} {}", self.inner().running.len());
+        let _ = writeln!(
+            out,
+            "{prefix}workflow_executions_active{{state=\"queued\"}} {}",
+            counters.queued.load(Ordering::Relaxed).max(0)
+        );
+        crate::metrics::family(out, prefix, "workflow_execution_duration_seconds", "histogram", "Run time of executions on this instance, from start to end or pause.");
+        counters.duration.render(out, &format!("{prefix}workflow_execution_duration_seconds"), "");
+    }
 }

@@ -189,17 +189,15 @@ async fn the_pool_executions_and_version_families_are_exposed() {
     let idle = sample(&text, r#"flowgate_db_pool_connections{state="idle"}"#).expect("idle");
     let in_use = sample(&text, r#"flowgate_db_pool_connections{state="in_use"}"#).expect("in use");
     assert!(idle + in_use >= 1.0, "the pool keeps a connection open");
-    for status in ["success", "error", "canceled", "crashed"] {
+    for status in ["success", "error", "canceled", "crashed", "waiting"] {
         assert_sample(
             &text,
-            &format!("flowgate_workflow_executions_total{{status=\"{status}\"}}"),
+            &format!("flowgate_workflow_executions_total{{mode=\"webhook\",status=\"{status}\"}}"),
             0.0,
         );
     }
-    assert!(text.lines().any(
-        |l| l.starts_with("# HELP flowgate_workflow_executions_total")
-            && l.contains("does not run executions yet")
-    ));
+    assert_sample(&text, r#"flowgate_workflow_executions_active{state="running"}"#, 0.0);
+    assert!(text.contains("# TYPE flowgate_workflow_execution_duration_seconds histogram"));
     assert!(text.contains(&format!(
         "flowgate_version_info{{version=\"{}\",revision=\"{}\"}} 1",
         flowgate::VERSION,

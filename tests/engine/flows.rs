@@ -214,3 +214,142 @@ async fn a_short_wait_stays_in_the_run() {
     assert_eq!(answer.json()["query"], json!({"z": "9"}));
     assert_eq!(last_execution(&app, &id).await["status"], "success");
 }
+
+#[tokio::test]
+async fn a_failed_execution_is_retried_from_the_failed_node_and_linked_both_ways() {
+    let app = TestApp::spawn().await;
+    let failing = |kind: &str| {
+        json!({
+            "name": "retry me",
+            "nodes": [
+                webhook("retry", "lastNode"),
+                {"id": "s", "name": "Step", "type": kind, "typeVersion": 1, "position": [200, 0],
+                 "parameters": {"errorMessage": "not yet"}}
+            ],
+            "connections": connect(&[("Webhook", "Step")]),
+            "settings": {"executionOrder": "v1"},
+        })
+    };
+    let id = publish(&app, "retry me", &failing("n8n-nodes-base.stopAndError")).await;
+    assert_eq!(
+        call(&app, "GET", "/webhook/retry?n=1", None, &[])
+            .await
+            .status,
+        500
+    );
+    let failed = last_execution(&app, &id).await;
+    let failed_id = failed["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        failed["data"]["executionData"]["nodeExecutionStack"][0]["node"]["name"],
+        "Step"
+    );
+
+    // The same version fails again, in a new execution that names the one it retries.
+    let again = app
+        .post(&format!("/api/v1/executions/{failed_id}/retry"))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["mode"], "retry");
+    assert_eq!(again.json()["status"], "error");
+    assert_eq!(again.json()["retryOf"], failed_id.as_str());
+
+    // With the workflow fixed and loadWorkflow, the retry resumes at the failed node and succeeds.
+    let fixed = app
+        .put(&format!("/api/v1/workflows/{id}"))
+        .key(&app.owner_key)
+        .json(failing("n8n-nodes-base.noOp"))
+        .send()
+        .await;
+    assert_eq!(fixed.status, 200, "{}", fixed.text());
+    let retried = app
+        .post(&format!("/api/v1/executions/{failed_id}/retry"))
+        .key(&app.owner_key)
+        .json(json!({"loadWorkflow": true}))
+        .send()
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.text());
+    let body = retried.json();
+    assert_eq!(body["status"], "success");
+    assert_eq!(body["finished"], true);
+    // The webhook node is not run again: its run comes from the failed execution.
+    let runs = &body["data"]["resultData"]["runData"];
+    assert_eq!(
+        runs["Webhook"][0]["data"]["main"][0][0]["json"]["query"],
+        json!({"n": "1"})
+    );
+    assert_eq!(runs["Step"].as_array().map(Vec::len), Some(1));
+    let original = app
+        .get(&format!("/api/v1/executions/{failed_id}"))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .json();
+    assert_eq!(original["retrySuccessId"], body["id"]);
+
+    let succeeded = body["id"].as_str().expect("id").to_owned();
+    app.post(&format!("/api/v1/executions/{succeeded}/retry"))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .assert_error(409, "The execution succeeded, so it cannot be retried.");
+}
+
+#[tokio::test]
+async fn a_running_execution_can_be_stopped_but_not_deleted() {
+    let app = TestApp::spawn().await;
+    let workflow = json!({
+        "nodes": [
+            webhook("slow", "onReceived"),
+            {"id": "w", "name": "Wait", "type": "n8n-nodes-base.wait", "typeVersion": 1.1, "position": [200, 0],
+             "webhookId": "5a1e8c2d-0000-4000-8000-0000000000dd", "parameters": {"amount": 30, "unit": "seconds"}}
+        ],
+        "connections": connect(&[("Webhook", "Wait")]),
+    });
+    let id = publish(&app, "slow", &workflow).await;
+    call(&app, "GET", "/webhook/slow", None, &[]).await;
+    let mut running = None;
+    for _ in 0..200 {
+        let list = app
+            .get(&format!(
+                "/api/v1/executions?workflowId={id}&status=running"
+            ))
+            .key(&app.owner_key)
+            .send()
+            .await
+            .json();
+        if let Some(first) = list["data"].as_array().and_then(|d| d.first()).cloned() {
+            running = Some(first["id"].as_str().expect("id").to_owned());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let running = running.expect("a running execution");
+    app.delete(&format!("/api/v1/executions/{running}"))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .assert_error(400, "Cannot delete a running execution");
+    let stopped = app
+        .post(&format!("/api/v1/executions/{running}/stop"))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(stopped.status, 200, "{}", stopped.text());
+    assert_eq!(stopped.json()["status"], "canceled");
+    // The stop is recorded at once; the run then ends and saves what it did.
+    let mut ended = support::wait_for_status(&app, &running, "canceled").await;
+    for _ in 0..200 {
+        if ended["data"]["resultData"]["runData"]["Webhook"].is_array() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        ended = support::wait_for_status(&app, &running, "canceled").await;
+    }
+    assert!(ended["stoppedAt"].is_string());
+    assert!(
+        ended["data"]["resultData"]["runData"]["Webhook"].is_array(),
+        "{ended}"
+    );
+}

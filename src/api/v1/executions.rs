@@ -1,8 +1,5 @@
-//! `/executions`: n8n's eight execution routes over the execution records.
-//!
-//! This server stores and serves executions but has no workflow engine: nothing here runs a
-//! workflow. Listing, reading, deleting, tagging and stopping recorded executions work as in
-//! n8n; a retry, which would need the engine, is refused with 409 and says why.
+//! `/executions`: n8n's eight execution routes over the records the engine writes. Stopping
+//! cancels a run in progress; a retry runs a failed execution again from the node that failed.
 
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -22,6 +19,8 @@ use crate::db::executions::{self as repo, ExecutionRow, Filter};
 use crate::db::{tags, workflows, Conn};
 use crate::domain::ids::is_plausible_id;
 use crate::domain::time::{iso, now_iso, parse_iso};
+use crate::engine::data::ExecutionStatus;
+use crate::engine::execute::RetryRefusal;
 use crate::error::{ApiError, Result};
 use crate::extract::{from_value, ApiJson, ApiQuery, OptionalJson};
 use crate::pagination::{ListResponse, PageQuery};
@@ -74,7 +73,6 @@ pub fn endpoints() -> Vec<Endpoint> {
                     "finished": {"type": "boolean"}, "status": {"type": "string"}}})).errors(&[404, 409])),
         Endpoint::new(Method::POST, "/executions/{id}/retry", Some(Scope::ExecutionRetry), post(retry),
             Doc::new("retryExecution", "Execution", "Retry an execution")
-                .describe("This server has no workflow engine: a retry is refused with 409.")
                 .param(id()).optional_body(json!({"type": "object", "properties": {"loadWorkflow": {"type": "boolean"}}}))
                 .errors(&[404, 409])),
     ]
@@ -299,10 +297,20 @@ async fn list(
     };
     let rows = repo::list(conn.conn(), &filter, page.before_id, page.fetch_limit()).await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id);
-    Ok(Json(ListResponse {
-        data: rows.into_iter().map(|e| e.into_api(include_data)).collect(),
-        next_cursor,
-    }))
+    let mut data = Vec::with_capacity(rows.len());
+    for row in rows {
+        let snapshot = if include_data {
+            workflow_data(conn.conn(), &row).await?
+        } else {
+            None
+        };
+        let mut execution = row.into_api(include_data);
+        if snapshot.is_some() {
+            execution.workflow_data = snapshot;
+        }
+        data.push(execution);
+    }
+    Ok(Json(ListResponse { data, next_cursor }))
 }
 
 #[derive(Deserialize)]
@@ -319,11 +327,17 @@ async fn read(
 ) -> Result<Json<Execution>> {
     let include_data = boolean(query.include_data.as_deref(), "includeData")?;
     let mut conn = state.db.acquire().await?;
-    Ok(Json(
-        visible(conn.conn(), &principal, &id, false)
-            .await?
-            .into_api(include_data),
-    ))
+    let row = visible(conn.conn(), &principal, &id, false).await?;
+    let snapshot = if include_data {
+        workflow_data(conn.conn(), &row).await?
+    } else {
+        None
+    };
+    let mut execution = row.into_api(include_data);
+    if snapshot.is_some() {
+        execution.workflow_data = snapshot;
+    }
+    Ok(Json(execution))
 }
 
 async fn remove(
@@ -333,6 +347,9 @@ async fn remove(
 ) -> Result<Json<Execution>> {
     let mut tx = state.db.begin().await?;
     let row = visible(tx.conn(), &principal, &id, true).await?;
+    if row.status == "running" {
+        return Err(ApiError::bad_request("Cannot delete a running execution"));
+    }
     repo::delete(tx.conn(), row.id).await?;
     tx.commit().await?;
     let numeric = row.id;
@@ -410,6 +427,7 @@ async fn stop(
     }
     let row = repo::find(tx.conn(), row.id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
+    state.engine.cancel(row.id);
     Ok(Json(Stopped {
         mode: row.mode,
         started_at: row.started_at,
@@ -502,20 +520,105 @@ async fn stop_many(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryBody {
-    #[allow(dead_code)]
     load_workflow: Option<bool>,
+}
+
+/// The answer to a retry: the new execution (n8n waits for it to end before answering).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retried {
+    id: String,
+    mode: String,
+    started_at: Option<String>,
+    workflow_id: String,
+    finished: bool,
+    retry_of: Option<String>,
+    status: String,
+    wait_till: Option<String>,
+    data: Option<Box<RawValue>>,
+    workflow_data: Option<Box<RawValue>>,
+    custom_data: Box<RawValue>,
+    stored_at: &'static str,
 }
 
 async fn retry(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    OptionalJson(_body): OptionalJson<RetryBody>,
-) -> Result<Json<Value>> {
+    OptionalJson(body): OptionalJson<RetryBody>,
+) -> Result<Json<Retried>> {
+    let row = {
+        let mut conn = state.db.acquire().await?;
+        visible(conn.conn(), &principal, &id, true).await?
+    };
+    let load_workflow = body.and_then(|b| b.load_workflow).unwrap_or(false);
+    let ended = match state.engine.retry(row.id, load_workflow).await? {
+        Ok(ended) => ended,
+        Err(RetryRefusal::Missing(message)) => return Err(ApiError::not_found(message)),
+        Err(RetryRefusal::Conflict(message)) => return Err(ApiError::conflict(message)),
+    };
     let mut conn = state.db.acquire().await?;
-    let row = visible(conn.conn(), &principal, &id, true).await?;
-    Err(ApiError::conflict(format!(
-        "Execution {} cannot be retried: this server stores executions but does not run workflows",
-        row.id
-    )))
+    let retried = repo::find(conn.conn(), ended.id).await?;
+    let workflow_data = workflow_data(conn.conn(), &row).await?;
+    let data = serde_json::to_string(&ended.data)
+        .ok()
+        .and_then(|d| raw(&d));
+    let (started_at, wait_till, finished, status) = match retried {
+        Some(r) => (r.started_at, r.wait_till, r.finished, r.status),
+        None => (
+            None,
+            None,
+            ended.status == ExecutionStatus::Success,
+            ended.status.as_str().to_owned(),
+        ),
+    };
+    Ok(Json(Retried {
+        id: ended.id.to_string(),
+        mode: "retry".to_owned(),
+        started_at,
+        workflow_id: row.workflow_id.clone(),
+        finished,
+        retry_of: Some(row.id.to_string()),
+        status,
+        wait_till,
+        data,
+        workflow_data,
+        custom_data: raw("{}")
+            .unwrap_or_else(|| RawValue::from_string("{}".to_owned()).expect("json")),
+        stored_at: "db",
+    }))
+}
+
+/// The workflow as it ran: the stored snapshot, or the workflow's row with the version the
+/// execution ran (the engine keeps versions rather than a copy per execution).
+async fn workflow_data(conn: Conn<'_>, row: &ExecutionRow) -> Result<Option<Box<RawValue>>> {
+    if let Some(text) = row.workflow_data.as_deref() {
+        return Ok(raw(text));
+    }
+    let Some(version_id) = row.workflow_version_id.as_deref() else {
+        return Ok(None);
+    };
+    let mut conn = conn;
+    let Some(workflow) = workflows::find(conn.reborrow(), &row.workflow_id).await? else {
+        return Ok(None);
+    };
+    let Some(version) = workflows::find_version(conn, &row.workflow_id, version_id).await? else {
+        return Ok(None);
+    };
+    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    let snapshot = json!({
+        "id": workflow.id,
+        "name": workflow.name,
+        "active": workflow.active,
+        "activeVersionId": workflow.active_version_id,
+        "isArchived": workflow.is_archived,
+        "createdAt": workflow.created_at,
+        "updatedAt": workflow.updated_at,
+        "nodes": parse(&version.nodes),
+        "connections": parse(&version.connections),
+        "settings": parse(&workflow.settings),
+        "staticData": workflow.static_data.as_deref().map(parse),
+        "pinData": workflow.pin_data.as_deref().map(parse),
+    });
+    Ok(raw(&snapshot.to_string()))
 }
