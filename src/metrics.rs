@@ -66,7 +66,7 @@ impl Histogram {
         self.buckets.iter().map(|b| b.load(Relaxed)).sum()
     }
 
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
+    pub fn render(&self, out: &mut String, name: &str, labels: &str) {
         let separator = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
@@ -316,24 +316,12 @@ impl Metrics {
             open.saturating_sub(idle)
         );
 
-        family(
-            &mut out,
-            prefix,
-            "workflow_executions_total",
-            "counter",
-            "Workflow executions by final status. Always 0: this server does not run executions yet.",
-        );
-        for status in ["success", "error", "canceled", "crashed"] {
-            let _ = writeln!(
-                out,
-                "{prefix}workflow_executions_total{{status=\"{status}\"}} 0"
-            );
-        }
+        state.engine.render_metrics(&mut out, prefix);
         out
     }
 }
 
-fn family(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str) {
+pub fn family(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {prefix}{name} {help}");
     let _ = writeln!(out, "# TYPE {prefix}{name} {kind}");
 }

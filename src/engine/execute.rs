@@ -200,10 +200,7 @@ impl Engine {
         )
         .await?;
         tx.commit().await?;
-        self.inner()
-            .counters
-            .started
-            .fetch_add(1, Ordering::Relaxed);
+        self.inner().counters.started[mode.slot()].fetch_add(1, Ordering::Relaxed);
         Ok(id)
     }
 
@@ -259,15 +256,12 @@ impl Engine {
         let status = run.execute().await;
         self.inner().running.remove(&id);
         let counters = &self.inner().counters;
-        counters
-            .run_time_ms
-            .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        match status {
-            ExecutionStatus::Success => counters.succeeded.fetch_add(1, Ordering::Relaxed),
-            ExecutionStatus::Waiting => counters.waiting.fetch_add(1, Ordering::Relaxed),
-            ExecutionStatus::Canceled => counters.canceled.fetch_add(1, Ordering::Relaxed),
-            _ => counters.failed.fetch_add(1, Ordering::Relaxed),
-        };
+        counters.duration.observe(started.elapsed());
+        let slot = ENDED_STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(1);
+        counters.ended[mode.slot()][slot].fetch_add(1, Ordering::Relaxed);
         self.record(id, run, mode).await?;
         if let Some(original) = retry_of {
             if status == ExecutionStatus::Success {
@@ -863,7 +857,13 @@ impl Engine {
     pub fn render_metrics(&self, out: &mut String, prefix: &str) {
         use std::fmt::Write as _;
         let counters = &self.inner().counters;
-        crate::metrics::family(out, prefix, "workflow_executions_started_total", "counter", "Executions started on this instance, by mode.");
+        crate::metrics::family(
+            out,
+            prefix,
+            "workflow_executions_started_total",
+            "counter",
+            "Executions started on this instance, by mode.",
+        );
         for mode in Mode::ALL {
             let _ = writeln!(
                 out,
@@ -885,13 +885,27 @@ impl Engine {
             }
         }
         crate::metrics::family(out, prefix, "workflow_executions_active", "gauge", "Executions of this instance in progress (running) or waiting for a free slot (queued).");
-        let _ = writeln!(out, "{prefix}workflow_executions_active{{state=\"running\"}} {}", self.inner().running.len());
+        let _ = writeln!(
+            out,
+            "{prefix}workflow_executions_active{{state=\"running\"}} {}",
+            self.inner().running.len()
+        );
         let _ = writeln!(
             out,
             "{prefix}workflow_executions_active{{state=\"queued\"}} {}",
             counters.queued.load(Ordering::Relaxed).max(0)
         );
-        crate::metrics::family(out, prefix, "workflow_execution_duration_seconds", "histogram", "Run time of executions on this instance, from start to end or pause.");
-        counters.duration.render(out, &format!("{prefix}workflow_execution_duration_seconds"), "");
+        crate::metrics::family(
+            out,
+            prefix,
+            "workflow_execution_duration_seconds",
+            "histogram",
+            "Run time of executions on this instance, from start to end or pause.",
+        );
+        counters.duration.render(
+            out,
+            &format!("{prefix}workflow_execution_duration_seconds"),
+            "",
+        );
     }
 }

@@ -196,7 +196,11 @@ async fn the_pool_executions_and_version_families_are_exposed() {
             0.0,
         );
     }
-    assert_sample(&text, r#"flowgate_workflow_executions_active{state="running"}"#, 0.0);
+    assert_sample(
+        &text,
+        r#"flowgate_workflow_executions_active{state="running"}"#,
+        0.0,
+    );
     assert!(text.contains("# TYPE flowgate_workflow_execution_duration_seconds histogram"));
     assert!(text.contains(&format!(
         "flowgate_version_info{{version=\"{}\",revision=\"{}\"}} 1",

@@ -317,3 +317,33 @@ async fn an_execution_records_n8ns_run_data_shape() {
     assert_eq!(pass_run["executionIndex"], 1);
     assert_eq!(data["executionData"]["nodeExecutionStack"], json!([]));
 }
+
+#[tokio::test]
+async fn metrics_count_executions_by_mode_and_status() {
+    let app = TestApp::spawn_with(|c| c.metrics = true).await;
+    publish(
+        &app,
+        "counted",
+        &json!({"nodes": [webhook("Webhook", "counted", "lastNode")]}),
+    )
+    .await;
+    assert_eq!(
+        call(&app, "GET", "/webhook/counted", None, &[])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(&app, "GET", "/webhook/counted", None, &[])
+            .await
+            .status,
+        200
+    );
+    let text = app.get("/metrics").send().await.text();
+    assert!(
+        text.contains("n8n_workflow_executions_started_total{mode=\"webhook\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("n8n_workflow_executions_total{mode=\"webhook\",status=\"success\"} 2"));
+    assert!(text.contains("n8n_workflow_execution_duration_seconds_count 2"));
+}
