@@ -24,11 +24,3 @@ pub async fn set_static_data(conn: Conn<'_>, workflow_id: &str, data: &str) -> s
     const SQL: &str = "update workflows set static_data = $2 where id = $1";
     on_conn!(conn, c => sqlx::query(SQL).bind(workflow_id).bind(data).execute(c).await.map(|_| ()))
 }
-
-/// The published version of a workflow, if it is published.
-pub async fn published_version(conn: Conn<'_>, workflow_id: &str) -> sqlx::Result<Option<String>> {
-    const SQL: &str = "select active_version_id from workflows where id = $1 and active = true";
-    let found: Option<Option<String>> =
-        on_conn!(conn, c => sqlx::query_scalar(SQL).bind(workflow_id).fetch_optional(c).await)?;
-    Ok(found.flatten())
-}

@@ -42,10 +42,24 @@ pub async fn delete_for_workflow(conn: Conn<'_>, workflow_id: &str) -> sqlx::Res
     on_conn!(conn, c => sqlx::query(SQL).bind(workflow_id).execute(c).await.map(|_| ()))
 }
 
+/// A registration with the published version that answers it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PublishedWebhook {
+    #[sqlx(flatten)]
+    pub row: WebhookRow,
+    pub version_id: String,
+}
+
+const PUBLISHED: &str =
+    "select h.method, h.path, h.workflow_id, h.node, h.webhook_id, h.path_length, \
+                         w.active_version_id as version_id \
+                         from webhooks h join workflows w on w.id = h.workflow_id \
+                         where w.active = true and w.active_version_id is not null";
+
 /// Every registration of a path, whatever the method (to tell a wrong method from a missing
-/// path).
-pub async fn find_path(conn: Conn<'_>, path: &str) -> sqlx::Result<Vec<WebhookRow>> {
-    let sql = format!("select {COLUMNS} from webhooks where path = $1 order by method");
+/// path), with its published version: one read answers a webhook's look-up.
+pub async fn find_path(conn: Conn<'_>, path: &str) -> sqlx::Result<Vec<PublishedWebhook>> {
+    let sql = format!("{PUBLISHED} and h.path = $1 order by h.method");
     on_conn!(conn, c => sqlx::query_as(&sql).bind(path).fetch_all(c).await)
 }
 
@@ -54,9 +68,9 @@ pub async fn find_dynamic(
     conn: Conn<'_>,
     webhook_id: &str,
     length: i64,
-) -> sqlx::Result<Vec<WebhookRow>> {
+) -> sqlx::Result<Vec<PublishedWebhook>> {
     let sql = format!(
-        "select {COLUMNS} from webhooks where webhook_id = $1 and path_length = $2 order by method, path"
+        "{PUBLISHED} and h.webhook_id = $1 and h.path_length = $2 order by h.method, h.path"
     );
     on_conn!(conn, c => sqlx::query_as(&sql).bind(webhook_id).bind(length).fetch_all(c).await)
 }

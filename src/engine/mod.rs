@@ -126,6 +126,19 @@ impl Engine {
         Ok(Some(parsed))
     }
 
+    /// As [`Engine::version`], reading the database only when the version is not cached.
+    pub(crate) async fn load_version(
+        &self,
+        workflow_id: &str,
+        version_id: &str,
+    ) -> Result<Option<Arc<Workflow>>, crate::error::ApiError> {
+        if let Some(found) = self.cached(version_id) {
+            return Ok(Some(found));
+        }
+        let mut conn = self.0.db.acquire().await?;
+        self.version(conn.conn(), workflow_id, version_id).await
+    }
+
     fn cached(&self, version_id: &str) -> Option<Arc<Workflow>> {
         self.0
             .versions

@@ -154,13 +154,8 @@ async fn serve(state: &AppState, path: String, call: Call) -> Response {
         Err(e) => return e.into_response(),
     };
     let workflow = {
-        let pooled = engine.inner().db.acquire().await;
-        let mut conn = match pooled {
-            Ok(c) => c,
-            Err(e) => return ApiError::from(e).into_response(),
-        };
         match engine
-            .version(conn.conn(), &found.row.workflow_id, &found.version_id)
+            .load_version(&found.row.workflow_id, &found.version_id)
             .await
         {
             Ok(Some(w)) => w,
@@ -207,19 +202,15 @@ enum Lookup {
 async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiError> {
     let mut conn = engine.inner().db.acquire().await?;
     let rows = webhooks::find_path(conn.conn(), path).await?;
-    if let Some(row) = rows.iter().find(|r| r.method == method) {
-        let version =
-            crate::db::published::published_version(conn.conn(), &row.workflow_id).await?;
-        if let Some(version_id) = version {
-            return Ok(Lookup::Found(Found {
-                row: row.clone(),
-                params: Map::new(),
-                version_id,
-            }));
-        }
+    if let Some(found) = rows.iter().find(|r| r.row.method == method) {
+        return Ok(Lookup::Found(Found {
+            row: found.row.clone(),
+            params: Map::new(),
+            version_id: found.version_id.clone(),
+        }));
     }
     if let Some(other) = rows.first() {
-        return Ok(Lookup::WrongMethod(other.method.clone()));
+        return Ok(Lookup::WrongMethod(other.row.method.clone()));
     }
     // A parameterised path: `<webhookId>/<segments...>`.
     let Some((webhook_id, rest)) = path.split_once('/') else {
@@ -227,23 +218,25 @@ async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiEr
     };
     let length = rest.split('/').count() as i64;
     let candidates = webhooks::find_dynamic(conn.conn(), webhook_id, length).await?;
-    let same_method: Vec<WebhookRow> = candidates
+    let rows: Vec<WebhookRow> = candidates.iter().map(|c| c.row.clone()).collect();
+    let same_method: Vec<WebhookRow> = rows
         .iter()
         .filter(|r| r.method == method)
         .cloned()
         .collect();
     if let Some((row, params)) = paths::best_dynamic(&same_method, rest) {
-        let version =
-            crate::db::published::published_version(conn.conn(), &row.workflow_id).await?;
-        if let Some(version_id) = version {
-            return Ok(Lookup::Found(Found {
-                row: row.clone(),
-                params,
-                version_id,
-            }));
-        }
+        let version_id = candidates
+            .iter()
+            .find(|c| c.row == *row)
+            .map(|c| c.version_id.clone())
+            .unwrap_or_default();
+        return Ok(Lookup::Found(Found {
+            row: row.clone(),
+            params,
+            version_id,
+        }));
     }
-    if let Some((row, _)) = paths::best_dynamic(&candidates, rest) {
+    if let Some((row, _)) = paths::best_dynamic(&rows, rest) {
         return Ok(Lookup::WrongMethod(row.method.clone()));
     }
     Ok(Lookup::Missing)

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Workflow executions: a published Webhook -> Edit Fields (two expressions) -> "last node"
+answer workflow, driven with wrk at 1, 16 and 64 connections, with executions saved and with
+saving off; the same workflows on a reference n8n server in the same run when one is named.
+
+Usage: bench/run --executions [--postgres] [--smoke] [--out DIR]
+
+The reference n8n is optional: set N8N_REFERENCE_URL (e.g. http://127.0.0.1:5688) and
+N8N_REFERENCE_API_KEY (an API key of that server) to measure it side by side; without them
+that column is skipped with a line saying so. Results go to RESULTS-executions[-postgresdb].md
+and results-executions[-postgresdb].json.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+PASSWORD = bench.PASSWORD
+
+
+def workflow(name, path, save):
+    settings = {"executionOrder": "v1"}
+    if not save:
+        settings["saveDataSuccessExecution"] = "none"
+    return {
+        "name": name,
+        "nodes": [
+            {"id": "w", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2, "position": [0, 0],
+             "webhookId": f"bench-{path}", "parameters": {"path": path, "responseMode": "lastNode", "options": {}}},
+            {"id": "s", "name": "Edit Fields", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [220, 0],
+             "parameters": {"assignments": {"assignments": [
+                 {"id": "a", "name": "greeting", "value": "=Hello {{ $json.query.name }}", "type": "string"},
+                 {"id": "b", "name": "count", "value": "={{ $json.query.n }}", "type": "number"}]}, "options": {}}},
+        ],
+        "connections": {"Webhook": {"main": [[{"node": "Edit Fields", "type": "main", "index": 0}]]}},
+        "settings": settings,
+    }
+
+
+def api(base, key, method, path, body=None):
+    request = urllib.request.Request(base + "/api/v1" + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"X-N8N-API-KEY": key, "content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def deploy(base, key, suffix):
+    """Creates and publishes the two workflows; answers their webhook paths."""
+    paths = {}
+    for save in (True, False):
+        path = f"bench-exec-{'saved' if save else 'unsaved'}-{suffix}"
+        created = api(base, key, "POST", "/workflows", workflow(path, path, save))
+        api(base, key, "POST", f"/workflows/{created['id']}/activate")
+        paths[save] = f"/webhook/{path}?name=Ada&n=3"
+    return paths
+
+
+def measure(port, paths, connections, seconds, label):
+    out = {}
+    for save, path in paths.items():
+        for c in connections:
+            key = f"{'saved' if save else 'unsaved'}@{c}"
+            r = bench.wrk(port, path, c, seconds)
+            bench.log(f"{label} {key}: {r['rps']:.0f} exec/s p50 {r['p50_ms']} ms p99 {r['p99_ms']} ms non-2xx {r['non_2xx']}")
+            out[key] = r
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
+    args = ap.parse_args()
+    server_bin, _ = bench.build()
+    seconds = 1 if args.smoke else 10
+    connections = [1, 16, 64]
+    folder = tempfile.mkdtemp(prefix="flowgate-bench-exec-")
+    env_extra = {}
+    database = "sqlite"
+    if args.postgres:
+        database = "postgresdb"
+        name = f"bench_exec_{int(time.time())}"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {name}"], check=True)
+        env_extra = {"DB_TYPE": "postgresdb", "DB_POSTGRESDB_HOST": "127.0.0.1", "DB_POSTGRESDB_DATABASE": name,
+                     "DB_POSTGRESDB_POOL_SIZE": "16"}
+    port = bench.free_port()
+    server = bench.Server(server_bin, folder, port, env_extra)
+    subprocess.run([server_bin, "owner", "setup", "--email", "bench@example.com", "--first-name", "Bench",
+                    "--last-name", "Mark"], env={**os.environ, "N8N_USER_FOLDER": folder, "N8N_ENCRYPTION_KEY": "bench-key",
+                                                 "N8N_OWNER_PASSWORD": PASSWORD, **env_extra}, check=True, capture_output=True)
+    key = subprocess.run([server_bin, "api-key", "create", "--label", "bench", "--scopes", "all"],
+                         env={**os.environ, "N8N_USER_FOLDER": folder, "N8N_ENCRYPTION_KEY": "bench-key", **env_extra},
+                         check=True, capture_output=True, text=True).stdout.strip()
+    server.start()
+    results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
+               "flowgate": {}, "n8n": None}
+    base = f"http://127.0.0.1:{port}"
+    paths = deploy(base, key, "fg")
+    results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
+    results["flowgate_rss_mib_after"] = round(bench.rss_kib(server.proc.pid) / 1024, 1)
+    server.stop()
+
+    reference = os.environ.get("N8N_REFERENCE_URL")
+    reference_key = os.environ.get("N8N_REFERENCE_API_KEY")
+    if reference and reference_key:
+        n8n_port = int(reference.rsplit(":", 1)[1].strip("/"))
+        try:
+            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}")
+            results["n8n"] = measure(n8n_port, n8n_paths, [c for c in connections if c <= 16], seconds, "n8n")
+        except Exception as e:  # the reference is a courtesy: its failure must not hide ours
+            bench.log(f"the reference n8n could not be measured: {e}")
+    else:
+        bench.log("no reference n8n: set N8N_REFERENCE_URL and N8N_REFERENCE_API_KEY to measure it side by side")
+
+    suffix = "" if database == "sqlite" else "-postgresdb"
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, f"results-executions{suffix}.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    lines = [f"# Workflow executions ({database}, {results['date']})", "",
+             f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflow: Webhook -> Edit Fields "
+             "(two expressions) -> answer of the last node. wrk on the same machine.", "",
+             "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
+    for scenario, r in results["flowgate"].items():
+        other = (results["n8n"] or {}).get(scenario)
+        ratio = f"{r['rps'] / other['rps']:.0f}x" if other and other["rps"] else "-"
+        lines.append(f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
+                     f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
+                     f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
+    lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    with open(os.path.join(args.out, f"RESULTS-executions{suffix}.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
