@@ -12,8 +12,13 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   "$VENV/bin/pip" install --quiet schemathesis==4.32.5
 fi
 
-cargo build --bin flowgate
-BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/flowgate"
+# FLOWGATE_BIN: a binary built already (CI passes the one its test run built).
+if [ -n "${FLOWGATE_BIN:-}" ]; then
+  BIN=$FLOWGATE_BIN
+else
+  cargo build --bin flowgate
+  BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/flowgate"
+fi
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export N8N_USER_FOLDER="$WORK" N8N_ENCRYPTION_KEY=schemathesis N8N_PORT="$PORT" N8N_LOG_LEVEL=warn

@@ -151,6 +151,48 @@ pub fn writable<T>((resource, access): (T, ProjectAccess)) -> Result<T, ApiError
     }
 }
 
+/// The project a new resource goes into: `requested`, when the caller may create there (a
+/// project the caller cannot see is `missing()`, one they only view is 403), else the caller's
+/// personal project.
+pub async fn target_project(
+    mut conn: Conn<'_>,
+    principal: &Principal,
+    requested: Option<&str>,
+    missing: impl Fn() -> ApiError,
+) -> Result<String, ApiError> {
+    let Some(project_id) = requested else {
+        return projects::personal_project_id(conn, &principal.user_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user has no personal project")));
+    };
+    if !crate::domain::ids::is_plausible_id(project_id) {
+        return Err(missing());
+    }
+    let access = project_access(conn.reborrow(), principal, project_id)
+        .await?
+        .ok_or_else(missing)?;
+    if !access.can_write() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(project_id.to_owned())
+}
+
+/// The destination of a transfer: a project the caller may create in, else `unreachable()`.
+pub async fn transfer_target(
+    conn: Conn<'_>,
+    principal: &Principal,
+    destination: &str,
+    unreachable: impl Fn() -> ApiError,
+) -> Result<(), ApiError> {
+    if !crate::domain::ids::is_plausible_id(destination) {
+        return Err(unreachable());
+    }
+    match project_access(conn, principal, destination).await? {
+        Some(access) if access.can_write() => Ok(()),
+        _ => Err(unreachable()),
+    }
+}
+
 /// For list queries: `None` when the caller sees every project, else the user whose projects
 /// bound the list.
 pub fn visible_to(principal: &Principal) -> Option<&str> {

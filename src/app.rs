@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::crypto::{KeyRing, LookupHasher};
 use crate::db::Db;
 use crate::metrics::{self, Metrics};
+use crate::service::workflows::WorkflowLifecycle;
 use crate::{api, health, instance, rest, telemetry, web};
 
 /// Everything a request handler may need, shared by all requests.
@@ -52,6 +53,9 @@ pub struct Shared {
     pub data_table_sizes: crate::service::data_table_sizes::SizeTracker,
     /// Runs published workflows.
     pub engine: crate::engine::Engine,
+    /// Whoever runs workflows, told of publishes, unpublishes, archives and deletes (the
+    /// engine, unless a test installs another listener).
+    pub lifecycle: Arc<dyn WorkflowLifecycle>,
 }
 
 /// The state handed to every handler: one pointer, cheap to clone per request.
@@ -70,6 +74,27 @@ impl AppState {
     /// Builds the state over an open, migrated database: loads (or creates) the encryption
     /// key and the instance secrets, and refuses to start when the key cannot open them.
     pub async fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
+        Self::build(config, db, None).await
+    }
+
+    /// As [`AppState::new`], with `lifecycle` told of every workflow publish, unpublish,
+    /// archive and delete instead of the engine (tests that watch the events; the engine then
+    /// registers no webhooks).
+    pub async fn new_with_lifecycle(
+        config: Config,
+        db: Db,
+        lifecycle: Arc<dyn WorkflowLifecycle>,
+    ) -> anyhow::Result<AppState> {
+        Self::build(config, db, Some(lifecycle)).await
+    }
+
+    async fn build(
+        config: Config,
+        db: Db,
+        lifecycle: Option<Arc<dyn WorkflowLifecycle>>,
+    ) -> anyhow::Result<AppState> {
+        let engine = crate::engine::Engine::new(db.clone(), &config);
+        let lifecycle = lifecycle.unwrap_or_else(|| Arc::new(engine.clone()));
         let encryption_key = crate::crypto::load_encryption_key(&config)?;
         let keys = KeyRing::new(&encryption_key, &config.encryption_keys_previous);
         let lookup = instance::lookup_hasher(&db, &keys).await?;
@@ -81,7 +106,8 @@ impl AppState {
             last_used: LastUsedTracker::default(),
             metrics: Metrics::default(),
             data_table_sizes: Default::default(),
-            engine: crate::engine::Engine::new(db.clone(), &config),
+            engine,
+            lifecycle,
             db,
             config,
             keys,

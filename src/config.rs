@@ -3,6 +3,9 @@
 //! Every setting has the name n8n gives it and, where n8n has one, n8n's default. Flags
 //! (`--port`) exist for the command line; the environment variable is the primary interface.
 //! A bad value stops start-up with one line naming the variable (see `main.rs`).
+//!
+//! Past 600 lines on purpose: one documented field per setting, all in the one struct that
+//! `--help` prints.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

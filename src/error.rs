@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::db::sql::{is_too_many_values, MAX_BINDS};
 use crate::db::Unique;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -82,6 +83,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::WithBody { status, .. } => *status,
+            ApiError::Database(e) if is_too_many_values(e) => StatusCode::BAD_REQUEST,
             ApiError::Database(e) if is_outage(e) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,6 +93,11 @@ impl ApiError {
     /// secret can leak through an error.
     pub fn client_message(&self) -> String {
         match self {
+            ApiError::Database(e) if is_too_many_values(e) => {
+                format!(
+                    "The request holds too many values: one statement may bind at most {MAX_BINDS}"
+                )
+            }
             ApiError::Database(e) if is_disk_full(e) => {
                 "The database's disk is full, please try again later".to_owned()
             }
@@ -110,6 +117,7 @@ impl ApiError {
             ApiError::Database(e) if is_outage(e) => {
                 tracing::warn!(error = %e, "database unavailable")
             }
+            ApiError::Database(e) if is_too_many_values(e) => {}
             ApiError::Database(e) => tracing::error!(error = ?e, "database error"),
             ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             _ => {}

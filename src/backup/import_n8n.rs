@@ -28,17 +28,17 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::{counted, Error, Result};
-use crate::api::v1::credentials as credential_routes;
-use crate::api::v1::tags as tag_routes;
-use crate::api::v1::workflows::StoredContent;
 use crate::app::AppState;
-use crate::db::workflows::{self as workflows_repo, NewVersion};
+use crate::db::workflows as workflows_repo;
 use crate::db::{credentials, projects, source_control, tags, users, Tx};
-use crate::domain::credential_types;
 use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::time::now_iso;
 use crate::domain::workflow::{self, BodyKind};
+use crate::domain::{credential_types, names};
+use crate::service::credentials::seal;
 use crate::service::source_control::layout::workflow_content;
+use crate::service::workflows::steps::{self, Actor, Save, SaveTo};
+use crate::service::workflows::Hooks;
 
 /// Largest input file read (n8n's `--all` export of a big instance, pinned data included).
 const FILE_MAX: u64 = 256 * 1024 * 1024;
@@ -225,15 +225,20 @@ pub async fn import(state: &AppState, options: &Options<'_>) -> Result<Summary> 
     for item in workflow_items {
         import.workflow(item).await?;
     }
-    let summary = import.summary;
+    let Import { summary, hooks, .. } = import;
     tx.commit().await?;
+    hooks.committed();
     Ok(summary)
 }
 
 struct Import<'a, 't> {
     state: &'a AppState,
     tx: &'t mut Tx,
+    /// Told of the archived workflows once the import commits.
+    hooks: Hooks<'a>,
     now: String,
+    /// The owner, who imports: the versions' author.
+    owner_id: String,
     author: String,
     /// n8n credential id -> the id here.
     credential_ids: HashMap<String, String>,
@@ -264,17 +269,13 @@ impl<'a, 't> Import<'a, 't> {
             None
         }
         .ok_or_else(|| Error::Refused(format!("no project with id {project_id}")))?;
-        let author = format!(
-            "{} {}",
-            owner.first_name.as_deref().unwrap_or_default(),
-            owner.last_name.as_deref().unwrap_or_default()
-        )
-        .trim()
-        .to_owned();
+        let author = steps::author(owner.first_name.as_deref(), owner.last_name.as_deref());
         Ok(Import {
             state,
             tx,
+            hooks: Hooks::new(&*state.lifecycle),
             now: now_iso(),
+            owner_id: owner.id,
             author,
             credential_ids: HashMap::new(),
             tag_ids: HashMap::new(),
@@ -294,8 +295,8 @@ impl<'a, 't> Import<'a, 't> {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let at = format!("{at} (credential \"{name}\")");
-        let name = credential_routes::valid_name(name)
-            .map_err(|e| Error::Input(format!("{at}: {}", e.client_message())))?
+        let name = names::credential(name)
+            .map_err(|m| Error::Input(format!("{at}: {m}")))?
             .to_owned();
         let kind = object
             .get("type")
@@ -341,7 +342,7 @@ impl<'a, 't> Import<'a, 't> {
             }
             self.credential_ids.insert(given, id.clone());
         }
-        let sealed = credential_routes::seal(self.state, &id, &data);
+        let sealed = seal(&self.state.keys, &id, &data);
         credentials::insert(
             self.tx.conn(),
             &credentials::NewCredential {
@@ -424,32 +425,28 @@ impl<'a, 't> Import<'a, 't> {
             _ => uuid::Uuid::new_v4().to_string(),
         };
 
-        let stored = StoredContent::of(&input);
         let description = input.description.clone().flatten();
-        workflows_repo::insert(
-            self.tx.conn(),
-            &id,
-            &version_id,
-            &self.summary.project_id,
-            &stored.content(&input, description.as_deref(), None),
-            &self.now,
-        )
-        .await?;
-        workflows_repo::insert_version(
-            self.tx.conn(),
-            &NewVersion {
-                version_id: &version_id,
-                workflow_id: &id,
-                nodes: &stored.nodes,
-                connections: &stored.connections,
-                node_groups: &stored.node_groups,
-                authors: &self.author,
-                now: &self.now,
-            },
-        )
-        .await?;
+        let to = SaveTo::New {
+            id: &id,
+            project_id: &self.summary.project_id,
+        };
+        let save = Save {
+            input: &input,
+            description: description.as_deref(),
+            parent_folder_id: None,
+            version_id: &version_id,
+            author: &self.author,
+            now: &self.now,
+        };
+        let (row, _) = steps::save_version(self.tx.conn(), to, &save)
+            .await?
+            .ok_or_else(|| Error::Refused(format!("{at}: the new workflow vanished")))?;
         if archived {
-            workflows_repo::set_archived(self.tx.conn(), &id, true, &self.now).await?;
+            let actor = Actor {
+                user_id: &self.owner_id,
+                now: &self.now,
+            };
+            steps::archive(self.tx.conn(), &mut self.hooks, row, actor).await?;
         }
         let tag_ids = self.tags(&at, tag_list).await?;
         if !tag_ids.is_empty() {
@@ -486,10 +483,8 @@ impl<'a, 't> Import<'a, 't> {
                     )))
                 }
             };
-            let name = tag_routes::valid_name(&raw_name)
-                .map_err(|e| {
-                    Error::Input(format!("{at}: tag \"{raw_name}\": {}", e.client_message()))
-                })?
+            let name = names::tag(&raw_name)
+                .map_err(|m| Error::Input(format!("{at}: tag \"{raw_name}\": {m}")))?
                 .to_owned();
             let id = match self.tag_ids.get(&name) {
                 Some(id) => id.clone(),

@@ -60,6 +60,18 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
+impl From<crate::error::ApiError> for Error {
+    /// A step shared with the API refused (e.g. the workflow lifecycle): its message is the
+    /// reason; a database failure stays one.
+    fn from(error: crate::error::ApiError) -> Error {
+        match error {
+            crate::error::ApiError::Database(e) => Error::Database(e),
+            crate::error::ApiError::Internal(e) => Error::Refused(format!("{e:#}")),
+            other => Error::Refused(other.client_message()),
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn file(path: &Path, source: std::io::Error) -> Error {
         Error::File {

@@ -1,6 +1,8 @@
 //! The tables an export holds, column by column, and the two statements that move their rows:
 //! a `select` of every row into JSON objects and a multi-row `insert` back.
 //!
+//! Past 600 lines on purpose: most of it is the table list itself, which reads best whole.
+//!
 //! The list is written out rather than read from the database's catalogue: the two databases
 //! describe their columns differently (SQLite has no `boolean` type, PostgreSQL has `integer`
 //! and `bigint`), and a column's kind decides how its value is decoded and bound on each.
@@ -11,8 +13,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::db::sql::{Kind as ParamKind, Param, Rows, Sql, MAX_BINDS};
 use crate::db::Conn;
-use crate::on_conn;
 
 /// How a column's values are decoded and bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -482,32 +484,14 @@ impl Datum {
     }
 }
 
-/// Every row of `table`, as JSON objects of its columns, in primary-key order. With `after`,
-/// only rows whose (integer) `identity` key is greater, at most `limit` of them: a table that
-/// may be large (executions) is read a page at a time.
-pub async fn select(
-    conn: Conn<'_>,
-    table: &Table,
-    page: Option<(i64, i64)>,
-) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
-    let mut sql = format!("select {} from {}", names.join(", "), table.name);
-    if let (Some(key), Some(_)) = (table.identity, page) {
-        sql.push_str(&format!(" where {key} > $1 order by {key} limit $2"));
-    } else {
-        sql.push_str(&format!(" order by {}", table.order_by));
-    }
-    on_conn!(conn, c => {
+/// Decodes `rows` as JSON objects of `table`'s columns.
+macro_rules! decode_rows {
+    ($rows:expr, $table:expr) => {{
         use sqlx::Row as _;
-        let mut query = sqlx::query(&sql);
-        if let (Some(_), Some((after, limit))) = (table.identity, page) {
-            query = query.bind(after).bind(limit);
-        }
-        let rows = query.fetch_all(&mut *c).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut object = Map::with_capacity(table.columns.len());
-            for (i, column) in table.columns.iter().enumerate() {
+        let mut out = Vec::with_capacity($rows.len());
+        for row in &$rows {
+            let mut object = Map::with_capacity($table.columns.len());
+            for (i, column) in $table.columns.iter().enumerate() {
                 let datum = match column.kind {
                     Kind::Text => Datum::Text(row.try_get(i)?),
                     Kind::Bool => Datum::Bool(row.try_get(i)?),
@@ -518,47 +502,72 @@ pub async fn select(
             }
             out.push(object);
         }
-        Ok(out)
+        out
+    }};
+}
+
+/// Every row of `table`, as JSON objects of its columns, in primary-key order. With `after`,
+/// only rows whose (integer) `identity` key is greater, at most `limit` of them: a table that
+/// may be large (executions) is read a page at a time.
+pub async fn select(
+    conn: Conn<'_>,
+    table: &Table,
+    page: Option<(i64, i64)>,
+) -> sqlx::Result<Vec<Map<String, Value>>> {
+    let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    let mut sql = Sql::build(format!("select {} from {}", names.join(", "), table.name));
+    match (table.identity, page) {
+        (Some(key), Some((after, limit))) => {
+            sql.push(&format!(" where {key} > "))
+                .push_bind(after)
+                .push(&format!(" order by {key} limit "))
+                .push_bind(limit);
+        }
+        _ => {
+            sql.push(&format!(" order by {}", table.order_by));
+        }
+    }
+    Ok(match sql.fetch_rows(conn).await? {
+        Rows::Sqlite(rows) => decode_rows!(rows, table),
+        Rows::Postgres(rows) => decode_rows!(rows, table),
     })
 }
 
 /// How many rows `table` holds.
 pub async fn count(conn: Conn<'_>, table: &str) -> sqlx::Result<i64> {
-    let sql = format!("select count(*) from {table}");
-    on_conn!(conn, c => sqlx::query_scalar(&sql).fetch_one(c).await)
+    Sql::build(format!("select count(*) from {table}"))
+        .fetch_scalar(conn)
+        .await
 }
 
-/// Rows per `insert` stay under this many bound values (SQLite's limit is 32766).
-const MAX_BINDS_PER_STATEMENT: usize = 30_000;
+impl From<&Datum> for Param<'_> {
+    fn from(datum: &Datum) -> Self {
+        match datum {
+            Datum::Text(v) => Param::from(v.clone()),
+            Datum::Bool(v) => v.map_or(Param::Null(ParamKind::Bool), Param::Bool),
+            Datum::Int(v) => v.map_or(Param::Null(ParamKind::Int32), Param::Int32),
+            Datum::BigInt(v) => v.map_or(Param::Null(ParamKind::Int), Param::Int),
+        }
+    }
+}
 
 /// Inserts rows (one datum per column of `table`, in column order), many per statement.
 pub async fn insert(mut conn: Conn<'_>, table: &Table, rows: &[Vec<Datum>]) -> sqlx::Result<()> {
     let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
     let per_row = names.len().max(1);
-    let chunk = (MAX_BINDS_PER_STATEMENT / per_row).clamp(1, 500);
+    let chunk = (MAX_BINDS / per_row).clamp(1, 500);
     for batch in rows.chunks(chunk) {
-        let mut sql = format!("insert into {} ({}) values ", table.name, names.join(", "));
-        let mut n = 0;
+        let mut sql = Sql::build(format!(
+            "insert into {} ({}) values ",
+            table.name,
+            names.join(", ")
+        ));
         for (i, row) in batch.iter().enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..row.len() {
-                n += 1;
-                sql.push_str(&format!("{}${n}", if j == 0 { "" } else { ", " }));
-            }
-            sql.push(')');
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .push_list(row)
+                .push(")");
         }
-        on_conn!(conn.reborrow(), c => {
-            let mut query = sqlx::query(&sql);
-            for datum in batch.iter().flatten() {
-                query = match datum {
-                    Datum::Text(v) => query.bind(v.as_deref()),
-                    Datum::Bool(v) => query.bind(*v),
-                    Datum::Int(v) => query.bind(*v),
-                    Datum::BigInt(v) => query.bind(*v),
-                };
-            }
-            query.execute(&mut *c).await.map(|r| r.rows_affected())
-        })?;
+        sql.execute(conn.reborrow()).await?;
     }
     Ok(())
 }
@@ -567,17 +576,17 @@ pub async fn insert(mut conn: Conn<'_>, table: &Table, rows: &[Vec<Datum>]) -> s
 /// that rows the server numbers later do not collide with restored ones. SQLite's
 /// `autoincrement` follows explicit ids by itself.
 pub async fn follow_identity(conn: Conn<'_>, table: &Table) -> sqlx::Result<()> {
-    let (Some(key), Conn::Postgres(c)) = (table.identity, conn) else {
+    let Some(key) = table.identity.filter(|_| conn.is_postgres()) else {
         return Ok(());
     };
     let sql = format!(
         "select setval(pg_get_serial_sequence($1, $2), coalesce((select max({key}) from {}), 0) + 1, false)",
         table.name
     );
-    sqlx::query(&sql)
+    Sql::query(&sql)
         .bind(table.name)
         .bind(key)
-        .execute(c)
+        .fetch_rows(conn)
         .await?;
     Ok(())
 }
@@ -592,8 +601,12 @@ pub async fn stamp_data_table_column(
 ) -> sqlx::Result<()> {
     const SQL: &str =
         "update data_table_columns set created_at = $2, updated_at = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(column_id).bind(created_at).bind(updated_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(column_id)
+        .bind(created_at)
+        .bind(updated_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Public API keys, stored by the keyed hash of the raw key.
 
+use crate::db::sql::{contains_pattern, Sql};
 use crate::db::{Conn, Unique};
-use crate::on_conn;
 
 pub const USER_LABEL_UNIQUE: Unique = Unique {
     name: "api_keys_user_label_key",
@@ -65,10 +65,18 @@ pub async fn insert(conn: Conn<'_>, key: &NewApiKey<'_>) -> sqlx::Result<ApiKeyR
          last_used_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 'public-api', $8, null, $9, $9) \
          returning {COLUMNS}"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql)
-        .bind(key.id).bind(key.user_id).bind(key.label).bind(key.scopes_json).bind(key.scope_count)
-        .bind(key.key_hash).bind(key.key_hint).bind(key.expires_at).bind(key.now)
-        .fetch_one(c).await)
+    Sql::query(&sql)
+        .bind(key.id)
+        .bind(key.user_id)
+        .bind(key.label)
+        .bind(key.scopes_json)
+        .bind(key.scope_count)
+        .bind(key.key_hash)
+        .bind(key.key_hint)
+        .bind(key.expires_at)
+        .bind(key.now)
+        .fetch_one(conn)
+        .await
 }
 
 /// The key and its owner's current role, by the hash of the raw key.
@@ -76,12 +84,12 @@ pub async fn find_for_auth(conn: Conn<'_>, key_hash: &str) -> sqlx::Result<Optio
     const SQL: &str = "select k.id, k.user_id, k.scopes, k.key_hash, k.expires_at, k.last_used_at, u.role, u.disabled \
                        from api_keys k join users u on u.id = k.user_id \
                        where k.key_hash = $1 and k.audience = 'public-api'";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(key_hash).fetch_optional(c).await)
+    Sql::query(SQL).bind(key_hash).fetch_optional(conn).await
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ApiKeyRow>> {
     let sql = format!("select {COLUMNS} from api_keys where id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 /// Sort orders of the key list, as n8n names them.
@@ -105,46 +113,27 @@ pub struct ListFilter<'a> {
     pub take: i64,
 }
 
-fn escape_like(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// Builds the `where` clause shared by the list and its count. Owner ids are bound as
-/// numbered parameters after `first_param`.
-fn filter_sql(filter: &ListFilter<'_>, first_param: usize) -> (String, Vec<String>) {
-    let mut clauses = vec!["k.audience = 'public-api'".to_owned()];
-    let mut binds = Vec::new();
-    let mut n = first_param;
+/// Appends the `where` clause shared by the list and its count.
+fn push_filter<'q>(sql: &mut Sql<'q>, filter: &ListFilter<'q>) {
+    sql.push(" where k.audience = 'public-api'");
     if let Some(owners) = filter.owner_ids {
         if owners.is_empty() {
-            clauses.push("1 = 0".to_owned());
+            sql.push(" and 1 = 0");
         } else {
-            let list: Vec<String> = owners
-                .iter()
-                .map(|o| {
-                    binds.push(o.clone());
-                    n += 1;
-                    format!("${}", n - 1)
-                })
-                .collect();
-            clauses.push(format!("k.user_id in ({})", list.join(", ")));
+            sql.push(" and k.user_id in (").push_list(owners).push(")");
         }
     }
     if let Some(label) = filter.label {
-        binds.push(format!("%{}%", escape_like(&label.to_lowercase())));
-        clauses.push(format!("lower(k.label) like ${n} escape '\\'"));
+        sql.push(" and lower(k.label) like ")
+            .push_bind(contains_pattern(&label.to_lowercase()))
+            .push(" escape '\\'");
     }
-    (clauses.join(" and "), binds)
 }
 
 pub async fn list(
     conn: Conn<'_>,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<ApiKeyWithOwnerRow>> {
-    let (where_sql, binds) = filter_sql(filter, 3);
     let column = match filter.sort {
         SortBy::Label => "lower(k.label)",
         SortBy::CreatedAt => "k.created_at",
@@ -153,32 +142,25 @@ pub async fn list(
         SortBy::Scopes => "k.scope_count",
     };
     let direction = if filter.descending { "desc" } else { "asc" };
-    let sql = format!(
+    let mut sql = Sql::build(
         "select k.id, k.user_id, k.label, k.scopes, k.key_hint, k.audience, k.expires_at, k.last_used_at, \
          k.created_at, k.updated_at, u.email as owner_email, u.first_name as owner_first_name, \
-         u.last_name as owner_last_name \
-         from api_keys k join users u on u.id = k.user_id where {where_sql} \
-         order by {column} {direction}, k.id {direction} limit $1 offset $2"
+         u.last_name as owner_last_name from api_keys k join users u on u.id = k.user_id",
     );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(filter.take).bind(filter.skip);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_all(c).await
-    })
+    push_filter(&mut sql, filter);
+    sql.push(&format!(
+        " order by {column} {direction}, k.id {direction} limit "
+    ))
+    .push_bind(filter.take)
+    .push(" offset ")
+    .push_bind(filter.skip);
+    sql.fetch_all(conn).await
 }
 
 pub async fn count(conn: Conn<'_>, filter: &ListFilter<'_>) -> sqlx::Result<i64> {
-    let (where_sql, binds) = filter_sql(filter, 1);
-    let sql = format!("select count(*) from api_keys k where {where_sql}");
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_scalar(&sql);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_one(c).await
-    })
+    let mut sql = Sql::build("select count(*) from api_keys k");
+    push_filter(&mut sql, filter);
+    sql.fetch_scalar(conn).await
 }
 
 /// Key counts per owner, for the owners panel of the key list.
@@ -195,7 +177,7 @@ pub async fn owners(conn: Conn<'_>) -> sqlx::Result<Vec<OwnerCountRow>> {
     const SQL: &str = "select u.id, u.email, u.first_name, u.last_name, count(k.id) as key_count \
                        from users u join api_keys k on k.user_id = u.id and k.audience = 'public-api' \
                        group by u.id, u.email, u.first_name, u.last_name order by u.email";
-    on_conn!(conn, c => sqlx::query_as(SQL).fetch_all(c).await)
+    Sql::query(SQL).fetch_all(conn).await
 }
 
 /// Changes label and scopes of one of `user_id`'s keys; answers whether a key changed.
@@ -211,8 +193,15 @@ pub async fn update(
     const SQL: &str =
         "update api_keys set label = $3, scopes = $4, scope_count = $5, updated_at = $6 \
                        where id = $1 and user_id = $2";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(user_id).bind(label).bind(scopes_json)
-        .bind(scope_count).bind(now).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL)
+        .bind(id)
+        .bind(user_id)
+        .bind(label)
+        .bind(scopes_json)
+        .bind(scope_count)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -228,18 +217,24 @@ pub async fn rotate(
         "update api_keys set key_hash = $2, key_hint = $3, last_used_at = null, updated_at = $4 where id = $1 \
          returning {COLUMNS}"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).bind(key_hash).bind(key_hint).bind(now).fetch_optional(c).await)
+    Sql::query(&sql)
+        .bind(id)
+        .bind(key_hash)
+        .bind(key_hint)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from api_keys where id = $1";
-    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected()) == 1)
+    Ok(Sql::query(SQL).bind(id).execute(conn).await? == 1)
 }
 
 /// Records a use of the key. Called at most once a minute per key, off the request path.
 pub async fn touch_last_used(conn: Conn<'_>, id: &str, now: &str) -> sqlx::Result<()> {
     const SQL: &str = "update api_keys set last_used_at = $2 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL).bind(id).bind(now).execute(conn).await?;
     Ok(())
 }
 
@@ -247,6 +242,6 @@ pub async fn touch_last_used(conn: Conn<'_>, id: &str, now: &str) -> sqlx::Resul
 pub async fn any_without_expiry(conn: Conn<'_>) -> sqlx::Result<bool> {
     const SQL: &str =
         "select count(*) from api_keys where expires_at is null and audience = 'public-api'";
-    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL).fetch_one(c).await)?;
+    let n: i64 = Sql::query(SQL).fetch_scalar(conn).await?;
     Ok(n > 0)
 }

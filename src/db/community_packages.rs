@@ -1,7 +1,7 @@
 //! Installed community packages and the nodes each declares.
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PackageRow {
@@ -31,13 +31,16 @@ const NODE_COLUMNS: &str = "package_name, type, name, latest_version, created_at
 
 pub async fn find(conn: Conn<'_>, package_name: &str) -> sqlx::Result<Option<PackageRow>> {
     let sql = format!("select {COLUMNS} from community_packages where package_name = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(package_name).fetch_optional(c).await)
+    Sql::query(&sql)
+        .bind(package_name)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Every package, by name.
 pub async fn all(conn: Conn<'_>) -> sqlx::Result<Vec<PackageRow>> {
     let sql = format!("select {COLUMNS} from community_packages order by package_name");
-    on_conn!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)
+    Sql::query(&sql).fetch_all(conn).await
 }
 
 /// The nodes of the given packages, by type.
@@ -45,18 +48,12 @@ pub async fn nodes_of(conn: Conn<'_>, package_names: &[&str]) -> sqlx::Result<Ve
     if package_names.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=package_names.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select {NODE_COLUMNS} from community_package_nodes where package_name in ({}) order by type",
-        placeholders.join(", ")
-    );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql);
-        for name in package_names {
-            query = query.bind(*name);
-        }
-        query.fetch_all(c).await
-    })
+    let mut sql = Sql::build(format!(
+        "select {NODE_COLUMNS} from community_package_nodes where package_name in ("
+    ));
+    sql.push_list(package_names.iter().copied())
+        .push(") order by type");
+    sql.fetch_all(conn).await
 }
 
 pub struct NewNode<'a> {
@@ -77,20 +74,35 @@ pub async fn save(
     const CLEAR: &str = "delete from community_package_nodes where package_name = $1";
     const NODE: &str = "insert into community_package_nodes (package_name, type, name, latest_version, created_at, updated_at) \
                         values ($1, $2, $3, $4, $5, $5)";
-    on_conn!(conn.reborrow(), c => sqlx::query(UPSERT).bind(&package.package_name).bind(&package.installed_version)
-        .bind(&package.author_name).bind(&package.author_email).bind(&package.integrity)
-        .bind(&package.created_at).bind(&package.updated_at).execute(c).await.map(|r| r.rows_affected()))?;
-    on_conn!(conn.reborrow(), c => sqlx::query(CLEAR).bind(&package.package_name).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(UPSERT)
+        .bind(&package.package_name)
+        .bind(&package.installed_version)
+        .bind(&package.author_name)
+        .bind(&package.author_email)
+        .bind(&package.integrity)
+        .bind(&package.created_at)
+        .bind(&package.updated_at)
+        .execute(conn.reborrow())
+        .await?;
+    Sql::query(CLEAR)
+        .bind(&package.package_name)
+        .execute(conn.reborrow())
+        .await?;
     for node in nodes {
-        on_conn!(conn.reborrow(), c => sqlx::query(NODE).bind(&package.package_name).bind(node.kind).bind(node.name)
-            .bind(node.latest_version).bind(&package.updated_at).execute(c).await.map(|r| r.rows_affected()))?;
+        Sql::query(NODE)
+            .bind(&package.package_name)
+            .bind(node.kind)
+            .bind(node.name)
+            .bind(node.latest_version)
+            .bind(&package.updated_at)
+            .execute(conn.reborrow())
+            .await?;
     }
     Ok(())
 }
 
 pub async fn delete(conn: Conn<'_>, package_name: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from community_packages where package_name = $1";
-    let n =
-        on_conn!(conn, c => sqlx::query(SQL).bind(package_name).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL).bind(package_name).execute(conn).await?;
     Ok(n == 1)
 }

@@ -1,7 +1,7 @@
 //! Credentials. `data` holds the sealed secret fields; this module never sees them in clear.
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CredentialRow {
@@ -40,14 +40,23 @@ pub async fn insert(conn: Conn<'_>, c: &NewCredential<'_>) -> sqlx::Result<()> {
     const SQL: &str = "insert into credentials (id, name, type, data, key_id, project_id, is_managed, is_global, is_resolvable, \
         resolvable_allow_fallback, resolver_id, shared_at, created_at, updated_at) \
         values ($1, $2, $3, $4, $5, $6, false, false, $7, false, null, $8, $8, $8)";
-    on_conn!(conn, c_ => sqlx::query(SQL).bind(c.id).bind(c.name).bind(c.kind).bind(c.data).bind(c.key_id)
-        .bind(c.project_id).bind(c.is_resolvable).bind(c.now).execute(c_).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(c.id)
+        .bind(c.name)
+        .bind(c.kind)
+        .bind(c.data)
+        .bind(c.key_id)
+        .bind(c.project_id)
+        .bind(c.is_resolvable)
+        .bind(c.now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<CredentialRow>> {
     let sql = format!("select {COLUMNS} from credentials c where c.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 /// One page, newest first, after `after` (`created_at`, `id`) or at `offset`; with
@@ -59,33 +68,27 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<CredentialRow>> {
-    let mut sql = format!("select {COLUMNS} from credentials c where 1 = 1");
-    let mut binds: Vec<&str> = Vec::new();
+    let mut sql = Sql::build(format!("select {COLUMNS} from credentials c where 1 = 1"));
     if let Some(m) = member {
-        binds.push(m);
-        sql.push_str(&format!(
-            " and c.project_id in (select project_id from project_relations where user_id = ${})",
-            binds.len() + 2
-        ));
+        sql.push(" and c.project_id in (select project_id from project_relations where user_id = ")
+            .push_bind(m)
+            .push(")");
     }
     if let Some((created_at, id)) = after {
-        binds.push(created_at);
-        let a = binds.len() + 2;
-        binds.push(id);
-        let b = binds.len() + 2;
-        sql.push_str(&format!(
-            " and (c.created_at < ${a} or (c.created_at = ${a} and c.id < ${b}))"
-        ));
+        sql.push(" and (c.created_at < ")
+            .push_bind(created_at)
+            .push(" or (c.created_at = ")
+            .push_bind(created_at)
+            .push(" and c.id < ")
+            .push_bind(id)
+            .push("))");
     }
-    sql.push_str(" order by c.created_at desc, c.id desc limit $1 offset $2");
     let offset = if after.is_some() { 0 } else { offset as i64 };
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(offset);
-        for b in &binds {
-            query = query.bind(*b);
-        }
-        query.fetch_all(c).await
-    })
+    sql.push(" order by c.created_at desc, c.id desc limit ")
+        .push_bind(limit as i64)
+        .push(" offset ")
+        .push_bind(offset);
+    sql.fetch_all(conn).await
 }
 
 pub struct Changes<'a> {
@@ -101,34 +104,53 @@ pub struct Changes<'a> {
 pub async fn update(conn: Conn<'_>, id: &str, ch: &Changes<'_>) -> sqlx::Result<()> {
     const SQL: &str = "update credentials set name = $2, type = $3, data = $4, key_id = $5, is_global = $6, is_resolvable = $7, \
                        updated_at = $8 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(ch.name).bind(ch.kind).bind(ch.data).bind(ch.key_id)
-        .bind(ch.is_global).bind(ch.is_resolvable).bind(ch.now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(id)
+        .bind(ch.name)
+        .bind(ch.kind)
+        .bind(ch.data)
+        .bind(ch.key_id)
+        .bind(ch.is_global)
+        .bind(ch.is_resolvable)
+        .bind(ch.now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Replaces the sealed data only (re-encryption under a new key).
 pub async fn reseal(conn: Conn<'_>, id: &str, data: &str, key_id: &str) -> sqlx::Result<()> {
     const SQL: &str = "update credentials set data = $2, key_id = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(data).bind(key_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(id)
+        .bind(data)
+        .bind(key_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn transfer(conn: Conn<'_>, id: &str, project_id: &str, now: &str) -> sqlx::Result<()> {
     const SQL: &str =
         "update credentials set project_id = $2, shared_at = $3, updated_at = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(project_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(id)
+        .bind(project_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from credentials where id = $1";
-    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected()) == 1)
+    Ok(Sql::query(SQL).bind(id).execute(conn).await? == 1)
 }
 
 /// The ids of the keys that sealed stored credentials.
 pub async fn key_ids(conn: Conn<'_>) -> sqlx::Result<Vec<String>> {
     const SQL: &str = "select distinct key_id from credentials";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).fetch_all(c).await)
+    Sql::query(SQL).fetch_scalars(conn).await
 }
 
 /// Credentials sealed with a key other than `key_id`, a batch at a time (for re-encryption).
@@ -139,11 +161,15 @@ pub async fn sealed_with_other_key(
 ) -> sqlx::Result<Vec<CredentialRow>> {
     let sql =
         format!("select {COLUMNS} from credentials c where c.key_id <> $1 order by c.id limit $2");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(key_id).bind(limit).fetch_all(c).await)
+    Sql::query(&sql)
+        .bind(key_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// Every credential without its data (for the security audit).
 pub async fn all(conn: Conn<'_>) -> sqlx::Result<Vec<CredentialRow>> {
     let sql = format!("select {COLUMNS} from credentials c order by c.created_at");
-    on_conn!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)
+    Sql::query(&sql).fetch_all(conn).await
 }

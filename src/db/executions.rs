@@ -1,8 +1,8 @@
 //! Executions: the record of workflow runs, and their annotation tags.
 
+use crate::db::sql::Sql;
 use crate::db::tags::TagRow;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExecutionRow {
@@ -43,8 +43,18 @@ pub async fn insert(conn: Conn<'_>, e: &NewExecution<'_>) -> sqlx::Result<i64> {
     const SQL: &str = "insert into executions (workflow_id, mode, status, finished, created_at, started_at, stopped_at, data, json_size_bytes) \
                        values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
     let size = e.data.map_or(0, |d| d.len() as i64);
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(e.workflow_id).bind(e.mode).bind(e.status).bind(e.finished)
-        .bind(e.created_at).bind(e.started_at).bind(e.stopped_at).bind(e.data).bind(size).fetch_one(c).await)
+    Sql::query(SQL)
+        .bind(e.workflow_id)
+        .bind(e.mode)
+        .bind(e.status)
+        .bind(e.finished)
+        .bind(e.created_at)
+        .bind(e.started_at)
+        .bind(e.stopped_at)
+        .bind(e.data)
+        .bind(size)
+        .fetch_scalar(conn)
+        .await
 }
 
 /// The filters of the execution list and of the bulk stop.
@@ -61,41 +71,36 @@ pub struct Filter<'a> {
     pub exclude_running: bool,
 }
 
-fn filter_sql(filter: &Filter<'_>, binds: &mut Vec<String>, first: usize) -> String {
-    let mut param = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len() + first - 1)
-    };
-    let mut sql = String::from("1 = 1");
+/// Appends the filter's conditions (each ` and ...`).
+fn push_filter<'q>(sql: &mut Sql<'q>, filter: &Filter<'q>) {
     if let Some(m) = filter.member {
-        sql.push_str(&format!(
-            " and e.workflow_id in (select w.id from workflows w where w.project_id in (select project_id from project_relations where user_id = {}))",
-            param(m.to_owned())
-        ));
+        sql.push(
+            " and e.workflow_id in (select w.id from workflows w where w.project_id in \
+             (select project_id from project_relations where user_id = ",
+        )
+        .push_bind(m)
+        .push("))");
     }
     if let Some(statuses) = filter.statuses {
-        let list: Vec<String> = statuses.iter().map(|s| param(s.clone())).collect();
-        sql.push_str(&format!(" and e.status in ({})", list.join(", ")));
+        sql.push(" and e.status in (").push_list(statuses).push(")");
     }
     if let Some(w) = filter.workflow_id {
-        sql.push_str(&format!(" and e.workflow_id = {}", param(w.to_owned())));
+        sql.push(" and e.workflow_id = ").push_bind(w);
     }
     if let Some(p) = filter.project_id {
-        sql.push_str(&format!(
-            " and e.workflow_id in (select w.id from workflows w where w.project_id = {})",
-            param(p.to_owned())
-        ));
+        sql.push(" and e.workflow_id in (select w.id from workflows w where w.project_id = ")
+            .push_bind(p)
+            .push(")");
     }
     if let Some(t) = filter.started_after {
-        sql.push_str(&format!(" and e.started_at >= {}", param(t.to_owned())));
+        sql.push(" and e.started_at >= ").push_bind(t);
     }
     if let Some(t) = filter.started_before {
-        sql.push_str(&format!(" and e.started_at <= {}", param(t.to_owned())));
+        sql.push(" and e.started_at <= ").push_bind(t);
     }
     if filter.exclude_running {
-        sql.push_str(" and e.status <> 'running'");
+        sql.push(" and e.status <> 'running'");
     }
-    sql
 }
 
 /// One page, newest first, below `before_id`.
@@ -105,26 +110,22 @@ pub async fn list(
     before_id: Option<i64>,
     limit: u64,
 ) -> sqlx::Result<Vec<ExecutionRow>> {
-    let mut binds = Vec::new();
-    let where_sql = filter_sql(filter, &mut binds, 3);
-    let sql = format!("select {COLUMNS} from executions e where {where_sql} and e.id < $2 order by e.id desc limit $1");
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(before_id.unwrap_or(i64::MAX));
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_all(c).await
-    })
+    let mut sql = Sql::build(format!("select {COLUMNS} from executions e where e.id < "));
+    sql.push_bind(before_id.unwrap_or(i64::MAX));
+    push_filter(&mut sql, filter);
+    sql.push(" order by e.id desc limit ")
+        .push_bind(limit as i64);
+    sql.fetch_all(conn).await
 }
 
 pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
     let sql = format!("select {COLUMNS} from executions e where e.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
     const SQL: &str = "delete from executions where id = $1";
-    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected()) == 1)
+    Ok(Sql::query(SQL).bind(id).execute(conn).await? == 1)
 }
 
 /// Marks one execution canceled; answers whether it was still stoppable.
@@ -132,30 +133,23 @@ pub async fn cancel(conn: Conn<'_>, id: i64, now: &str) -> sqlx::Result<bool> {
     const SQL: &str =
         "update executions set status = 'canceled', stopped_at = $2, finished = false \
                        where id = $1 and status in ('new', 'running', 'waiting')";
-    Ok(
-        on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await?.rows_affected())
-            == 1,
-    )
+    Ok(Sql::query(SQL).bind(id).bind(now).execute(conn).await? == 1)
 }
 
 /// Cancels every execution the filter selects; answers how many.
 pub async fn cancel_matching(conn: Conn<'_>, filter: &Filter<'_>, now: &str) -> sqlx::Result<u64> {
-    let mut binds = Vec::new();
-    let where_sql = filter_sql(filter, &mut binds, 2);
-    let sql = format!("update executions set status = 'canceled', stopped_at = $1, finished = false where id in (select e.id from executions e where {where_sql})");
-    on_conn!(conn, c => {
-        let mut query = sqlx::query(&sql).bind(now);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.execute(c).await.map(|r| r.rows_affected())
-    })
+    let mut sql = Sql::build("update executions set status = 'canceled', stopped_at = ");
+    sql.push_bind(now)
+        .push(", finished = false where id in (select e.id from executions e where 1 = 1");
+    push_filter(&mut sql, filter);
+    sql.push(")");
+    sql.execute(conn).await
 }
 
 pub async fn tags_of(conn: Conn<'_>, execution_id: i64) -> sqlx::Result<Vec<TagRow>> {
     const SQL: &str = "select t.id, t.name, t.created_at, t.updated_at from execution_tags et join tags t on t.id = et.tag_id \
                        where et.execution_id = $1 order by t.name, t.id";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(execution_id).fetch_all(c).await)
+    Sql::query(SQL).bind(execution_id).fetch_all(conn).await
 }
 
 pub async fn set_tags(
@@ -166,9 +160,16 @@ pub async fn set_tags(
     const CLEAR: &str = "delete from execution_tags where execution_id = $1";
     const ADD: &str =
         "insert into execution_tags (execution_id, tag_id) values ($1, $2) on conflict do nothing";
-    on_conn!(conn.reborrow(), c => sqlx::query(CLEAR).bind(execution_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(CLEAR)
+        .bind(execution_id)
+        .execute(conn.reborrow())
+        .await?;
     for tag_id in tag_ids {
-        on_conn!(conn.reborrow(), c => sqlx::query(ADD).bind(execution_id).bind(tag_id).execute(c).await.map(|r| r.rows_affected()))?;
+        Sql::query(ADD)
+            .bind(execution_id)
+            .bind(tag_id)
+            .execute(conn.reborrow())
+            .await?;
     }
     Ok(())
 }
@@ -201,20 +202,17 @@ pub async fn totals(
         stopped_at: Option<String>,
         settings: String,
     }
-    let mut sql = String::from(
-        "select e.status, e.started_at, e.stopped_at, w.settings from executions e join workflows w on w.id = e.workflow_id \
-         where e.started_at >= $1 and e.started_at < $2",
+    let mut sql = Sql::build(
+        "select e.status, e.started_at, e.stopped_at, w.settings from executions e \
+         join workflows w on w.id = e.workflow_id where e.started_at >= ",
     );
-    if project_id.is_some() {
-        sql.push_str(" and w.project_id = $3");
+    sql.push_bind(from)
+        .push(" and e.started_at < ")
+        .push_bind(to);
+    if let Some(p) = project_id {
+        sql.push(" and w.project_id = ").push_bind(p);
     }
-    let rows: Vec<Row> = on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(from).bind(to);
-        if let Some(p) = project_id {
-            query = query.bind(p);
-        }
-        query.fetch_all(c).await
-    })?;
+    let rows: Vec<Row> = sql.fetch_all(conn).await?;
     let mut totals = Totals::default();
     for row in rows {
         if !matches!(row.status.as_str(), "success" | "error" | "crashed") {
@@ -267,7 +265,7 @@ pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
     const SQL: &str = "insert into executions (workflow_id, workflow_version_id, mode, status, finished, created_at, started_at, retry_of, lease_owner, data, json_size_bytes) \
                        values ($1, $2, $3, $4, false, $5, $5, $6, $7, $8, $9) returning id";
     let size = run.data.map_or(0, |d| d.len() as i64);
-    on_conn!(conn, c => sqlx::query_scalar(SQL)
+    Sql::query(SQL)
         .bind(run.workflow_id)
         .bind(run.version_id)
         .bind(run.mode)
@@ -277,8 +275,8 @@ pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
         .bind(run.lease_owner)
         .bind(run.data)
         .bind(size)
-        .fetch_one(c)
-        .await)
+        .fetch_scalar(conn)
+        .await
 }
 
 /// How a run ended, as stored.
@@ -301,7 +299,7 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
                        wait_till = case when status = 'canceled' then null else $7 end, \
                        lease_owner = null, lease_until = null where id = $1";
     let size = f.data.map(|d| d.len() as i64);
-    let changed = on_conn!(conn, c => sqlx::query(SQL)
+    let changed = Sql::query(SQL)
         .bind(id)
         .bind(f.status)
         .bind(f.finished)
@@ -309,16 +307,21 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
         .bind(f.data)
         .bind(size)
         .bind(f.wait_till)
-        .execute(c)
-        .await?
-        .rows_affected());
+        .execute(conn)
+        .await?;
     Ok(changed == 1)
 }
 
 /// Saves the run data of a run in progress (`saveExecutionProgress`).
 pub async fn save_progress(conn: Conn<'_>, id: i64, data: &str) -> sqlx::Result<()> {
     const SQL: &str = "update executions set data = $2, json_size_bytes = $3 where id = $1 and status = 'running'";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(data).bind(data.len() as i64).execute(c).await.map(|_| ()))
+    Sql::query(SQL)
+        .bind(id)
+        .bind(data)
+        .bind(data.len() as i64)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Claims a `new` or `waiting` execution for this instance; answers whether it was still
@@ -332,15 +335,24 @@ pub async fn claim(
 ) -> sqlx::Result<bool> {
     const SQL: &str = "update executions set status = 'running', lease_owner = $3, \
                        started_at = coalesce(started_at, $4), wait_till = null where id = $1 and status = $2";
-    let changed = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(from_status).bind(owner).bind(now)
-        .execute(c).await?.rows_affected());
+    let changed = Sql::query(SQL)
+        .bind(id)
+        .bind(from_status)
+        .bind(owner)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(changed == 1)
 }
 
 /// Waiting executions that are due, oldest first.
 pub async fn due_waiting(conn: Conn<'_>, now: &str, limit: i64) -> sqlx::Result<Vec<i64>> {
     const SQL: &str = "select id from executions where status = 'waiting' and wait_till <= $1 order by wait_till, id limit $2";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(now).bind(limit).fetch_all(c).await)
+    Sql::query(SQL)
+        .bind(now)
+        .bind(limit)
+        .fetch_scalars(conn)
+        .await
 }
 
 /// Marks executions left `running` or `new` by an instance that is gone as `crashed`
@@ -350,12 +362,12 @@ pub async fn mark_crashed(conn: Conn<'_>, owner: Option<&str>, now: &str) -> sql
         Some(owner) => {
             const SQL: &str = "update executions set status = 'crashed', finished = false, stopped_at = $2, lease_owner = null \
                                where status in ('running', 'new') and lease_owner = $1";
-            on_conn!(conn, c => sqlx::query(SQL).bind(owner).bind(now).execute(c).await.map(|r| r.rows_affected()))
+            Sql::query(SQL).bind(owner).bind(now).execute(conn).await
         }
         None => {
             const SQL: &str = "update executions set status = 'crashed', finished = false, stopped_at = $1, lease_owner = null \
                                where status in ('running', 'new') and (lease_until is null or lease_until < $1)";
-            on_conn!(conn, c => sqlx::query(SQL).bind(now).execute(c).await.map(|r| r.rows_affected()))
+            Sql::query(SQL).bind(now).execute(conn).await
         }
     }
 }
@@ -363,7 +375,12 @@ pub async fn mark_crashed(conn: Conn<'_>, owner: Option<&str>, now: &str) -> sql
 /// Links a retried execution to the retry that succeeded.
 pub async fn set_retry_success(conn: Conn<'_>, id: i64, success_id: i64) -> sqlx::Result<()> {
     const SQL: &str = "update executions set retry_success_id = $2 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(success_id.to_string()).execute(c).await.map(|_| ()))
+    Sql::query(SQL)
+        .bind(id)
+        .bind(success_id.to_string())
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Deletes finished executions stopped before `before`, and beyond the newest `keep`
@@ -372,13 +389,16 @@ pub async fn prune(conn: Conn<'_>, before: &str, keep: Option<i64>) -> sqlx::Res
     const FINISHED: &str = "('success', 'error', 'canceled', 'crashed')";
     let by_age = format!("delete from executions where status in {FINISHED} and stopped_at < $1");
     let mut conn = conn;
-    let mut removed = on_conn!(conn.reborrow(), c => sqlx::query(&by_age).bind(before).execute(c).await?.rows_affected());
+    let mut removed = Sql::query(&by_age)
+        .bind(before)
+        .execute(conn.reborrow())
+        .await?;
     if let Some(keep) = keep {
         let by_count = format!(
             "delete from executions where status in {FINISHED} and id < \
              (select coalesce(min(id), 0) from (select id from executions where status in {FINISHED} order by id desc limit $1) newest)"
         );
-        removed += on_conn!(conn, c => sqlx::query(&by_count).bind(keep).execute(c).await?.rows_affected());
+        removed += Sql::query(&by_count).bind(keep).execute(conn).await?;
     }
     Ok(removed)
 }

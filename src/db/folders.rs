@@ -1,7 +1,7 @@
 //! Folders inside projects.
 
+use crate::db::sql::{contains_pattern, Sql};
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FolderRow {
@@ -17,7 +17,7 @@ const COLUMNS: &str = "f.id, f.name, f.parent_folder_id, f.project_id, f.created
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<FolderRow>> {
     let sql = format!("select {COLUMNS} from folders f where f.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 pub async fn insert(
@@ -33,7 +33,14 @@ pub async fn insert(
          returning {}",
         COLUMNS.replace("f.", "")
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).bind(name).bind(parent_folder_id).bind(project_id).bind(now).fetch_one(c).await)
+    Sql::query(&sql)
+        .bind(id)
+        .bind(name)
+        .bind(parent_folder_id)
+        .bind(project_id)
+        .bind(now)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn update(
@@ -47,14 +54,20 @@ pub async fn update(
         "update folders set name = $2, parent_folder_id = $3, updated_at = $4 where id = $1 returning {}",
         COLUMNS.replace("f.", "")
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).bind(name).bind(parent_folder_id).bind(now).fetch_optional(c).await)
+    Sql::query(&sql)
+        .bind(id)
+        .bind(name)
+        .bind(parent_folder_id)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The folder and everything below it, as ids.
 pub async fn subtree(conn: Conn<'_>, id: &str) -> sqlx::Result<Vec<String>> {
     const SQL: &str = "with recursive tree(id) as (select id from folders where id = $1 \
                        union all select f.id from folders f join tree t on f.parent_folder_id = t.id) select id from tree";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_all(c).await)
+    Sql::query(SQL).bind(id).fetch_scalars(conn).await
 }
 
 /// Sub-folders (at any depth) and workflows (in any of them) below a folder.
@@ -64,10 +77,11 @@ pub async fn totals(mut conn: Conn<'_>, id: &str) -> sqlx::Result<(i64, i64)> {
     const WORKFLOWS: &str = "with recursive tree(id) as (select id from folders where id = $1 \
                              union all select f.id from folders f join tree t on f.parent_folder_id = t.id) \
                              select count(*) from workflows where parent_folder_id in (select id from tree)";
-    let folders: i64 =
-        on_conn!(conn.reborrow(), c => sqlx::query_scalar(FOLDERS).bind(id).fetch_one(c).await)?;
-    let workflows: i64 =
-        on_conn!(conn, c => sqlx::query_scalar(WORKFLOWS).bind(id).fetch_one(c).await)?;
+    let folders: i64 = Sql::query(FOLDERS)
+        .bind(id)
+        .fetch_scalar(conn.reborrow())
+        .await?;
+    let workflows: i64 = Sql::query(WORKFLOWS).bind(id).fetch_scalar(conn).await?;
     Ok((folders, workflows))
 }
 
@@ -95,73 +109,52 @@ pub struct ListFilter<'a> {
     pub take: i64,
 }
 
-fn filter_sql(filter: &ListFilter<'_>, binds: &mut Vec<String>, first: usize) -> String {
-    let mut param = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len() + first - 1)
-    };
-    let mut sql = format!("f.project_id = {}", param(filter.project_id.to_owned()));
+/// Appends the list's `where` clause.
+fn push_filter<'q>(sql: &mut Sql<'q>, filter: &ListFilter<'q>) {
+    sql.push(" where f.project_id = ")
+        .push_bind(filter.project_id);
     match filter.parent_folder_id {
-        Some(Some(parent)) => sql.push_str(&format!(
-            " and f.parent_folder_id = {}",
-            param(parent.to_owned())
-        )),
-        Some(None) => sql.push_str(" and f.parent_folder_id is null"),
+        Some(Some(parent)) => {
+            sql.push(" and f.parent_folder_id = ").push_bind(parent);
+        }
+        Some(None) => {
+            sql.push(" and f.parent_folder_id is null");
+        }
         None => {}
     }
     if let Some(name) = filter.name {
-        let escaped = name
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        sql.push_str(&format!(
-            " and lower(f.name) like {} escape '\\'",
-            param(format!("%{escaped}%"))
-        ));
+        sql.push(" and lower(f.name) like ")
+            .push_bind(contains_pattern(&name.to_lowercase()))
+            .push(" escape '\\'");
     }
-    if let Some(ids) = filter.exclude {
-        if !ids.is_empty() {
-            let list: Vec<String> = ids.iter().map(|id| param(id.clone())).collect();
-            sql.push_str(&format!(" and f.id not in ({})", list.join(", ")));
-        }
+    if let Some(ids) = filter.exclude.filter(|ids| !ids.is_empty()) {
+        sql.push(" and f.id not in (").push_list(ids).push(")");
     }
-    sql
 }
 
 pub async fn list(
     mut conn: Conn<'_>,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<(i64, Vec<ListedFolderRow>)> {
-    let mut count_binds = Vec::new();
-    let count_sql = format!(
-        "select count(*) from folders f where {}",
-        filter_sql(filter, &mut count_binds, 1)
-    );
-    let mut binds = Vec::new();
-    let where_sql = filter_sql(filter, &mut binds, 3);
+    let mut count = Sql::build("select count(*) from folders f");
+    push_filter(&mut count, filter);
+    let count: i64 = count.fetch_scalar(conn.reborrow()).await?;
     let direction = if filter.descending { "desc" } else { "asc" };
-    let sql = format!(
+    let mut sql = Sql::build(format!(
         "select {COLUMNS}, \
          (select count(*) from workflows w where w.parent_folder_id = f.id) as workflow_count, \
          (select count(*) from folders s where s.parent_folder_id = f.id) as sub_folder_count \
-         from folders f where {where_sql} order by {} {direction}, f.id {direction} limit $1 offset $2",
+         from folders f"
+    ));
+    push_filter(&mut sql, filter);
+    sql.push(&format!(
+        " order by {} {direction}, f.id {direction} limit ",
         filter.sort_column
-    );
-    let count: i64 = on_conn!(conn.reborrow(), c => {
-        let mut query = sqlx::query_scalar(&count_sql);
-        for b in &count_binds {
-            query = query.bind(b);
-        }
-        query.fetch_one(c).await
-    })?;
-    let rows = on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(filter.take).bind(filter.skip);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_all(c).await
-    })?;
+    ))
+    .push_bind(filter.take)
+    .push(" offset ")
+    .push_bind(filter.skip);
+    let rows = sql.fetch_all(conn).await?;
     Ok((count, rows))
 }
 
@@ -177,14 +170,23 @@ pub async fn move_contents(
         "update folders set parent_folder_id = $2, updated_at = $3 where parent_folder_id = $1";
     const WORKFLOWS: &str =
         "update workflows set parent_folder_id = $2, updated_at = $3 where parent_folder_id = $1";
-    on_conn!(conn.reborrow(), c => sqlx::query(FOLDERS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    on_conn!(conn, c => sqlx::query(WORKFLOWS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(FOLDERS)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn.reborrow())
+        .await?;
+    Sql::query(WORKFLOWS)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
-/// Archives the workflows in the given folders and moves them to the project root (what
-/// happens to a deleted folder's workflows when they are not transferred).
-pub async fn archive_workflows_in(
+/// Moves the workflows in the given folders to the project root.
+pub async fn move_workflows_to_root(
     conn: Conn<'_>,
     folder_ids: &[String],
     now: &str,
@@ -192,26 +194,17 @@ pub async fn archive_workflows_in(
     if folder_ids.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (0..folder_ids.len())
-        .map(|i| format!("${}", i + 2))
-        .collect();
-    let sql = format!(
-        "update workflows set is_archived = true, active = false, active_version_id = null, trigger_count = 0, \
-         parent_folder_id = null, updated_at = $1 where parent_folder_id in ({})",
-        placeholders.join(", ")
-    );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query(&sql).bind(now);
-        for id in folder_ids {
-            query = query.bind(id);
-        }
-        query.execute(c).await.map(|r| r.rows_affected())
-    })?;
+    let mut sql = Sql::build("update workflows set parent_folder_id = null, updated_at = ");
+    sql.push_bind(now)
+        .push(" where parent_folder_id in (")
+        .push_list(folder_ids)
+        .push(")");
+    sql.execute(conn).await?;
     Ok(())
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from folders where id = $1";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL).bind(id).execute(conn).await?;
     Ok(n == 1)
 }

@@ -1,7 +1,7 @@
 //! Pending invitations, one per invited user.
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
@@ -16,15 +16,21 @@ pub async fn replace(conn: Conn<'_>, invitation: &InvitationRow, now: &str) -> s
     const SQL: &str = "insert into invitations (user_id, inviter_id, nonce, expires_at, created_at) values ($1, $2, $3, $4, $5) \
                        on conflict (user_id) do update set inviter_id = excluded.inviter_id, nonce = excluded.nonce, \
                        expires_at = excluded.expires_at, created_at = excluded.created_at";
-    on_conn!(conn, c => sqlx::query(SQL).bind(&invitation.user_id).bind(&invitation.inviter_id).bind(&invitation.nonce)
-        .bind(invitation.expires_at).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(&invitation.user_id)
+        .bind(&invitation.inviter_id)
+        .bind(&invitation.nonce)
+        .bind(invitation.expires_at)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn find(conn: Conn<'_>, user_id: &str) -> sqlx::Result<Option<InvitationRow>> {
     const SQL: &str =
         "select user_id, inviter_id, nonce, expires_at from invitations where user_id = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(user_id).fetch_optional(c).await)
+    Sql::query(SQL).bind(user_id).fetch_optional(conn).await
 }
 
 /// The invitations of several users (for showing their links in a list).
@@ -32,22 +38,15 @@ pub async fn find_many(conn: Conn<'_>, user_ids: &[&str]) -> sqlx::Result<Vec<In
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select user_id, inviter_id, nonce, expires_at from invitations where user_id in ({})",
-        placeholders.join(", ")
+    let mut sql = Sql::build(
+        "select user_id, inviter_id, nonce, expires_at from invitations where user_id in (",
     );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql);
-        for id in user_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(c).await
-    })
+    sql.push_list(user_ids.iter().copied()).push(")");
+    sql.fetch_all(conn).await
 }
 
 pub async fn delete(conn: Conn<'_>, user_id: &str) -> sqlx::Result<()> {
     const SQL: &str = "delete from invitations where user_id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL).bind(user_id).execute(conn).await?;
     Ok(())
 }

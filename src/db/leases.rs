@@ -1,7 +1,7 @@
 //! Leases: work only one instance may do at a time (see migration 0007).
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 /// Takes or renews the lease `name` for `owner` until `until`, unless another owner holds it
 /// past `now`; answers whether `owner` holds it afterwards. One statement, so two instances
@@ -16,13 +16,23 @@ pub async fn hold(
     const SQL: &str = "insert into leases (name, owner, expires_at) values ($1, $2, $4) \
                        on conflict (name) do update set owner = excluded.owner, expires_at = excluded.expires_at \
                        where leases.owner = excluded.owner or leases.expires_at < $3";
-    let changed = on_conn!(conn, c => sqlx::query(SQL).bind(name).bind(owner).bind(now).bind(until)
-        .execute(c).await?.rows_affected());
+    let changed = Sql::query(SQL)
+        .bind(name)
+        .bind(owner)
+        .bind(now)
+        .bind(until)
+        .execute(conn)
+        .await?;
     Ok(changed == 1)
 }
 
 /// Gives the lease up (shutdown), so another instance takes over at once.
 pub async fn release(conn: Conn<'_>, name: &str, owner: &str) -> sqlx::Result<()> {
     const SQL: &str = "delete from leases where name = $1 and owner = $2";
-    on_conn!(conn, c => sqlx::query(SQL).bind(name).bind(owner).execute(c).await.map(|_| ()))
+    Sql::query(SQL)
+        .bind(name)
+        .bind(owner)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -31,6 +31,7 @@ pub mod readers;
 pub mod sessions;
 pub mod settings;
 pub mod source_control;
+pub mod sql;
 pub mod tags;
 pub mod users;
 pub mod variables;
@@ -91,6 +92,31 @@ impl Conn<'_> {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Postgres(_))
+    }
+
+    /// Marks a point of the open transaction that [`Conn::rollback_to`] can return to, undoing
+    /// only what came after it and keeping the transaction usable.
+    pub async fn savepoint(&mut self, name: &'static str) -> sqlx::Result<()> {
+        sql::Sql::build(format!("savepoint {name}"))
+            .execute(self.reborrow())
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps what was done since the savepoint and forgets the savepoint.
+    pub async fn release(&mut self, name: &'static str) -> sqlx::Result<()> {
+        sql::Sql::build(format!("release savepoint {name}"))
+            .execute(self.reborrow())
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was done since the savepoint, and forgets it.
+    pub async fn rollback_to(&mut self, name: &'static str) -> sqlx::Result<()> {
+        sql::Sql::build(format!("rollback to savepoint {name}"))
+            .execute(self.reborrow())
+            .await?;
+        self.release(name).await
     }
 }
 
@@ -297,7 +323,7 @@ impl Db {
     /// A cheap round trip, for the readiness probe.
     pub async fn ping(&self) -> sqlx::Result<()> {
         let mut pooled = self.acquire().await?;
-        on_conn!(pooled.conn(), c => sqlx::query("select 1").execute(c).await.map(|r| r.rows_affected()))?;
+        sql::Sql::query("select 1").execute(pooled.conn()).await?;
         Ok(())
     }
 

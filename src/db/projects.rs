@@ -1,7 +1,7 @@
 //! Projects and project membership.
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProjectRow {
@@ -30,15 +30,20 @@ pub struct NewProject<'a> {
 pub async fn insert(conn: Conn<'_>, project: &NewProject<'_>) -> sqlx::Result<()> {
     const SQL: &str = "insert into projects (id, name, type, icon, description, creator_id, created_at, updated_at) \
                        values ($1, $2, $3, null, null, $4, $5, $5)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(project.id).bind(project.name).bind(project.kind).bind(project.creator_id).bind(project.now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(project.id)
+        .bind(project.name)
+        .bind(project.kind)
+        .bind(project.creator_id)
+        .bind(project.now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ProjectRow>> {
     let sql = format!("select {COLUMNS} from projects p where p.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 /// Several projects by id (for embedding in other objects).
@@ -46,23 +51,14 @@ pub async fn find_many(conn: Conn<'_>, ids: &[&str]) -> sqlx::Result<Vec<Project
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select {COLUMNS} from projects p where p.id in ({})",
-        placeholders.join(", ")
-    );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(c).await
-    })
+    let mut sql = Sql::build(format!("select {COLUMNS} from projects p where p.id in ("));
+    sql.push_list(ids.iter().copied()).push(")");
+    sql.fetch_all(conn).await
 }
 
 pub async fn exists(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "select count(*) from projects where id = $1";
-    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?;
+    let n: i64 = Sql::query(SQL).bind(id).fetch_scalar(conn).await?;
     Ok(n > 0)
 }
 
@@ -75,34 +71,31 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<ProjectRow>> {
-    let mut sql = format!("select {COLUMNS} from projects p where 1 = 1");
-    let mut n = 2;
-    if member.is_some() {
-        sql.push_str(&format!(
-            " and p.id in (select project_id from project_relations where user_id = ${n})"
-        ));
-        n += 1;
+    let mut sql = Sql::build(format!("select {COLUMNS} from projects p where 1 = 1"));
+    if let Some(m) = member {
+        sql.push(" and p.id in (select project_id from project_relations where user_id = ")
+            .push_bind(m)
+            .push(")");
     }
-    if after_id.is_some() {
-        sql.push_str(&format!(" and p.id > ${n}"));
-        n += 1;
+    if let Some(a) = after_id {
+        sql.push(" and p.id > ").push_bind(a);
     }
-    sql.push_str(&format!(" order by p.id limit $1 offset ${n}"));
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(limit as i64);
-        if let Some(m) = member {
-            query = query.bind(m);
-        }
-        if let Some(a) = after_id {
-            query = query.bind(a);
-        }
-        query.bind(if after_id.is_some() { 0 } else { offset as i64 }).fetch_all(c).await
-    })
+    let offset = if after_id.is_some() { 0 } else { offset as i64 };
+    sql.push(" order by p.id limit ")
+        .push_bind(limit as i64)
+        .push(" offset ")
+        .push_bind(offset);
+    sql.fetch_all(conn).await
 }
 
 pub async fn rename(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Result<bool> {
     const SQL: &str = "update projects set name = $2, updated_at = $3 where id = $1";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(name).bind(now).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL)
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -111,7 +104,7 @@ pub async fn rename(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Re
 pub async fn delete(mut conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     crate::db::data_tables::drop_all_in_project(conn.reborrow(), id).await?;
     const SQL: &str = "delete from projects where id = $1";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL).bind(id).execute(conn).await?;
     Ok(n == 1)
 }
 
@@ -125,8 +118,13 @@ pub async fn insert_relation(
     const SQL: &str =
         "insert into project_relations (project_id, user_id, role, created_at, updated_at) \
                        values ($1, $2, $3, $4, $4)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -141,8 +139,13 @@ pub async fn upsert_relation(
     const SQL: &str = "insert into project_relations (project_id, user_id, role, created_at, updated_at) \
                        values ($1, $2, $3, $4, $4) \
                        on conflict (project_id, user_id) do update set role = excluded.role, updated_at = excluded.updated_at";
-    on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -154,7 +157,13 @@ pub async fn update_relation(
     now: &str,
 ) -> sqlx::Result<bool> {
     const SQL: &str = "update project_relations set role = $3, updated_at = $4 where project_id = $1 and user_id = $2";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).bind(role).bind(now).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL)
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -164,7 +173,11 @@ pub async fn delete_relation(
     user_id: &str,
 ) -> sqlx::Result<bool> {
     const SQL: &str = "delete from project_relations where project_id = $1 and user_id = $2";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(project_id).bind(user_id).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL)
+        .bind(project_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -175,7 +188,11 @@ pub async fn member_role(
     user_id: &str,
 ) -> sqlx::Result<Option<String>> {
     const SQL: &str = "select role from project_relations where project_id = $1 and user_id = $2";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(project_id).bind(user_id).fetch_optional(c).await)
+    Sql::query(SQL)
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_scalar_optional(conn)
+        .await
 }
 
 /// A project member as the API lists them.
@@ -206,14 +223,23 @@ pub async fn members(
         Some(a) => (a, 0),
         None => ("", offset as i64),
     };
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(project_id).bind(after).bind(limit as i64).bind(offset).fetch_all(c).await)
+    Sql::query(SQL)
+        .bind(project_id)
+        .bind(after)
+        .bind(limit as i64)
+        .bind(offset)
+        .fetch_all(conn)
+        .await
 }
 
 /// The id of the user's personal project.
 pub async fn personal_project_id(conn: Conn<'_>, user_id: &str) -> sqlx::Result<Option<String>> {
     const SQL: &str = "select p.id from projects p join project_relations r on r.project_id = p.id \
                        where r.user_id = $1 and p.type = 'personal' and r.role = 'project:personalOwner'";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(user_id).fetch_optional(c).await)
+    Sql::query(SQL)
+        .bind(user_id)
+        .fetch_scalar_optional(conn)
+        .await
 }
 
 pub async fn rename_personal(
@@ -224,7 +250,12 @@ pub async fn rename_personal(
 ) -> sqlx::Result<()> {
     const SQL: &str = "update projects set name = $2, updated_at = $3 where type = 'personal' and id in \
                        (select project_id from project_relations where user_id = $1 and role = 'project:personalOwner')";
-    on_conn!(conn, c => sqlx::query(SQL).bind(user_id).bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(user_id)
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -238,8 +269,18 @@ pub async fn move_contents(
     const FOLDERS: &str =
         "update folders set project_id = $2, updated_at = $3 where project_id = $1";
     const WORKFLOWS: &str = "update workflows set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
-    on_conn!(conn.reborrow(), c => sqlx::query(FOLDERS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    on_conn!(conn.reborrow(), c => sqlx::query(WORKFLOWS).bind(from).bind(to).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(FOLDERS)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn.reborrow())
+        .await?;
+    Sql::query(WORKFLOWS)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn.reborrow())
+        .await?;
     crate::db::data_tables::move_all(conn, from, to, now).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Browser sessions, stored by the keyed hash of their cookie token.
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 /// What authentication needs of a session: its user and that user's current standing.
 #[derive(Debug, sqlx::FromRow)]
@@ -21,7 +21,13 @@ pub async fn insert(
     now: &str,
 ) -> sqlx::Result<()> {
     const SQL: &str = "insert into sessions (token_hash, user_id, expires_at, created_at) values ($1, $2, $3, $4)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(token_hash).bind(user_id).bind(expires_at).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(expires_at)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -31,17 +37,17 @@ pub async fn find_for_auth(
 ) -> sqlx::Result<Option<SessionAuthRow>> {
     const SQL: &str = "select s.user_id, s.expires_at, u.role, u.disabled, (u.password_hash is not null) as has_password \
                        from sessions s join users u on u.id = s.user_id where s.token_hash = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(token_hash).fetch_optional(c).await)
+    Sql::query(SQL).bind(token_hash).fetch_optional(conn).await
 }
 
 pub async fn delete(conn: Conn<'_>, token_hash: &str) -> sqlx::Result<()> {
     const SQL: &str = "delete from sessions where token_hash = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(token_hash).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL).bind(token_hash).execute(conn).await?;
     Ok(())
 }
 
 /// Removes sessions that expired before `now` (Unix seconds).
 pub async fn delete_expired(conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
     const SQL: &str = "delete from sessions where expires_at < $1";
-    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(now).execute(c).await?.rows_affected()))
+    Sql::query(SQL).bind(now).execute(conn).await
 }

@@ -1,7 +1,7 @@
 //! The record of what each source-control pull imported (one row per repository item).
 
+use crate::db::sql::Sql;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
@@ -15,7 +15,7 @@ pub struct ImportRow {
 pub async fn all_of(conn: Conn<'_>, resource_type: &str) -> sqlx::Result<Vec<ImportRow>> {
     const SQL: &str = "select resource_type, resource_id, remote_hash, local_version, imported_at \
                        from source_control_imports where resource_type = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(resource_type).fetch_all(c).await)
+    Sql::query(SQL).bind(resource_type).fetch_all(conn).await
 }
 
 /// Records (or replaces the record of) one imported item.
@@ -24,8 +24,14 @@ pub async fn record(conn: Conn<'_>, row: &ImportRow) -> sqlx::Result<()> {
                        values ($1, $2, $3, $4, $5) on conflict (resource_type, resource_id) \
                        do update set remote_hash = excluded.remote_hash, local_version = excluded.local_version, \
                        imported_at = excluded.imported_at";
-    on_conn!(conn, c => sqlx::query(SQL).bind(&row.resource_type).bind(&row.resource_id).bind(&row.remote_hash)
-        .bind(&row.local_version).bind(&row.imported_at).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(&row.resource_type)
+        .bind(&row.resource_id)
+        .bind(&row.remote_hash)
+        .bind(&row.local_version)
+        .bind(&row.imported_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -33,7 +39,7 @@ pub async fn record(conn: Conn<'_>, row: &ImportRow) -> sqlx::Result<()> {
 /// different local tag already has).
 pub async fn tag_id_by_name(conn: Conn<'_>, name: &str) -> sqlx::Result<Option<String>> {
     const SQL: &str = "select id from tags where name = $1";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(name).fetch_optional(c).await)
+    Sql::query(SQL).bind(name).fetch_scalar_optional(conn).await
 }
 
 /// Whether a variable with `key` exists in the scope (global, or one project).
@@ -44,7 +50,11 @@ pub async fn variable_key_exists(
 ) -> sqlx::Result<bool> {
     const SQL: &str =
         "select count(*) from variables where key = $1 and coalesce(project_id, '') = $2";
-    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL).bind(key).bind(project_id.unwrap_or("")).fetch_one(c).await)?;
+    let n: i64 = Sql::query(SQL)
+        .bind(key)
+        .bind(project_id.unwrap_or(""))
+        .fetch_scalar(conn)
+        .await?;
     Ok(n > 0)
 }
 
@@ -56,6 +66,11 @@ pub async fn rename_credential(
     now: &str,
 ) -> sqlx::Result<()> {
     const SQL: &str = "update credentials set name = $2, updated_at = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }

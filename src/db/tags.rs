@@ -1,7 +1,7 @@
 //! The global tag registry.
 
+use crate::db::sql::Sql;
 use crate::db::{Conn, Unique};
-use crate::on_conn;
 
 pub const NAME_UNIQUE: Unique = Unique {
     name: "tags_name_key",
@@ -31,25 +31,39 @@ pub async fn list(
             const SQL: &str = "select id, name, created_at, updated_at from tags \
                                where created_at > $1 or (created_at = $1 and id > $2) \
                                order by created_at, id limit $3";
-            on_conn!(conn, c => sqlx::query_as(SQL).bind(created_at).bind(id).bind(limit as i64).fetch_all(c).await)
+            Sql::query(SQL)
+                .bind(created_at)
+                .bind(id)
+                .bind(limit as i64)
+                .fetch_all(conn)
+                .await
         }
         None => {
             const SQL: &str = "select id, name, created_at, updated_at from tags order by created_at, id limit $1 offset $2";
-            on_conn!(conn, c => sqlx::query_as(SQL).bind(limit as i64).bind(offset as i64).fetch_all(c).await)
+            Sql::query(SQL)
+                .bind(limit as i64)
+                .bind(offset as i64)
+                .fetch_all(conn)
+                .await
         }
     }
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<TagRow>> {
     const SQL: &str = "select id, name, created_at, updated_at from tags where id = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
+    Sql::query(SQL).bind(id).fetch_optional(conn).await
 }
 
 pub async fn insert(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Result<TagRow> {
     const SQL: &str =
         "insert into tags (id, name, created_at, updated_at) values ($1, $2, $3, $3) \
                        returning id, name, created_at, updated_at";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).bind(name).bind(now).fetch_one(c).await)
+    Sql::query(SQL)
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn rename(
@@ -60,10 +74,15 @@ pub async fn rename(
 ) -> sqlx::Result<Option<TagRow>> {
     const SQL: &str = "update tags set name = $2, updated_at = $3 where id = $1 \
                        returning id, name, created_at, updated_at";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).bind(name).bind(now).fetch_optional(c).await)
+    Sql::query(SQL)
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<TagRow>> {
     const SQL: &str = "delete from tags where id = $1 returning id, name, created_at, updated_at";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
+    Sql::query(SQL).bind(id).fetch_optional(conn).await
 }

@@ -1,7 +1,7 @@
 //! Variables: global (no project) or of one project.
 
+use crate::db::sql::Sql;
 use crate::db::{Conn, Unique};
-use crate::on_conn;
 
 /// The key is unique within its scope (global, or one project). SQLite names an expression
 /// index in its message, PostgreSQL the index name.
@@ -33,13 +33,20 @@ pub async fn insert(
     now: &str,
 ) -> sqlx::Result<()> {
     const SQL: &str = "insert into variables (id, key, value, type, project_id, created_at, updated_at) values ($1, $2, $3, 'string', $4, $5, $5)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(key).bind(value).bind(project_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(SQL)
+        .bind(id)
+        .bind(key)
+        .bind(value)
+        .bind(project_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<VariableRow>> {
     let sql = format!("select {COLUMNS} from variables v where v.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    Sql::query(&sql).bind(id).fetch_optional(conn).await
 }
 
 /// Which variables a list shows.
@@ -60,44 +67,42 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<VariableRow>> {
-    let mut sql = format!("select {COLUMNS} from variables v where 1 = 1");
-    let mut binds: Vec<&str> = Vec::new();
+    let mut sql = Sql::build(format!("select {COLUMNS} from variables v where 1 = 1"));
     if let Some(m) = filter.member {
-        binds.push(m);
-        sql.push_str(&format!(
-            " and (v.project_id is null or v.project_id in (select project_id from project_relations where user_id = ${}))",
-            binds.len() + 2
-        ));
+        sql.push(
+            " and (v.project_id is null or v.project_id in \
+             (select project_id from project_relations where user_id = ",
+        )
+        .push_bind(m)
+        .push("))");
     }
     match filter.project {
-        Some(None) => sql.push_str(" and v.project_id is null"),
+        Some(None) => {
+            sql.push(" and v.project_id is null");
+        }
         Some(Some(p)) => {
-            binds.push(p);
-            sql.push_str(&format!(" and v.project_id = ${}", binds.len() + 2));
+            sql.push(" and v.project_id = ").push_bind(p);
         }
         None => {}
     }
     if filter.empty_only {
-        sql.push_str(" and v.value = ''");
+        sql.push(" and v.value = ''");
     }
     if let Some((key, id)) = after {
-        binds.push(key);
-        let a = binds.len() + 2;
-        binds.push(id);
-        let b = binds.len() + 2;
-        sql.push_str(&format!(
-            " and (v.key > ${a} or (v.key = ${a} and v.id > ${b}))"
-        ));
+        sql.push(" and (v.key > ")
+            .push_bind(key)
+            .push(" or (v.key = ")
+            .push_bind(key)
+            .push(" and v.id > ")
+            .push_bind(id)
+            .push("))");
     }
-    sql.push_str(" order by v.key, v.id limit $1 offset $2");
     let offset = if after.is_some() { 0 } else { offset as i64 };
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(offset);
-        for b in &binds {
-            query = query.bind(*b);
-        }
-        query.fetch_all(c).await
-    })
+    sql.push(" order by v.key, v.id limit ")
+        .push_bind(limit as i64)
+        .push(" offset ")
+        .push_bind(offset);
+    sql.fetch_all(conn).await
 }
 
 pub async fn update(
@@ -110,12 +115,19 @@ pub async fn update(
 ) -> sqlx::Result<bool> {
     const SQL: &str =
         "update variables set key = $2, value = $3, project_id = $4, updated_at = $5 where id = $1";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(key).bind(value).bind(project_id).bind(now).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL)
+        .bind(id)
+        .bind(key)
+        .bind(value)
+        .bind(project_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from variables where id = $1";
-    let n = on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected());
+    let n = Sql::query(SQL).bind(id).execute(conn).await?;
     Ok(n == 1)
 }

@@ -1,7 +1,7 @@
 //! Production webhooks of published workflows (see migration 0007).
 
+use crate::db::sql::Sql;
 use crate::db::{Conn, Unique};
-use crate::on_conn;
 
 /// Two published workflows cannot answer the same method and path.
 pub const PATH_UNIQUE: Unique = Unique {
@@ -25,21 +25,25 @@ pub async fn insert(conn: Conn<'_>, row: &WebhookRow) -> sqlx::Result<()> {
     const SQL: &str =
         "insert into webhooks (method, path, workflow_id, node, webhook_id, path_length) \
                        values ($1, $2, $3, $4, $5, $6)";
-    on_conn!(conn, c => sqlx::query(SQL)
+    Sql::query(SQL)
         .bind(&row.method)
         .bind(&row.path)
         .bind(&row.workflow_id)
         .bind(&row.node)
         .bind(&row.webhook_id)
         .bind(row.path_length)
-        .execute(c)
+        .execute(conn)
         .await
-        .map(|_| ()))
+        .map(|_| ())
 }
 
 pub async fn delete_for_workflow(conn: Conn<'_>, workflow_id: &str) -> sqlx::Result<()> {
     const SQL: &str = "delete from webhooks where workflow_id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(workflow_id).execute(c).await.map(|_| ()))
+    Sql::query(SQL)
+        .bind(workflow_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// A registration with the published version that answers it.
@@ -60,7 +64,7 @@ const PUBLISHED: &str =
 /// path), with its published version: one read answers a webhook's look-up.
 pub async fn find_path(conn: Conn<'_>, path: &str) -> sqlx::Result<Vec<PublishedWebhook>> {
     let sql = format!("{PUBLISHED} and h.path = $1 order by h.method");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(path).fetch_all(c).await)
+    Sql::query(&sql).bind(path).fetch_all(conn).await
 }
 
 /// The parameterised webhooks under a node's webhookId with `length` segments after it.
@@ -72,7 +76,11 @@ pub async fn find_dynamic(
     let sql = format!(
         "{PUBLISHED} and h.webhook_id = $1 and h.path_length = $2 order by h.method, h.path"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(webhook_id).bind(length).fetch_all(c).await)
+    Sql::query(&sql)
+        .bind(webhook_id)
+        .bind(length)
+        .fetch_all(conn)
+        .await
 }
 
 /// The registrations that would clash with `row` (same method and path) from another workflow.
@@ -82,5 +90,9 @@ pub async fn find_conflict(
     path: &str,
 ) -> sqlx::Result<Option<WebhookRow>> {
     let sql = format!("select {COLUMNS} from webhooks where method = $1 and path = $2");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(method).bind(path).fetch_optional(c).await)
+    Sql::query(&sql)
+        .bind(method)
+        .bind(path)
+        .fetch_optional(conn)
+        .await
 }

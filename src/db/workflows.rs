@@ -1,8 +1,8 @@
 //! Workflows, their saved versions, publish history and tags.
 
+use crate::db::sql::{contains_pattern, Sql};
 use crate::db::tags::TagRow;
 use crate::db::Conn;
-use crate::on_conn;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkflowRow {
@@ -29,9 +29,14 @@ pub struct WorkflowRow {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "w.id, w.name, w.description, w.active, w.active_version_id, w.is_archived, w.version_id, \
-    w.version_counter, w.trigger_count, w.nodes, w.connections, w.node_groups, w.settings, w.static_data, w.pin_data, \
-    w.meta, w.project_id, w.parent_folder_id, w.shared_at, w.created_at, w.updated_at";
+/// The columns of [`WorkflowRow`] (unqualified: every statement reads one table's).
+macro_rules! columns {
+    () => {
+        "id, name, description, active, active_version_id, is_archived, version_id, version_counter, \
+         trigger_count, nodes, connections, node_groups, settings, static_data, pin_data, meta, project_id, \
+         parent_folder_id, shared_at, created_at, updated_at"
+    };
+}
 
 /// The stored form of a workflow's content.
 pub struct Content<'a> {
@@ -47,6 +52,23 @@ pub struct Content<'a> {
     pub parent_folder_id: Option<&'a str>,
 }
 
+impl<'q> Content<'q> {
+    /// Binds the content, in field order, to the next ten placeholders of `sql`.
+    fn bind_to(&self, sql: Sql<'q>) -> Sql<'q> {
+        sql.bind(self.name)
+            .bind(self.description)
+            .bind(self.nodes)
+            .bind(self.connections)
+            .bind(self.node_groups)
+            .bind(self.settings)
+            .bind(self.static_data)
+            .bind(self.pin_data)
+            .bind(self.meta)
+            .bind(self.parent_folder_id)
+    }
+}
+
+/// Creates an unpublished workflow; answers it.
 pub async fn insert(
     conn: Conn<'_>,
     id: &str,
@@ -54,23 +76,41 @@ pub async fn insert(
     project_id: &str,
     content: &Content<'_>,
     now: &str,
-) -> sqlx::Result<()> {
-    const SQL: &str = "insert into workflows (id, name, description, active, active_version_id, is_archived, version_id, \
-        version_counter, trigger_count, nodes, connections, node_groups, settings, static_data, pin_data, meta, project_id, \
-        parent_folder_id, shared_at, created_at, updated_at) \
-        values ($1, $2, $3, false, null, false, $4, 1, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(id).bind(content.name).bind(content.description).bind(version_id)
-        .bind(content.nodes).bind(content.connections).bind(content.node_groups).bind(content.settings)
-        .bind(content.static_data).bind(content.pin_data).bind(content.meta).bind(project_id)
-        .bind(content.parent_folder_id).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+) -> sqlx::Result<WorkflowRow> {
+    const SQL: &str = concat!(
+        "insert into workflows (id, version_id, project_id, shared_at, created_at, updated_at, active, \
+         active_version_id, is_archived, version_counter, trigger_count, name, description, nodes, connections, \
+         node_groups, settings, static_data, pin_data, meta, parent_folder_id) \
+         values ($1, $2, $3, $4, $4, $4, false, null, false, 1, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         returning ",
+        columns!()
+    );
+    let sql = Sql::query(SQL)
+        .bind(id)
+        .bind(version_id)
+        .bind(project_id)
+        .bind(now);
+    content.bind_to(sql).fetch_one(conn).await
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<WorkflowRow>> {
-    let sql = format!("select {COLUMNS} from workflows w where w.id = $1");
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    const SQL: &str = concat!("select ", columns!(), " from workflows where id = $1");
+    Sql::query(SQL).bind(id).fetch_optional(conn).await
+}
+
+/// Locks the workflow's row for the rest of the transaction and answers it as it is now, so a
+/// change derived from it cannot undo a concurrent one (PostgreSQL: `for update`). SQLite runs
+/// one write transaction at a time, so `row`, read in this transaction, is already current.
+pub async fn relock(conn: Conn<'_>, row: WorkflowRow) -> sqlx::Result<Option<WorkflowRow>> {
+    const SQL: &str = concat!(
+        "select ",
+        columns!(),
+        " from workflows where id = $1 for update"
+    );
+    match conn {
+        Conn::Sqlite(_) => Ok(Some(row)),
+        postgres => Sql::query(SQL).bind(&row.id).fetch_optional(postgres).await,
+    }
 }
 
 /// Filters of the workflow list.
@@ -79,18 +119,11 @@ pub struct ListFilter<'a> {
     /// Only workflows of this user's projects (`None`: every project).
     pub member: Option<&'a str>,
     pub active: Option<bool>,
-    /// Workflows carrying any of these tag names.
+    /// Workflows carrying every one of these tag names that exists (as n8n filters).
     pub tag_names: Option<&'a [String]>,
     /// Case-insensitive substring of the name.
     pub name: Option<&'a str>,
     pub project_id: Option<&'a str>,
-}
-
-fn escape_like(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// One page in id order (as n8n lists workflows), after `after_id` (keyset) or at `offset`.
@@ -101,56 +134,57 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<WorkflowRow>> {
-    let mut sql = format!("select {COLUMNS} from workflows w where 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let param = |binds: &mut Vec<String>, value: String| {
-        binds.push(value);
-        format!("${}", binds.len() + 2)
-    };
+    let mut sql = Sql::build(concat!(
+        "select ",
+        columns!(),
+        " from workflows w where 1 = 1"
+    ));
     if let Some(member) = filter.member {
-        let p = param(&mut binds, member.to_owned());
-        sql.push_str(&format!(
-            " and w.project_id in (select project_id from project_relations where user_id = {p})"
-        ));
+        sql.push(" and w.project_id in (select project_id from project_relations where user_id = ")
+            .push_bind(member)
+            .push(")");
     }
     if let Some(active) = filter.active {
-        sql.push_str(if active {
+        sql.push(if active {
             " and w.active = true"
         } else {
             " and w.active = false"
         });
     }
     if let Some(names) = filter.tag_names {
-        let list: Vec<String> = names.iter().map(|n| param(&mut binds, n.clone())).collect();
-        sql.push_str(&format!(
-            " and exists (select 1 from workflow_tags wt join tags t on t.id = wt.tag_id where wt.workflow_id = w.id and t.name in ({}))",
-            list.join(", ")
-        ));
+        // A workflow must carry at least one of the named tags, and every named tag that
+        // exists (names of no tag are passed over, as n8n does).
+        sql.push(
+            " and (select count(*) from workflow_tags wt join tags t on t.id = wt.tag_id \
+             where wt.workflow_id = w.id and t.name in (",
+        )
+        .push_list(names)
+        .push(")) = (select count(*) from tags t where t.name in (")
+        .push_list(names)
+        .push(
+            ")) and exists (select 1 from workflow_tags wt join tags t on t.id = wt.tag_id \
+               where wt.workflow_id = w.id and t.name in (",
+        )
+        .push_list(names)
+        .push("))");
     }
     if let Some(name) = filter.name {
-        let p = param(
-            &mut binds,
-            format!("%{}%", escape_like(&name.to_lowercase())),
-        );
-        sql.push_str(&format!(" and lower(w.name) like {p} escape '\\'"));
+        sql.push(" and lower(w.name) like ")
+            .push_bind(contains_pattern(&name.to_lowercase()))
+            .push(" escape '\\'");
     }
     if let Some(project) = filter.project_id {
-        let p = param(&mut binds, project.to_owned());
-        sql.push_str(&format!(" and w.project_id = {p}"));
+        sql.push(" and w.project_id = ").push_bind(project);
     }
     if let Some(after) = after_id {
-        let p = param(&mut binds, after.to_owned());
-        sql.push_str(&format!(" and w.id > {p}"));
+        sql.push(" and w.id > ").push_bind(after);
     }
-    sql.push_str(" order by w.id limit $1 offset $2");
     let offset = if after_id.is_some() { 0 } else { offset as i64 };
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql).bind(limit as i64).bind(offset);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        query.fetch_all(c).await
-    })
+    sql.push(" order by w.id limit ")
+        .push_bind(limit as i64)
+        .push(" offset ")
+        .push_bind(offset);
+    sql.fetch_all(conn).await
 }
 
 /// Replaces the content with a new version; answers the updated row. The counter is
@@ -162,76 +196,105 @@ pub async fn update_content(
     content: &Content<'_>,
     now: &str,
 ) -> sqlx::Result<Option<WorkflowRow>> {
-    let sql = format!(
-        "update workflows set name = $2, description = $3, version_id = $4, version_counter = version_counter + 1, \
-         nodes = $5, connections = $6, node_groups = $7, settings = $8, static_data = $9, pin_data = $10, meta = $11, \
-         parent_folder_id = $12, updated_at = $13 where id = $1 returning {}",
-        COLUMNS.replace("w.", "")
+    const SQL: &str = concat!(
+        "update workflows set version_id = $2, updated_at = $3, version_counter = version_counter + 1, \
+         name = $4, description = $5, nodes = $6, connections = $7, node_groups = $8, settings = $9, \
+         static_data = $10, pin_data = $11, meta = $12, parent_folder_id = $13 where id = $1 returning ",
+        columns!()
     );
-    on_conn!(conn, c => sqlx::query_as(&sql)
-        .bind(id).bind(content.name).bind(content.description).bind(version_id)
-        .bind(content.nodes).bind(content.connections).bind(content.node_groups).bind(content.settings)
-        .bind(content.static_data).bind(content.pin_data).bind(content.meta).bind(content.parent_folder_id).bind(now)
-        .fetch_optional(c).await)
+    let sql = Sql::query(SQL).bind(id).bind(version_id).bind(now);
+    content.bind_to(sql).fetch_optional(conn).await
 }
 
-/// Publishes `version_id` (or, with `None`, unpublishes).
+/// Publishes `version_id` (or, with `None`, unpublishes); answers the workflow.
 pub async fn set_published(
     conn: Conn<'_>,
     id: &str,
     version_id: Option<&str>,
     trigger_count: i64,
     now: &str,
-) -> sqlx::Result<()> {
-    const SQL: &str = "update workflows set active = $2, active_version_id = $3, trigger_count = $4, updated_at = $5 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(version_id.is_some()).bind(version_id).bind(trigger_count).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+) -> sqlx::Result<Option<WorkflowRow>> {
+    const SQL: &str = concat!(
+        "update workflows set active = $2, active_version_id = $3, trigger_count = $4, updated_at = $5 \
+         where id = $1 returning ",
+        columns!()
+    );
+    Sql::query(SQL)
+        .bind(id)
+        .bind(version_id.is_some())
+        .bind(version_id)
+        .bind(trigger_count)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
-pub async fn set_archived(conn: Conn<'_>, id: &str, archived: bool, now: &str) -> sqlx::Result<()> {
-    const SQL: &str = "update workflows set is_archived = $2, updated_at = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(archived).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// Archives or restores the workflow; answers it.
+pub async fn set_archived(
+    conn: Conn<'_>,
+    id: &str,
+    archived: bool,
+    now: &str,
+) -> sqlx::Result<Option<WorkflowRow>> {
+    const SQL: &str = concat!(
+        "update workflows set is_archived = $2, updated_at = $3 where id = $1 returning ",
+        columns!()
+    );
+    Sql::query(SQL)
+        .bind(id)
+        .bind(archived)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Moves the workflow to another project, at its root.
 pub async fn transfer(conn: Conn<'_>, id: &str, project_id: &str, now: &str) -> sqlx::Result<()> {
-    const SQL: &str = "update workflows set project_id = $2, parent_folder_id = null, shared_at = $3, updated_at = $3 where id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(project_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    const SQL: &str =
+        "update workflows set project_id = $2, parent_folder_id = null, shared_at = $3, \
+                       updated_at = $3 where id = $1";
+    Sql::query(SQL)
+        .bind(id)
+        .bind(project_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
     const SQL: &str = "delete from workflows where id = $1";
-    Ok(on_conn!(conn, c => sqlx::query(SQL).bind(id).execute(c).await?.rows_affected()) == 1)
+    Ok(Sql::query(SQL).bind(id).execute(conn).await? == 1)
 }
 
-/// The tags of each of `workflow_ids`, as (workflow id, tag) pairs in tag-name order.
+#[derive(sqlx::FromRow)]
+struct TagOf {
+    workflow_id: String,
+    #[sqlx(flatten)]
+    tag: TagRow,
+}
+
+/// The tags of each of `workflow_ids`, as (workflow id, tag) pairs, each workflow's in the
+/// order n8n shows them inside a workflow: by tag id.
 pub async fn tags_of(conn: Conn<'_>, workflow_ids: &[&str]) -> sqlx::Result<Vec<(String, TagRow)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        workflow_id: String,
-        #[sqlx(flatten)]
-        tag: TagRow,
-    }
     if workflow_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=workflow_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select wt.workflow_id, t.id, t.name, t.created_at, t.updated_at from workflow_tags wt join tags t on t.id = wt.tag_id \
-         where wt.workflow_id in ({}) order by t.name, t.id",
-        placeholders.join(", ")
+    let mut sql = Sql::build(
+        "select wt.workflow_id, t.id, t.name, t.created_at, t.updated_at from workflow_tags wt \
+         join tags t on t.id = wt.tag_id where wt.workflow_id in (",
     );
-    let rows: Vec<Row> = on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql);
-        for id in workflow_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(c).await
-    })?;
+    sql.push_list(workflow_ids.iter().copied())
+        .push(") order by wt.workflow_id, wt.tag_id");
+    let rows: Vec<TagOf> = sql.fetch_all(conn).await?;
     Ok(rows.into_iter().map(|r| (r.workflow_id, r.tag)).collect())
+}
+
+/// One workflow's tags as its tags route answers them: in the order the tags were created.
+pub async fn tags_by_creation(conn: Conn<'_>, workflow_id: &str) -> sqlx::Result<Vec<TagRow>> {
+    const SQL: &str = "select t.id, t.name, t.created_at, t.updated_at from workflow_tags wt \
+                       join tags t on t.id = wt.tag_id where wt.workflow_id = $1 order by t.created_at, t.id";
+    Sql::query(SQL).bind(workflow_id).fetch_all(conn).await
 }
 
 /// Replaces the workflow's tags.
@@ -243,9 +306,16 @@ pub async fn set_tags(
     const CLEAR: &str = "delete from workflow_tags where workflow_id = $1";
     const ADD: &str =
         "insert into workflow_tags (workflow_id, tag_id) values ($1, $2) on conflict do nothing";
-    on_conn!(conn.reborrow(), c => sqlx::query(CLEAR).bind(workflow_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Sql::query(CLEAR)
+        .bind(workflow_id)
+        .execute(conn.reborrow())
+        .await?;
     for tag_id in tag_ids {
-        on_conn!(conn.reborrow(), c => sqlx::query(ADD).bind(workflow_id).bind(tag_id).execute(c).await.map(|r| r.rows_affected()))?;
+        Sql::query(ADD)
+            .bind(workflow_id)
+            .bind(tag_id)
+            .execute(conn.reborrow())
+            .await?;
     }
     Ok(())
 }
@@ -266,7 +336,12 @@ pub struct VersionRow {
     pub updated_at: String,
 }
 
-const VERSION_COLUMNS: &str = "version_id, workflow_id, nodes, connections, node_groups, authors, name, description, autosaved, created_at, updated_at";
+macro_rules! version_columns {
+    () => {
+        "version_id, workflow_id, nodes, connections, node_groups, authors, name, description, autosaved, \
+         created_at, updated_at"
+    };
+}
 
 pub struct NewVersion<'a> {
     pub version_id: &'a str,
@@ -278,12 +353,15 @@ pub struct NewVersion<'a> {
     pub now: &'a str,
 }
 
-/// Records a version. Its time is kept strictly after the workflow's previous version (two
-/// saves within one millisecond get consecutive milliseconds), so the history's newest-first
-/// order is the order of the saves.
-pub async fn insert_version(mut conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Result<()> {
+/// Records a version; answers it. Its time is kept strictly after the workflow's previous
+/// version (two saves within one millisecond get consecutive milliseconds), so the history's
+/// newest-first order is the order of the saves.
+pub async fn insert_version(mut conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Result<VersionRow> {
     const LATEST: &str = "select max(created_at) from workflow_history where workflow_id = $1";
-    let latest: Option<String> = on_conn!(conn.reborrow(), c => sqlx::query_scalar(LATEST).bind(v.workflow_id).fetch_one(c).await)?;
+    let latest: Option<String> = Sql::query(LATEST)
+        .bind(v.workflow_id)
+        .fetch_scalar(conn.reborrow())
+        .await?;
     let at = match latest
         .as_deref()
         .filter(|l| *l >= v.now)
@@ -292,11 +370,22 @@ pub async fn insert_version(mut conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Res
         Some(previous) => crate::domain::time::iso(previous + chrono::Duration::milliseconds(1)),
         None => v.now.to_owned(),
     };
-    const SQL: &str = "insert into workflow_history (version_id, workflow_id, nodes, connections, node_groups, authors, name, \
-                       description, autosaved, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, null, false, $7, $7)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(v.version_id).bind(v.workflow_id).bind(v.nodes).bind(v.connections)
-        .bind(v.node_groups).bind(v.authors).bind(&at).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    const SQL: &str = concat!(
+        "insert into workflow_history (version_id, workflow_id, nodes, connections, node_groups, authors, name, \
+         description, autosaved, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, null, false, $7, $7) \
+         returning ",
+        version_columns!()
+    );
+    Sql::query(SQL)
+        .bind(v.version_id)
+        .bind(v.workflow_id)
+        .bind(v.nodes)
+        .bind(v.connections)
+        .bind(v.node_groups)
+        .bind(v.authors)
+        .bind(at)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn find_version(
@@ -304,10 +393,16 @@ pub async fn find_version(
     workflow_id: &str,
     version_id: &str,
 ) -> sqlx::Result<Option<VersionRow>> {
-    let sql = format!(
-        "select {VERSION_COLUMNS} from workflow_history where workflow_id = $1 and version_id = $2"
+    const SQL: &str = concat!(
+        "select ",
+        version_columns!(),
+        " from workflow_history where workflow_id = $1 and version_id = $2"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(workflow_id).bind(version_id).fetch_optional(c).await)
+    Sql::query(SQL)
+        .bind(workflow_id)
+        .bind(version_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Versions of several workflows by version id (the published versions of a list page).
@@ -315,18 +410,13 @@ pub async fn find_versions(conn: Conn<'_>, version_ids: &[&str]) -> sqlx::Result
     if version_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=version_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select {VERSION_COLUMNS} from workflow_history where version_id in ({})",
-        placeholders.join(", ")
-    );
-    on_conn!(conn, c => {
-        let mut query = sqlx::query_as(&sql);
-        for id in version_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(c).await
-    })
+    let mut sql = Sql::build(concat!(
+        "select ",
+        version_columns!(),
+        " from workflow_history where version_id in ("
+    ));
+    sql.push_list(version_ids.iter().copied()).push(")");
+    sql.fetch_all(conn).await
 }
 
 /// Newest first.
@@ -336,26 +426,40 @@ pub async fn list_versions(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<VersionRow>> {
-    let sql = format!(
-        "select {VERSION_COLUMNS} from workflow_history where workflow_id = $1 \
+    const SQL: &str = concat!(
+        "select ",
+        version_columns!(),
+        " from workflow_history where workflow_id = $1 \
          order by created_at desc, version_id desc limit $2 offset $3"
     );
-    on_conn!(conn, c => sqlx::query_as(&sql).bind(workflow_id).bind(limit as i64).bind(offset as i64).fetch_all(c).await)
+    Sql::query(SQL)
+        .bind(workflow_id)
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(conn)
+        .await
 }
 
-/// Sets the name and description a version is published under.
+/// Sets the name and description a version is published under; answers the version.
 pub async fn label_version(
     conn: Conn<'_>,
     version_id: &str,
     name: Option<&str>,
     description: Option<&str>,
     now: &str,
-) -> sqlx::Result<()> {
-    const SQL: &str = "update workflow_history set name = coalesce($2, name), description = coalesce($3, description), \
-                       updated_at = $4 where version_id = $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(version_id).bind(name).bind(description).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+) -> sqlx::Result<Option<VersionRow>> {
+    const SQL: &str = concat!(
+        "update workflow_history set name = coalesce($2, name), description = coalesce($3, description), \
+         updated_at = $4 where version_id = $1 returning ",
+        version_columns!()
+    );
+    Sql::query(SQL)
+        .bind(version_id)
+        .bind(name)
+        .bind(description)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -369,10 +473,18 @@ pub struct PublishEventRow {
 }
 
 pub async fn insert_publish_event(conn: Conn<'_>, event: &PublishEventRow) -> sqlx::Result<()> {
-    const SQL: &str = "insert into workflow_publish_history (id, workflow_id, version_id, event, user_id, created_at) \
-                       values ($1, $2, $3, $4, $5, $6)";
-    on_conn!(conn, c => sqlx::query(SQL).bind(&event.id).bind(&event.workflow_id).bind(&event.version_id)
-        .bind(&event.event).bind(&event.user_id).bind(&event.created_at).execute(c).await.map(|r| r.rows_affected()))?;
+    const SQL: &str =
+        "insert into workflow_publish_history (id, workflow_id, version_id, event, user_id, \
+                       created_at) values ($1, $2, $3, $4, $5, $6)";
+    Sql::query(SQL)
+        .bind(&event.id)
+        .bind(&event.workflow_id)
+        .bind(&event.version_id)
+        .bind(&event.event)
+        .bind(&event.user_id)
+        .bind(&event.created_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -384,11 +496,35 @@ pub async fn publish_events(
 ) -> sqlx::Result<Vec<PublishEventRow>> {
     const SQL: &str = "select id, workflow_id, version_id, event, user_id, created_at from workflow_publish_history \
                        where workflow_id = $1 and version_id = $2 order by created_at, id";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(workflow_id).bind(version_id).fetch_all(c).await)
+    Sql::query(SQL)
+        .bind(workflow_id)
+        .bind(version_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// The workflows in the given folders.
+pub async fn in_folders(conn: Conn<'_>, folder_ids: &[String]) -> sqlx::Result<Vec<WorkflowRow>> {
+    if folder_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::build(concat!(
+        "select ",
+        columns!(),
+        " from workflows where parent_folder_id in ("
+    ));
+    sql.push_list(folder_ids).push(") order by id");
+    sql.fetch_all(conn).await
+}
+
+/// The ids of a project's workflows.
+pub async fn ids_in_project(conn: Conn<'_>, project_id: &str) -> sqlx::Result<Vec<String>> {
+    const SQL: &str = "select id from workflows where project_id = $1 order by id";
+    Sql::query(SQL).bind(project_id).fetch_scalars(conn).await
 }
 
 /// Every workflow (for the security audit).
 pub async fn all(conn: Conn<'_>) -> sqlx::Result<Vec<WorkflowRow>> {
-    let sql = format!("select {COLUMNS} from workflows w order by w.id");
-    on_conn!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)
+    const SQL: &str = concat!("select ", columns!(), " from workflows order by id");
+    Sql::query(SQL).fetch_all(conn).await
 }

@@ -2,8 +2,10 @@
 
 pub mod api_key;
 pub mod credential_types;
+pub mod data_table;
 pub mod email;
 pub mod ids;
+pub mod names;
 pub mod password;
 pub mod time;
 pub mod workflow;

@@ -6,6 +6,7 @@ use crate::db::webhooks::{self, WebhookRow};
 use crate::db::workflows::{VersionRow, WorkflowRow};
 use crate::db::Conn;
 use crate::error::ApiError;
+use crate::service::workflows::{WorkflowEvent, WorkflowLifecycle};
 
 use super::webhook::paths;
 use super::Engine;
@@ -13,9 +14,32 @@ use super::Engine;
 /// n8n's answer when another published workflow already answers a webhook's method and path.
 pub const WEBHOOK_CONFLICT: &str = "There is a conflict with one of the webhooks.";
 
+#[async_trait::async_trait]
+impl WorkflowLifecycle for Engine {
+    async fn publishing(
+        &self,
+        conn: Conn<'_>,
+        workflow: &WorkflowRow,
+        version: &VersionRow,
+    ) -> Result<(), ApiError> {
+        self.check_and_register(conn, workflow, version).await
+    }
+
+    async fn unpublishing(&self, conn: Conn<'_>, workflow_id: &str) -> Result<(), ApiError> {
+        webhooks::delete_for_workflow(conn, workflow_id).await?;
+        Ok(())
+    }
+
+    /// Schedules follow at once on this instance (other instances pick the change up on
+    /// their next schedule check).
+    fn changed(&self, _event: WorkflowEvent) {
+        self.inner().schedules_changed.notify_one();
+    }
+}
+
 impl Engine {
     /// Checks that `version` of `workflow` can run here and registers its webhooks.
-    pub async fn publishing(
+    async fn check_and_register(
         &self,
         mut conn: Conn<'_>,
         workflow: &WorkflowRow,
@@ -55,18 +79,6 @@ impl Engine {
             insert(conn.reborrow(), row).await?;
         }
         Ok(())
-    }
-
-    /// Removes the webhooks of a workflow that stops being published.
-    pub async fn unpublishing(&self, conn: Conn<'_>, workflow_id: &str) -> Result<(), ApiError> {
-        webhooks::delete_for_workflow(conn, workflow_id).await?;
-        Ok(())
-    }
-
-    /// After a publish or unpublish committed: schedules follow at once on this instance
-    /// (other instances pick the change up on their next schedule check).
-    pub fn changed(&self) {
-        self.inner().schedules_changed.notify_one();
     }
 }
 

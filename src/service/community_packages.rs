@@ -3,6 +3,9 @@
 //! integrity check, and unpacking (regular files and folders only, nothing outside the
 //! package). The server keeps the files in the data folder and reads `package.json`; it never
 //! loads or runs a package's code.
+//!
+//! Past 600 lines on purpose: each step of an install guards the next, and they read best in
+//! the order they run.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};

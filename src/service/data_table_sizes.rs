@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::db::{data_tables, Db};
+use crate::db::{data_tables, Conn, Db};
 use crate::error::{ApiError, Result};
 
 /// One measurement, plus what was written since.
@@ -40,12 +40,23 @@ pub struct SizeTracker {
 impl SizeTracker {
     /// The current figures: the last measurement while it is fresh, else a new one.
     pub async fn sizes(&self, db: &Db, config: &Config) -> Result<Arc<Sizes>> {
-        let ttl = Duration::from_millis(config.data_tables_size_check_cache_ms);
-        if let Some(m) = self.lock().as_ref().filter(|m| m.at.elapsed() < ttl) {
-            return Ok(m.sizes.clone());
+        if let Some(fresh) = self.fresh(config) {
+            return Ok(fresh);
         }
         let mut pooled = db.acquire().await?;
-        let rows = data_tables::sizes(pooled.conn()).await?;
+        self.measure(pooled.conn()).await
+    }
+
+    fn fresh(&self, config: &Config) -> Option<Arc<Sizes>> {
+        let ttl = Duration::from_millis(config.data_tables_size_check_cache_ms);
+        self.lock()
+            .as_ref()
+            .filter(|m| m.at.elapsed() < ttl)
+            .map(|m| m.sizes.clone())
+    }
+
+    async fn measure(&self, conn: Conn<'_>) -> Result<Arc<Sizes>> {
+        let rows = data_tables::sizes(conn).await?;
         let sizes = Arc::new(Sizes {
             total: rows.iter().map(|(_, b)| *b).sum(),
             per_table: rows.into_iter().collect(),
@@ -57,9 +68,14 @@ impl SizeTracker {
         Ok(sizes)
     }
 
-    /// Refuses a write to `table_id` when the instance or the table is at its limit.
-    pub async fn check(&self, db: &Db, config: &Config, table_id: &str) -> Result<()> {
-        let sizes = self.sizes(db, config).await?;
+    /// Refuses a write to `table_id` when the instance or the table is at its limit. A new
+    /// measurement runs on `conn`, the write's own connection: a write holding its table's
+    /// lock never waits for a second connection.
+    pub async fn check(&self, conn: Conn<'_>, config: &Config, table_id: &str) -> Result<()> {
+        let sizes = match self.fresh(config) {
+            Some(fresh) => fresh,
+            None => self.measure(conn).await?,
+        };
         let max_total = config.data_tables_max_size_bytes as i64;
         if sizes.total >= max_total {
             return Err(ApiError::bad_request(format!(

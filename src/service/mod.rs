@@ -3,8 +3,11 @@
 pub mod api_keys;
 pub mod audit;
 pub mod community_packages;
+pub mod credentials;
 pub mod data_table_sizes;
+pub mod data_tables;
 pub mod outbound;
 pub mod owner;
 pub mod source_control;
 pub mod users;
+pub mod workflows;

@@ -6,6 +6,8 @@
 //! stored, the link can be shown again while it is valid, and replacing or removing the
 //! invitation row (a new invitation, an acceptance, a deletion) voids every earlier link.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -20,6 +22,7 @@ use crate::domain::password;
 use crate::domain::time::{now_iso, now_unix};
 use crate::error::{ApiError, Result};
 use crate::service::owner::{create_personal_project, personal_project_name};
+use crate::service::workflows::{steps, Hooks};
 
 /// Invitation links stay valid for 90 days, as n8n's.
 const INVITE_LIFETIME_SECS: i64 = 90 * 24 * 3600;
@@ -81,6 +84,7 @@ pub async fn invite(
     invitees: Vec<Invitee>,
 ) -> Result<Vec<InviteResult>> {
     let mut parsed = Vec::with_capacity(invitees.len());
+    let mut seen = HashSet::with_capacity(invitees.len());
     for (i, invitee) in invitees.into_iter().enumerate() {
         let email = Email::parse(&invitee.email).ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -95,7 +99,7 @@ pub async fn invite(
                 ))
             })?,
         };
-        if !parsed.iter().any(|(e, _): &(Email, Role)| e == &email) {
+        if seen.insert(email.as_str().to_owned()) {
             parsed.push((email, role));
         }
     }
@@ -342,10 +346,15 @@ pub async fn delete(
             projects::move_contents(tx.conn(), from, destination, &now_iso()).await?;
         }
     }
+    let mut hooks = Hooks::new(&*state.lifecycle);
     if let Some(project) = &personal {
+        // What was not moved goes with the project; its workflows through the workflow
+        // service, so whoever runs them hears of it.
+        steps::delete_in_project(tx.conn(), &mut hooks, project).await?;
         projects::delete(tx.conn(), project).await?;
     }
     users::delete(tx.conn(), target_id).await?;
     tx.commit().await?;
+    hooks.committed();
     Ok(())
 }

@@ -293,7 +293,7 @@ async fn answers(app: &TestApp, key: &str, made: &Made) -> Vec<(String, Value)> 
     let mut out = Vec::new();
     for path in [
         "/api/v1/workflows".to_owned(),
-        "/api/v1/workflows?archived=true".to_owned(),
+        "/api/v1/workflows?active=false".to_owned(),
         format!("/api/v1/workflows/{workflow}"),
         format!("/api/v1/workflows/{workflow}/history"),
         format!("/api/v1/workflows/{workflow}/tags"),

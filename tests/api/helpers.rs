@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -15,6 +16,7 @@ use axum::Router;
 use flowgate::app::{self, AppState};
 use flowgate::config::Config;
 use flowgate::db::Db;
+use flowgate::service::workflows::WorkflowLifecycle;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -85,7 +87,18 @@ impl TestApp {
 
     /// As [`spawn`](Self::spawn), with the configuration adjusted first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut app = Self::spawn_empty_with(adjust).await;
+        Self::set_up_owner(Self::spawn_empty_with(adjust).await).await
+    }
+
+    /// As [`spawn`](Self::spawn), with `lifecycle` told of workflow changes (as the engine is).
+    pub async fn spawn_with_lifecycle(lifecycle: Arc<dyn WorkflowLifecycle>) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (config, pg_schema) = test_config(dir.path());
+        Self::set_up_owner(Self::open_with(dir, config, pg_schema, Some(lifecycle)).await).await
+    }
+
+    /// Sets up the owner of an empty instance, with an all-scopes key.
+    async fn set_up_owner(mut app: TestApp) -> TestApp {
         let setup = app
             .post("/rest/owner/setup")
             .json(json!({ "email": OWNER_EMAIL, "firstName": "Olive", "lastName": "Owner", "password": PASSWORD }))
@@ -129,9 +142,23 @@ impl TestApp {
         config: Config,
         pg_schema: Option<(String, String)>,
     ) -> TestApp {
+        Self::open_with(dir, config, pg_schema, None).await
+    }
+
+    /// Opens the instance with the engine as the workflow lifecycle, or with `lifecycle`.
+    async fn open_with(
+        dir: tempfile::TempDir,
+        config: Config,
+        pg_schema: Option<(String, String)>,
+        lifecycle: Option<Arc<dyn WorkflowLifecycle>>,
+    ) -> TestApp {
         let db = Db::connect(&config).await.expect("database connects");
         db.migrate().await.expect("migrations run");
-        let state = AppState::new(config, db).await.expect("state builds");
+        let state = match lifecycle {
+            None => AppState::new(config, db).await,
+            Some(lifecycle) => AppState::new_with_lifecycle(config, db, lifecycle).await,
+        }
+        .expect("state builds");
         let router = app::router(state.clone());
         TestApp {
             state,

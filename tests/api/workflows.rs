@@ -542,6 +542,8 @@ async fn workflow_tags_are_replaced_as_a_bare_array() {
         .send()
         .await
         .json();
+    // Creation times have millisecond precision: a pause keeps the two apart.
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     let b = app
         .post("/api/v1/tags")
         .key(key)

@@ -19,10 +19,12 @@ use crate::db::credentials::{self as repo, Changes, CredentialRow, NewCredential
 use crate::db::{projects, Conn};
 use crate::domain::credential_types::{self, CredentialType, TestSpec};
 use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::names;
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
+use crate::service::credentials::{open, seal};
 use crate::service::outbound;
 
 const NO_STORE: [(HeaderName, &str); 1] = [(CACHE_CONTROL, "no-store")];
@@ -142,37 +144,6 @@ impl CredentialRow {
     }
 }
 
-/// The context a credential's data is sealed under: its id, so a copy on another row fails.
-fn seal_context(id: &str) -> String {
-    format!("credential:{id}")
-}
-
-/// Seals a credential's data for storage (also used by `flowgate import n8n`).
-pub(crate) fn seal(state: &AppState, id: &str, data: &Map<String, Value>) -> String {
-    state.keys.seal(
-        &serde_json::to_vec(data).unwrap_or_default(),
-        &seal_context(id),
-    )
-}
-
-fn open(state: &AppState, row: &CredentialRow) -> Result<Map<String, Value>> {
-    let bytes = state
-        .keys
-        .open(&row.data, &seal_context(&row.id))
-        .map_err(|e| {
-            ApiError::Internal(anyhow::anyhow!(
-                "credential {} cannot be opened: {e}",
-                row.id
-            ))
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "credential {} holds no JSON object: {e}",
-            row.id
-        ))
-    })
-}
-
 fn not_found(principal: &Principal, id: &str, admin_message: &str) -> ApiError {
     if principal.role.is_instance_admin() {
         ApiError::not_found(admin_message)
@@ -211,17 +182,8 @@ fn known_type(name: &str) -> Result<&'static CredentialType> {
         .ok_or_else(|| ApiError::bad_request("req.body.type is not a known type"))
 }
 
-pub(crate) fn valid_name(name: &str) -> Result<&str> {
-    let name = name.trim();
-    match name.chars().count() {
-        0 => Err(ApiError::bad_request(
-            "request/body/name must NOT have fewer than 1 characters",
-        )),
-        n if n > 128 => Err(ApiError::bad_request(
-            "request/body/name must NOT have more than 128 characters",
-        )),
-        _ => Ok(name),
-    }
+fn valid_name(name: &str) -> Result<&str> {
+    names::credential(name).map_err(ApiError::bad_request)
 }
 
 #[derive(Serialize)]
@@ -326,31 +288,18 @@ async fn create(
     };
     let now = now_iso();
     let mut tx = state.db.begin().await?;
-    let project_id = match &body.project_id {
-        Some(project_id) => {
-            let missing =
-                || ApiError::not_found(format!("Project with ID \"{project_id}\" not found"));
-            if !is_plausible_id(project_id) {
-                return Err(missing());
-            }
-            let access = access::project_access(tx.conn(), &principal, project_id)
-                .await?
-                .ok_or_else(missing)?;
-            if !access.can_write() {
-                return Err(ApiError::Forbidden);
-            }
-            project_id.clone()
-        }
-        None => projects::personal_project_id(tx.conn(), &principal.user_id)
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user has no personal project")))?,
-    };
+    let requested = body.project_id.as_deref();
+    let project_id = access::target_project(tx.conn(), &principal, requested, || {
+        let id = requested.unwrap_or_default();
+        ApiError::not_found(format!("Project with ID \"{id}\" not found"))
+    })
+    .await?;
     if repo::find(tx.conn(), &id).await?.is_some() {
         return Err(ApiError::conflict(format!(
             "Credential with ID \"{id}\" already exists."
         )));
     }
-    let sealed = seal(&state, &id, &body.data);
+    let sealed = seal(&state.keys, &id, &body.data);
     repo::insert(
         tx.conn(),
         &NewCredential {
@@ -417,9 +366,9 @@ async fn update(
     let kind = known_type(body.kind.as_deref().unwrap_or(&row.kind))?;
     let data = match body.data {
         // A change of name (or flags) alone keeps the secrets.
-        None => open(&state, &row)?,
+        None => open(&state.keys, &row)?,
         Some(given) if body.is_partial_data => {
-            let mut merged = open(&state, &row)?;
+            let mut merged = open(&state.keys, &row)?;
             merged.extend(given);
             merged
         }
@@ -433,7 +382,7 @@ async fn update(
         &Changes {
             name: name.unwrap_or(&row.name),
             kind: &kind.name,
-            data: &seal(&state, &id, &data),
+            data: &seal(&state.keys, &id, &data),
             key_id: state.keys.primary_id(),
             is_global: body.is_global.unwrap_or(row.is_global),
             is_resolvable: body.is_resolvable.unwrap_or(row.is_resolvable),
@@ -481,18 +430,12 @@ async fn transfer(
     if !source.can_manage() {
         return Err(ApiError::Forbidden);
     }
-    let unreachable = || {
+    access::transfer_target(tx.conn(), &principal, &destination, || {
         ApiError::bad_request(format!(
             "Could not find project with the id \"{destination}\". Make sure you have the permission to create credentials in it."
         ))
-    };
-    if !is_plausible_id(&destination)
-        || !access::project_access(tx.conn(), &principal, &destination)
-            .await?
-            .is_some_and(ProjectAccess::can_write)
-    {
-        return Err(unreachable());
-    }
+    })
+    .await?;
     if row.project_id == destination {
         return Err(ApiError::bad_request(
             "You can't transfer a credential into the project that's already owning it.",
@@ -554,7 +497,7 @@ async fn test(
             .await?
             .0
     };
-    let data = open(&state, &row)?;
+    let data = open(&state.keys, &row)?;
     let kind = known_type(&row.kind)?;
     let Some(spec) = &kind.test else {
         return Ok(Json(TestOutcome {

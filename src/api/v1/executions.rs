@@ -31,16 +31,24 @@ const STATUSES: [&str; 8] = [
 
 pub fn endpoints() -> Vec<Endpoint> {
     let id = || path_param("id", "The ID of the execution.");
-    let include_data = || {
+    let boolean = |name: &str, text: &str| {
         query_param(
-            "includeData",
+            name,
             json!({"type": "string", "enum": ["true", "false"]}),
-            "Include the run data.",
+            text,
         )
     };
+    let include_data = || boolean("includeData", "Include the run data.");
+    let size_limit = || {
+        boolean(
+            "ignoreDataSizeLimit",
+            "Accepted as n8n does; this server has no data size limit to ignore.",
+        )
+    };
+    let redact = || boolean("redactExecutionData", "Accepted as n8n does.");
     vec![
         Endpoint::new(Method::GET, "/executions", Some(Scope::ExecutionList), get(list),
-            Doc::new("getExecutions", "Execution", "Retrieve all executions").paginated().param(include_data())
+            Doc::new("getExecutions", "Execution", "Retrieve all executions").paginated().param(include_data()).param(size_limit()).param(redact())
                 .param(query_param("status", json!({"type": "string", "enum": STATUSES}), "Only executions with this status."))
                 .param(query_param("workflowId", json!({"type": "string"}), "Only executions of this workflow."))
                 .param(query_param("projectId", json!({"type": "string"}), "Only executions of this project's workflows."))
@@ -48,7 +56,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 .param(query_param("startedBefore", json!({"type": "string", "format": "date-time"}), "Started at or before."))
                 .response(200, "Operation successful.", list_of(schema_ref("execution")))),
         Endpoint::new(Method::GET, "/executions/{id}", Some(Scope::ExecutionRead), get(read),
-            Doc::new("getExecution", "Execution", "Retrieve an execution").param(id()).param(include_data())
+            Doc::new("getExecution", "Execution", "Retrieve an execution").param(id()).param(include_data()).param(size_limit()).param(redact())
                 .response(200, "Operation successful.", schema_ref("execution")).errors(&[404])),
         Endpoint::new(Method::DELETE, "/executions/{id}", Some(Scope::ExecutionDelete), delete(remove),
             Doc::new("deleteExecution", "Execution", "Delete an execution").param(id())

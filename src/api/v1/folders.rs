@@ -21,6 +21,8 @@ use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::service::workflows::steps::{self, Actor};
+use crate::service::workflows::Hooks;
 
 /// The folder id n8n uses for "the project root".
 const ROOT: &str = "0";
@@ -468,6 +470,7 @@ async fn remove(
 ) -> Result<StatusCode> {
     let now = now_iso();
     let mut tx = state.db.begin().await?;
+    let mut hooks = Hooks::new(&*state.lifecycle);
     let project_id = writable_project(tx.conn(), &principal, &project_id).await?;
     let folder = folder_in(tx.conn(), &project_id, &folder_id).await?;
     let subtree = repo::subtree(tx.conn(), &folder.id).await?;
@@ -490,10 +493,17 @@ async fn remove(
             };
             repo::move_contents(tx.conn(), &folder.id, destination.as_deref(), &now).await?;
         }
-        None => repo::archive_workflows_in(tx.conn(), &subtree, &now).await?,
+        None => {
+            let actor = Actor {
+                user_id: &principal.user_id,
+                now: &now,
+            };
+            steps::archive_in_folders(tx.conn(), &mut hooks, &subtree, actor).await?
+        }
     }
     // Sub-folders still below it go with it (the foreign key cascades).
     repo::delete(tx.conn(), &folder.id).await?;
     tx.commit().await?;
+    hooks.committed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,13 +19,19 @@ pub mod users;
 pub mod variables;
 pub mod workflows;
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
+use axum::extract::{Request, State};
 use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 use axum::{middleware, Router};
 
 use crate::app::AppState;
 use crate::auth::{self, RouteAuth, RouteKind, Scope};
+use crate::error::ApiError;
 use openapi::Doc;
 
 /// One operation of the public API.
@@ -139,7 +145,38 @@ pub fn router(state: &AppState) -> Router<AppState> {
     }
     for endpoint in endpoints {
         let guard = middleware::from_fn_with_state((state.clone(), endpoint.auth), auth::guard);
-        router = router.route(endpoint.path, endpoint.route.route_layer(guard));
+        let known = middleware::from_fn_with_state(query_names(&endpoint.doc), known_query);
+        // The guard runs first (401, 403), then the query check (400), then the handler.
+        let route = endpoint.route.route_layer(known).route_layer(guard);
+        router = router.route(endpoint.path, route);
     }
     router
+}
+
+/// The query parameters an operation documents: the only ones it accepts.
+fn query_names(doc: &Doc) -> Arc<[String]> {
+    doc.params
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Refuses a query parameter the operation does not document, as n8n's request validator
+/// does, naming the first such parameter.
+async fn known_query(
+    State(known): State<Arc<[String]>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Some(query) = request.uri().query() {
+        for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+            if !known.iter().any(|k| *k == name) {
+                return Err(ApiError::bad_request(format!(
+                    "Unknown query parameter '{name}'"
+                )));
+            }
+        }
+    }
+    Ok(next.run(request).await)
 }

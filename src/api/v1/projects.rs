@@ -23,6 +23,7 @@ use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{ListResponse, PageQuery};
+use crate::service::workflows::{steps, Hooks};
 
 pub fn endpoints() -> Vec<Endpoint> {
     let id = || path_param("projectId", "The ID of the project.");
@@ -375,9 +376,13 @@ async fn remove(
     if project.kind != "team" {
         return Err(ApiError::bad_request("Personal projects cannot be deleted"));
     }
-    // Workflows, their versions and folders go with the project (foreign keys cascade).
+    // Workflows go through the workflow service (whoever runs them hears of it); their
+    // versions and the folders go with the project (foreign keys cascade).
+    let mut hooks = Hooks::new(&*state.lifecycle);
+    steps::delete_in_project(tx.conn(), &mut hooks, &id).await?;
     repo::delete(tx.conn(), &id).await?;
     tx.commit().await?;
+    hooks.committed();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -97,5 +97,6 @@ async fn pull(
         Err(PullError::Repository(message)) => Err(ApiError::BadRequest(message)),
         Err(PullError::Database(e)) => Err(ApiError::Database(e)),
         Err(PullError::Internal(e)) => Err(ApiError::Internal(e)),
+        Err(PullError::Api(e)) => Err(e),
     }
 }

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::Scope;
 use crate::db::tags::{self as repo, TagRow, NAME_UNIQUE};
 use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::names;
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result, ResultExt};
 use crate::extract::{ApiJson, ApiQuery};
@@ -124,17 +125,8 @@ pub struct TagBody {
     name: String,
 }
 
-/// n8n's rule and message for tag names: 1 to 24 characters after trimming.
-pub(crate) fn valid_name(raw: &str) -> Result<&str> {
-    let name = raw.trim();
-    let length = name.chars().count();
-    if (1..=24).contains(&length) {
-        Ok(name)
-    } else {
-        Err(ApiError::bad_request(
-            "Tag name must be 1 to 24 characters long.",
-        ))
-    }
+fn valid_name(raw: &str) -> Result<&str> {
+    names::tag(raw).map_err(ApiError::bad_request)
 }
 
 fn not_found() -> ApiError {
@@ -213,17 +205,4 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result
     let row = repo::delete(tx.conn(), &id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(Json(row.into_api()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tag_names_are_trimmed_and_limited_to_24_characters() {
-        assert_eq!(valid_name("  Prod  ").expect("valid"), "Prod");
-        assert!(valid_name("   ").is_err());
-        assert!(valid_name(&"x".repeat(25)).is_err());
-        assert!(valid_name(&"é".repeat(24)).is_ok());
-    }
 }

@@ -1,6 +1,9 @@
 //! Source-control pull: fetch the configured branch ([`git`]), read n8n's layout
 //! ([`layout`]), and import it into the instance in one transaction.
 //!
+//! Past 600 lines on purpose: planning and applying a pull share one `Import` over one
+//! transaction; split across files they would pass its state around for no gain in clarity.
+//!
 //! What counts as a conflict: a workflow that was changed here since the last pull imported
 //! it, while the repository's copy changed too. Every import records, per workflow, a hash of
 //! the file it imported and the local version it produced; the next pull compares both. A
@@ -22,13 +25,16 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::db::workflows::{self as workflows_repo, Content, NewVersion, PublishEventRow};
+use crate::db::workflows as workflows_repo;
 use crate::db::{
     credentials, folders, projects, source_control as records, tags, users, variables, Conn, Tx,
 };
 use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::time::now_iso;
-use crate::domain::workflow::{self, BodyKind, NO_TRIGGER};
+use crate::domain::workflow::{self, BodyKind};
+use crate::error::ApiError;
+use crate::service::workflows::steps::{self, Actor, Save, SaveTo};
+use crate::service::workflows::Hooks;
 use layout::{RemoteCredential, RemoteFolder, RemoteWorkflow, Repository};
 
 /// n8n's answer when no repository is configured.
@@ -120,6 +126,9 @@ pub enum PullError {
     Repository(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// A rule of a resource refused (or a step failed) with an answer of the API's.
+    #[error(transparent)]
+    Api(#[from] ApiError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -177,7 +186,9 @@ pub async fn pull(
         return Ok(Outcome::Conflicts(plan.statuses));
     }
     let statuses = import.apply(&repository, plan).await?;
+    let hooks = import.hooks;
     tx.commit().await?;
+    hooks.committed();
     Ok(Outcome::Pulled(statuses))
 }
 
@@ -195,15 +206,13 @@ struct Plan {
 struct Import<'a, 't> {
     state: &'a AppState,
     tx: &'t mut Tx,
+    /// Told of the pull's publishes and archives once it commits.
+    hooks: Hooks<'a>,
     puller: &'a Puller<'a>,
     auto_publish: AutoPublish,
     personal_project: String,
     author: String,
     now: String,
-}
-
-fn to_text(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// The id of the local project a file's owner names, if it exists here: the personal project
@@ -282,19 +291,12 @@ impl<'a, 't> Import<'a, 't> {
             .ok_or_else(|| anyhow::anyhow!("the pulling user has no personal project"))?;
         let author = users::find_by_id(tx.conn(), puller.user_id)
             .await?
-            .map(|u| {
-                format!(
-                    "{} {}",
-                    u.first_name.unwrap_or_default(),
-                    u.last_name.unwrap_or_default()
-                )
-                .trim()
-                .to_owned()
-            })
+            .map(|u| steps::author(u.first_name.as_deref(), u.last_name.as_deref()))
             .unwrap_or_default();
         Ok(Import {
             state,
             tx,
+            hooks: Hooks::new(&*state.lifecycle),
             puller,
             auto_publish,
             personal_project,
@@ -624,16 +626,6 @@ impl<'a, 't> Import<'a, 't> {
     ) -> Result<(), PullError> {
         let input = workflow::parse(remote.body.clone(), BodyKind::Update)
             .map_err(|m| PullError::Repository(format!("{}: {m}", remote.file)))?;
-        let nodes = Value::Array(input.nodes.clone());
-        let stored_nodes = to_text(&nodes);
-        let connections = to_text(&input.connections);
-        let node_groups = to_text(&input.node_groups);
-        let settings = to_text(&input.settings);
-        let static_data = input.static_data.as_ref().map(to_text);
-        let pin_data = input.pin_data.as_ref().map(to_text);
-        let meta = input.meta.as_ref().map(to_text);
-        let description = input.description.clone().flatten();
-
         let existing = workflows_repo::find(self.tx.conn(), &remote.id).await?;
         let project = status
             .owner
@@ -651,94 +643,62 @@ impl<'a, 't> Import<'a, 't> {
                 .map(|found| found.id),
             None => None,
         };
-        let content = Content {
-            name: &input.name,
-            description: description.as_deref(),
-            nodes: &stored_nodes,
-            connections: &connections,
-            node_groups: &node_groups,
-            settings: &settings,
-            static_data: static_data.as_deref(),
-            pin_data: pin_data.as_deref(),
-            meta: meta.as_deref(),
-            parent_folder_id: folder.as_deref(),
+        let to = match &existing {
+            None => SaveTo::New {
+                id: &remote.id,
+                project_id: &project,
+            },
+            Some(_) => SaveTo::Existing { id: &remote.id },
         };
         let version_id = uuid::Uuid::new_v4().to_string();
-        match &existing {
-            None => {
-                workflows_repo::insert(
-                    self.tx.conn(),
-                    &remote.id,
-                    &version_id,
-                    &project,
-                    &content,
-                    &self.now,
-                )
-                .await?
-            }
-            Some(_) => {
-                workflows_repo::update_content(
-                    self.tx.conn(),
-                    &remote.id,
-                    &version_id,
-                    &content,
-                    &self.now,
-                )
-                .await?;
-            }
-        }
-        workflows_repo::insert_version(
-            self.tx.conn(),
-            &NewVersion {
-                version_id: &version_id,
-                workflow_id: &remote.id,
-                nodes: &stored_nodes,
-                connections: &connections,
-                node_groups: &node_groups,
-                authors: &self.author,
-                now: &self.now,
-            },
-        )
-        .await?;
+        let description = input.description.clone().flatten();
+        let save = Save {
+            input: &input,
+            description: description.as_deref(),
+            parent_folder_id: folder.as_deref(),
+            version_id: &version_id,
+            author: &self.author,
+            now: &self.now,
+        };
+        let (mut row, version) = steps::save_version(self.tx.conn(), to, &save)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("workflow {} vanished during the pull", remote.id))?;
 
         // n8n's rules: archived workflows are never published; `all` publishes everything,
         // `published` what was published here; a published workflow that gets the new version
         // published (or is archived remotely) is unpublished first.
+        let actor = Actor {
+            user_id: self.puller.user_id,
+            now: &self.now,
+        };
         let locally_published = existing
             .as_ref()
             .is_some_and(|w| w.active_version_id.is_some());
         let publish = !remote.is_archived
             && match self.auto_publish {
                 AutoPublish::All => true,
-                AutoPublish::Published => existing.is_some() && locally_published,
+                AutoPublish::Published => locally_published,
                 AutoPublish::None => false,
             };
         if locally_published && (remote.is_archived || publish) {
-            workflows_repo::set_published(self.tx.conn(), &remote.id, None, 0, &self.now).await?;
-            let active = existing.as_ref().and_then(|w| w.active_version_id.clone());
-            self.publish_event(&remote.id, active.as_deref(), "deactivated")
-                .await?;
+            row = steps::unpublish(self.tx.conn(), &mut self.hooks, row, actor).await?;
         }
         let archived_here = existing.as_ref().is_some_and(|w| w.is_archived);
         if archived_here != remote.is_archived {
-            workflows_repo::set_archived(self.tx.conn(), &remote.id, remote.is_archived, &self.now)
-                .await?;
+            row = if remote.is_archived {
+                steps::archive(self.tx.conn(), &mut self.hooks, row, actor).await?
+            } else {
+                steps::set_archived(self.tx.conn(), &remote.id, false, &self.now).await?
+            };
         }
         if publish {
-            let triggers = workflow::trigger_count(&nodes);
-            if triggers == 0 {
-                status.publishing_error = Some(NO_TRIGGER.to_owned());
-            } else {
-                workflows_repo::set_published(
-                    self.tx.conn(),
-                    &remote.id,
-                    Some(&version_id),
-                    triggers,
-                    &self.now,
-                )
-                .await?;
-                self.publish_event(&remote.id, Some(&version_id), "activated")
-                    .await?;
+            match steps::publish(self.tx.conn(), &mut self.hooks, &row, &version, actor).await {
+                Ok(_) => {}
+                // A refusal (no trigger, or the engine's) is the file's, not the pull's.
+                Err(refused) if refused.status().is_client_error() => {
+                    status.publishing_error = Some(refused.client_message());
+                }
+                Err(error) => return Err(error.into()),
             }
         }
         records::record(
@@ -753,26 +713,6 @@ impl<'a, 't> Import<'a, 't> {
         )
         .await?;
         Ok(())
-    }
-
-    async fn publish_event(
-        &mut self,
-        workflow_id: &str,
-        version_id: Option<&str>,
-        event: &str,
-    ) -> sqlx::Result<()> {
-        workflows_repo::insert_publish_event(
-            self.tx.conn(),
-            &PublishEventRow {
-                id: new_id(),
-                workflow_id: workflow_id.to_owned(),
-                version_id: version_id.map(str::to_owned),
-                event: event.to_owned(),
-                user_id: Some(self.puller.user_id.to_owned()),
-                created_at: self.now.clone(),
-            },
-        )
-        .await
     }
 
     async fn apply_credential(
@@ -791,10 +731,7 @@ impl<'a, 't> Import<'a, 't> {
         };
         let data = placeholder_data(&remote.data);
         // The same sealing as the credential routes: the context binds it to the id.
-        let sealed = self.state.keys.seal(
-            &serde_json::to_vec(&data).unwrap_or_default(),
-            &format!("credential:{}", remote.id),
-        );
+        let sealed = crate::service::credentials::seal(&self.state.keys, &remote.id, &data);
         credentials::insert(
             self.tx.conn(),
             &credentials::NewCredential {
