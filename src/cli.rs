@@ -74,6 +74,9 @@ pub enum Command {
     /// Exit 0 when the server on N8N_LISTEN_ADDRESS:N8N_PORT answers `/healthz` with 200
     /// (loopback when it listens on every address); for container health checks.
     Healthcheck,
+    /// List the node types (and type versions) the engine runs; a workflow using any other is
+    /// refused at publish.
+    Nodes,
 }
 
 #[derive(Subcommand)]
@@ -260,6 +263,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Start) {
         // The probe must not open (let alone migrate) the database.
         Command::Healthcheck => healthcheck(&cli.config).await,
+        Command::Nodes => {
+            print!("{}", crate::engine::nodes::Registry::builtin().describe());
+            Ok(())
+        }
         Command::Start => app::serve(open(cli.config).await?).await,
         Command::Owner(OwnerCommand::Setup {
             email,

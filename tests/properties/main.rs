@@ -3,6 +3,8 @@
 //! (`proptest` keeps any failing case it finds under `proptest-regressions/`, committed as
 //! the corpus of past failures.)
 
+mod engine_runs;
+
 use flowgate::api::v1::data_tables::query_filter;
 use flowgate::db::data_tables::{Cell, ColumnRow, ColumnType, Condition};
 use flowgate::domain::api_key::{RawApiKey, KEY_LEN, PREFIX};

@@ -114,7 +114,43 @@ impl Registry {
         list.sort_by_key(|(kind, _)| *kind);
         list
     }
+
+    /// The catalogue as text, one type per line with its versions (`flowgate nodes`).
+    pub fn describe(&self) -> String {
+        self.catalogue()
+            .into_iter()
+            .map(|(kind, versions)| format!("{kind}\t{}\n", version_list(&versions)))
+            .collect()
+    }
+}
+
+/// Versions as n8n writes them: `1, 1.1, 2`.
+fn version_list(versions: &[f64]) -> String {
+    versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sticky notes are canvas decoration, never run.
 pub const STICKY_NOTE: &str = "n8n-nodes-base.stickyNote";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/nodes.md` is what users read to know what runs: each registered type must have
+    /// its row there, with exactly its versions.
+    #[test]
+    fn every_registered_node_type_is_documented() {
+        let doc = include_str!("../../../docs/nodes.md");
+        for (kind, versions) in Registry::builtin().catalogue() {
+            let cell = format!("| `{kind}` | {} |", version_list(&versions));
+            assert!(
+                doc.lines().any(|line| line.contains(&cell)),
+                "docs/nodes.md lacks the row for {kind} ending with: {cell}"
+            );
+        }
+    }
+}
