@@ -19,6 +19,10 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 250;
 const INVALID_CURSOR: &str = "An invalid cursor was provided";
 
+/// The largest offset a page may start at: JavaScript's largest safe integer, far past any
+/// real list, and small enough that `offset + limit` fits every database's integer.
+pub const MAX_OFFSET: u64 = (1 << 53) - 1;
+
 /// A page size from the query string: a whole number of at least 1; above 250 it is capped at
 /// 250, as n8n does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +89,11 @@ impl PageQuery {
 
     /// As [`page`](Self::page), for lists that also take an `offset` parameter.
     pub fn page_with_offset(&self, offset: u64) -> Result<PageRequest, ApiError> {
+        if offset > MAX_OFFSET {
+            return Err(ApiError::bad_request(format!(
+                "request/query/offset must be <= {MAX_OFFSET}"
+            )));
+        }
         match &self.cursor {
             None => Ok(PageRequest {
                 limit: self.limit.map_or(DEFAULT_LIMIT, |l| l.0),
@@ -102,7 +111,7 @@ fn decode_cursor(cursor: &str) -> Option<PageRequest> {
     // A `+` of the base64 text arrives as a space when a client forgot to URL-encode it.
     let json = B64.decode(cursor.trim().replace(' ', "+")).ok()?;
     let raw: OffsetCursor = serde_json::from_slice(&json).ok()?;
-    let offset = raw.offset.as_u64()?;
+    let offset = raw.offset.as_u64().filter(|o| *o <= MAX_OFFSET)?;
     // A cursor may claim any limit; it never buys more than a full page.
     let limit = raw
         .limit
@@ -341,6 +350,17 @@ mod tests {
                 "{bad}"
             );
         }
+        // Offsets past any integer a database binds are refused, not wrapped or a 500.
+        for huge in [
+            "9223372036854775808",
+            "9223372036854775807",
+            "18446744073709551615",
+        ] {
+            let cursor = B64.encode(format!(r#"{{"limit":10,"offset":{huge}}}"#));
+            assert!(decode_cursor(&cursor).is_none(), "{huge}");
+        }
+        let largest = B64.encode(format!(r#"{{"limit":10,"offset":{MAX_OFFSET}}}"#));
+        assert_eq!(decode_cursor(&largest).map(|p| p.offset), Some(MAX_OFFSET));
         // {"limit":100000,"offset":0}
         let greedy = B64.encode(br#"{"limit":100000,"offset":0}"#);
         assert_eq!(

@@ -22,6 +22,7 @@ pub mod community_packages;
 pub mod credentials;
 pub mod data_tables;
 pub mod executions;
+pub mod file_modes;
 pub mod folders;
 pub mod invitations;
 pub mod leases;
@@ -186,11 +187,9 @@ impl Db {
                     .sqlite_database
                     .clone()
                     .unwrap_or_else(|| config.data_folder().join("flowgate.sqlite"));
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| {
-                        format!("cannot create the data folder {}", parent.display())
-                    })?;
-                }
+                file_modes::secure(path.parent(), &path).with_context(|| {
+                    format!("cannot create the database file {}", path.display())
+                })?;
                 SqliteConnectOptions::new().filename(path)
             }
         };

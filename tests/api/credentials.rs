@@ -235,6 +235,16 @@ async fn deleting_answers_the_usage_scope_and_transfers_move_credentials() {
             "You can't transfer a credential into the project that's already owning it.",
         );
 
+    app.put("/api/v1/credentials/nosuchcredential/transfer")
+        .key(key)
+        .json(json!({ "destinationProjectId": project }))
+        .send()
+        .await
+        .assert_error(
+            400,
+            "Could not find the credential with the id \"nosuchcredential\". Make sure you have the permission to move it.",
+        );
+
     let deleted = app
         .delete(&format!("/api/v1/credentials/{cid}"))
         .key(key)

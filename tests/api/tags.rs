@@ -310,3 +310,39 @@ async fn sql_metacharacters_in_names_are_stored_as_text() {
         name
     );
 }
+
+/// Offsets past what a database binds (a crafted cursor, a huge `offset`) are a clean 400 on
+/// both databases, never a 500 or a wrapped number.
+#[tokio::test]
+async fn cursors_and_offsets_past_any_integer_are_400() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let key = &app.owner_key;
+    for offset in [
+        "9223372036854775808",
+        "9223372036854775807",
+        "18446744073709551615",
+    ] {
+        let cursor = base64::engine::general_purpose::STANDARD
+            .encode(format!(r#"{{"limit":10,"offset":{offset}}}"#));
+        for route in ["tags", "workflows", "users", "credentials", "variables"] {
+            let encoded = cursor
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D");
+            app.get(&format!("/api/v1/{route}?cursor={encoded}"))
+                .key(key)
+                .send()
+                .await
+                .assert_error(400, "An invalid cursor was provided");
+        }
+    }
+    for route in ["workflows", "users"] {
+        let response = app
+            .get(&format!("/api/v1/{route}?offset=18446744073709551615"))
+            .key(key)
+            .send()
+            .await;
+        assert_eq!(response.status, 400, "{route}: {}", response.text());
+    }
+}

@@ -355,7 +355,7 @@ async fn deleting_a_user_revokes_their_keys_and_can_hand_over_their_workflows() 
         .send()
         .await
         .assert_error(
-            404,
+            400,
             "Request to delete a user failed because the user to delete was not found in DB",
         );
 }

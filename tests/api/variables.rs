@@ -26,17 +26,26 @@ async fn variables_are_created_listed_updated_and_deleted() {
         .send()
         .await;
     assert_eq!(created.status, 201);
-    assert!(created.body.is_empty());
+    // n8n's 201 is empty; ours carries the created variable (a documented superset).
+    let body = created.json();
+    assert_eq!(body["key"], "API_URL");
+    assert_eq!(body["value"], "https://example.com");
+    assert_eq!(body["type"], "string");
+    assert!(body["project"].is_null());
+    assert!(body["id"].as_str().is_some_and(|id| !id.is_empty()));
     app.post("/api/v1/variables")
         .key(key)
         .json(json!({ "key": "EMPTY", "value": "" }))
         .send()
         .await;
-    app.post("/api/v1/variables")
+    let in_project = app
+        .post("/api/v1/variables")
         .key(key)
         .json(json!({ "key": "API_URL", "value": "project one", "projectId": project }))
         .send()
-        .await;
+        .await
+        .json();
+    assert_eq!(in_project["project"]["id"], project.as_str());
 
     let all = app.get("/api/v1/variables").key(key).send().await.json();
     assert_eq!(keys(&all), vec!["API_URL", "API_URL", "EMPTY"]);

@@ -426,9 +426,20 @@ async fn transfer(
 ) -> Result<StatusCode> {
     let destination = body.destination_project_id;
     let mut tx = state.db.begin().await?;
-    let (row, source) = visible(tx.conn(), &principal, &id, "Credential not found").await?;
+    // n8n answers one 400 naming the id whether the credential is missing, hidden or only
+    // shared with the caller (it looks the credential up with the move scope).
+    let missing = || {
+        ApiError::bad_request(format!(
+            "Could not find the credential with the id \"{id}\". Make sure you have the permission to move it."
+        ))
+    };
+    let (row, source) = match visible(tx.conn(), &principal, &id, "Credential not found").await {
+        Ok(found) => found,
+        Err(ApiError::NotFound(_)) => return Err(missing()),
+        Err(other) => return Err(other),
+    };
     if !source.can_manage() {
-        return Err(ApiError::Forbidden);
+        return Err(missing());
     }
     access::transfer_target(tx.conn(), &principal, &destination, || {
         ApiError::bad_request(format!(

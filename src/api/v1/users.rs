@@ -228,8 +228,9 @@ async fn remove(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode> {
+    // n8n answers a missing user with 400 here (404 on the other user routes).
     let user = find_user(&state, &id).await.map_err(|_| {
-        ApiError::not_found(
+        ApiError::bad_request(
             "Request to delete a user failed because the user to delete was not found in DB",
         )
     })?;

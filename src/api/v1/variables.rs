@@ -54,7 +54,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(create),
             Doc::new("createVariable", "Variables", "Create a variable")
                 .body(schema_ref("variableCreate"))
-                .empty_response(201, "Operation successful.")
+                // n8n answers an empty 201; clients that read the created variable from the
+                // answer need it, and those that ignore the body do not notice (docs/differences).
+                .response(201, "The created variable.", schema_ref("variable"))
                 .errors(&[400, 404]),
         ),
         Endpoint::new(
@@ -269,7 +271,7 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<Body>,
-) -> Result<StatusCode> {
+) -> Result<(StatusCode, Json<Variable>)> {
     valid(&body, true)?;
     let mut tx = state.db.begin().await?;
     let project = target_project(
@@ -278,9 +280,10 @@ async fn create(
         body.project_id.clone().flatten().as_deref(),
     )
     .await?;
+    let id = new_id();
     repo::insert(
         tx.conn(),
-        &new_id(),
+        &id,
         &body.key,
         &body.value,
         project.as_deref(),
@@ -288,8 +291,26 @@ async fn create(
     )
     .await
     .on_unique(KEY_UNIQUE, duplicate(&body.key))?;
+    let row = repo::find(tx.conn(), &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("created variable vanished")))?;
+    let project = match row.project_id.as_deref() {
+        Some(project_id) => projects::find_many(tx.conn(), &[project_id])
+            .await?
+            .into_iter()
+            .next()
+            .map(|p| p.into_api()),
+        None => None,
+    };
     tx.commit().await?;
-    Ok(StatusCode::CREATED)
+    let created = Variable {
+        id: row.id,
+        key: row.key,
+        value: row.value,
+        kind: row.kind,
+        project,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 fn variable_not_found() -> ApiError {
