@@ -81,7 +81,11 @@ fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
             to = format!("{mode:o}"),
             "the database's files were readable by other users; tightening their mode"
         );
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        // A folder or file owned by another user (a mounted volume) cannot be changed: that
+        // is the operator's to fix, and no reason to refuse to start.
+        if let Err(error) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            tracing::warn!(path = %path.display(), %error, "cannot tighten the mode");
+        }
     }
     Ok(())
 }
