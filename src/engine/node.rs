@@ -286,6 +286,33 @@ impl NodeRun<'_> {
         })
     }
 
+    /// The decrypted credential of type `kind` the node refers to (`credentials.<kind>.id`),
+    /// if the workflow's project may use it. Never store what this answers in items or errors.
+    pub async fn credentials(&self, kind: &str) -> Result<JsonObject, NodeError> {
+        let id = self
+            .node
+            .credentials
+            .get(kind)
+            .and_then(|reference| reference.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                // n8n's HTTP Request may use any credential and says this; other nodes
+                // declare theirs and name the type.
+                NodeError::operation(if self.node.kind == super::nodes::HTTP_REQUEST {
+                    "Credentials not found".to_owned()
+                } else {
+                    format!("Node does not have any credentials set for \"{kind}\"!")
+                })
+            })?;
+        let services = self.env.services.as_ref().ok_or_else(|| {
+            NodeError::operation("Credentials are not available in this run")
+        })?;
+        services
+            .credential(self.workflow.project_id.as_deref(), kind, id)
+            .await
+    }
+
     /// Whether the node turns item failures into output items (`continueOnFail` /
     /// `onError: continue...`), as n8n nodes check with `continueOnFail()`.
     pub fn continue_on_fail(&self) -> bool {

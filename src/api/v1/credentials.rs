@@ -541,8 +541,11 @@ async fn test(
         }
         TestSpec::Get { url } => (expand(url, kind, &data), Vec::new()),
     };
-    let outcome =
-        match outbound::get(&url, &headers, state.config.credential_test_allow_private).await {
+    let mut policy = outbound::OutboundPolicy::from_config(&state.config.outbound);
+    if !state.config.credential_test_allow_private {
+        policy = policy.blocking_private();
+    }
+    let outcome = match outbound::get(&url, &headers, &policy).await {
             Ok(status) if (200..300).contains(&status) => TestOutcome {
                 status: "OK",
                 message: "Connection successful!".into(),
