@@ -93,6 +93,8 @@ pub struct ErrorDetails {
     pub http_code: Option<String>,
     /// `context` entries n8n shows (e.g. `itemIndex`).
     pub context: JsonObject,
+    /// The underlying errors' own messages (n8n's `messages`, e.g. `404 - "{...}"`).
+    pub messages: Vec<String>,
 }
 
 impl NodeError {
@@ -134,7 +136,7 @@ impl NodeError {
             "functionality": "regular",
             "name": self.name,
             "node": node.raw,
-            "messages": [],
+            "messages": self.details.messages,
             "message": self.message,
             // n8n stores a JavaScript stack; ours names the error without host paths.
             "stack": format!("{}: {}", self.name, self.message),

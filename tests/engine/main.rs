@@ -10,5 +10,7 @@ mod helpers;
 
 mod flows;
 mod golden;
+mod http_request;
+mod http_server;
 mod runs;
 mod support;

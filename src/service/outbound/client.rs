@@ -93,6 +93,7 @@ pub fn build(
     options: &ClientOptions,
 ) -> Result<reqwest::Client, OutboundError> {
     let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("flowgate/", env!("CARGO_PKG_VERSION")))
         .no_proxy()
         .dns_resolver(Arc::new(PolicyResolver {
             policy: Arc::clone(policy),

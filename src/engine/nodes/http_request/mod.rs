@@ -1,4 +1,4 @@
-//! HTTP Request (versions 3 to 4.2): one request per input item, under the instance's outbound
+//! HTTP Request (versions 3 to 4.4): one request per input item, under the instance's outbound
 //! policy, authenticated with a stored credential, its answer turned into items.
 //!
 //! As in n8n, every item's request is prepared in turn (pausing between batches when batching
@@ -24,7 +24,7 @@ use crate::engine::node::{error_item, NodeError, NodeRun, NodeType, Outcome};
 use crate::engine::services::Services;
 use crate::service::outbound::{client::check_target, ClientOptions};
 use parameters::{Options, Params};
-use response::{Answer, Retry};
+use response::{Answer, Failure, Retry};
 
 pub const HTTP_REQUEST: &str = "n8n-nodes-base.httpRequest";
 
@@ -37,7 +37,7 @@ struct HttpRequest;
 enum Pending {
     Failed(NodeError),
     Sent {
-        answer: JoinHandle<Result<Answer, NodeError>>,
+        answer: JoinHandle<Result<Answer, Failure>>,
         options: Options,
     },
 }
@@ -67,9 +67,10 @@ impl NodeType for HttpRequest {
             match prepared {
                 Ok((client, request, options, retry)) => {
                     let limit = Arc::clone(&limit);
+                    let timeout_ms = options.timeout_ms;
                     let answer = tokio::spawn(async move {
                         let _permit = limit.acquire_owned().await;
-                        response::exchange(client, request, retry).await
+                        response::exchange(client, request, retry, timeout_ms).await
                     });
                     pending.push(Pending::Sent { answer, options });
                 }
@@ -83,27 +84,31 @@ impl NodeType for HttpRequest {
 
         let mut out = Vec::new();
         for (i, (item, entry)) in items.iter().zip(pending.iter_mut()).enumerate() {
-            let outcome = match entry {
-                Pending::Failed(error) => Err(error.clone()),
+            let outcome: Result<Vec<Item>, Failure> = match entry {
+                Pending::Failed(error) => Err(error.clone().into()),
                 Pending::Sent { answer, options } => {
                     let answered = tokio::select! {
-                        joined = answer => joined.unwrap_or_else(|_| Err(NodeError::operation("The request was interrupted"))),
-                        _ = run.env.cancel.cancelled() => Err(NodeError::operation("The execution was canceled")),
+                        joined = answer => joined.unwrap_or_else(|_| Err(NodeError::operation("The request was interrupted").into())),
+                        _ = run.env.cancel.cancelled() => Err(NodeError::operation("The execution was canceled").into()),
                     };
                     answered.and_then(|answer| {
                         if !(200..300).contains(&answer.status) && !options.never_error {
                             return Err(response::status_error(&answer));
                         }
-                        response::into_items(answer, options, item, i)
+                        Ok(response::into_items(answer, options, item, i)?)
                     })
                 }
             };
             match outcome {
                 Ok(items) => out.extend(items),
-                Err(error) if run.continue_on_fail() => out.push(error_item(&error, i)),
-                Err(error) => {
+                Err(failure) if run.continue_on_fail() => {
+                    let mut failed = error_item(&failure.error, i);
+                    failed.json.insert("error".into(), failure.item_error());
+                    out.push(failed);
+                }
+                Err(failure) => {
                     abort(&pending);
-                    return Err(error.at_item(i));
+                    return Err(failure.error.at_item(i));
                 }
             }
         }
@@ -162,5 +167,9 @@ async fn prepare(
 }
 
 pub fn register(registry: &mut Registry) {
-    registry.add(HTTP_REQUEST, &[3.0, 4.0, 4.1, 4.2], Arc::new(HttpRequest));
+    registry.add(
+        HTTP_REQUEST,
+        &[3.0, 4.0, 4.1, 4.2, 4.3, 4.4],
+        Arc::new(HttpRequest),
+    );
 }

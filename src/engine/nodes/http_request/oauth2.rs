@@ -67,12 +67,7 @@ impl OAuth2 {
             client_secret,
             scope,
             send_in_body: data.get("authentication").and_then(Value::as_str) == Some("body"),
-            stored_token: data
-                .get("oauthTokenData")
-                .and_then(|t| t.get("access_token"))
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned),
+            stored_token: stored_token(data),
             services: run.env.services.clone(),
         })
     }
@@ -188,4 +183,17 @@ impl OAuth2 {
             expires: Some(Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN)),
         })
     }
+}
+
+/// `oauthTokenData.access_token`; the token data may be stored as an object or as JSON text.
+fn stored_token(data: &Map<String, Value>) -> Option<String> {
+    let token_data = match data.get("oauthTokenData")? {
+        Value::String(text) => serde_json::from_str::<Value>(text).ok()?,
+        other => other.clone(),
+    };
+    token_data
+        .get("access_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }

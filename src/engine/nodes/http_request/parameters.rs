@@ -146,7 +146,13 @@ impl Params {
                     } else {
                         name
                     };
-                    (name, js_string(&value))
+                    let value = match value {
+                        Value::Array(list) => {
+                            list.iter().map(js_string).collect::<Vec<_>>().join(", ")
+                        }
+                        other => js_string(&other),
+                    };
+                    (name, value)
                 })
                 .collect()
         } else {
@@ -191,13 +197,15 @@ impl Options {
             "file" => ResponseFormat::File,
             _ => ResponseFormat::Autodetect,
         };
+        // Without the option n8n writes arrays with indices; the option's own default is
+        // brackets.
         let array_format = match run
-            .param_str("options.queryParameterArrays", i, "brackets")?
+            .param_str("options.queryParameterArrays", i, "indices")?
             .as_str()
         {
-            "indices" => ArrayFormat::Indices,
             "repeat" => ArrayFormat::Repeat,
-            _ => ArrayFormat::Brackets,
+            "brackets" => ArrayFormat::Brackets,
+            _ => ArrayFormat::Indices,
         };
         let batch = if run.raw_param("options.batching.batch").is_some() {
             let size = run.param_f64("options.batching.batch.batchSize", i, 50.0)?;
@@ -245,7 +253,7 @@ fn read_body(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Body, NodeError
         "json" => match specify.as_str() {
             "json" => match run.param_value("jsonBody", i)?.unwrap_or(Value::Null) {
                 Value::String(text) => Body::Json(parse_json(&text, "JSON Body")?),
-                Value::Null => Body::Json(Value::String(String::new())),
+                Value::Null => Body::Json(parse_json("", "JSON Body")?),
                 other => Body::Json(other),
             },
             _ => {
@@ -293,22 +301,30 @@ fn read_body(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Body, NodeError
     })
 }
 
-/// A `fixedCollection` of `{name, value}` pairs (evaluated), without blank names.
+/// A `fixedCollection` of `{name, value}` pairs (evaluated), without blank names. A name given
+/// twice keeps its last value before version 4.3 and collects its values into a list from 4.3.
 fn pairs(run: &NodeRun<'_>, path: &str, i: usize) -> Result<Vec<(String, Value)>, NodeError> {
     let list = run.param_value(path, i)?.unwrap_or(Value::Null);
-    Ok(list
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            let name = js_string(entry.get("name")?);
-            let value = entry
-                .get("value")
-                .cloned()
-                .unwrap_or(Value::String(String::new()));
-            (!name.is_empty()).then_some((name, value))
-        })
-        .collect())
+    let collect = run.version() >= 4.3;
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for entry in list.as_array().into_iter().flatten() {
+        let Some(name) = entry.get("name").map(js_string).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let value = entry
+            .get("value")
+            .cloned()
+            .unwrap_or(Value::String(String::new()));
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            None => out.push((name, value)),
+            Some((_, Value::Array(list))) if collect => list.push(value),
+            Some((_, existing)) if collect => {
+                *existing = Value::Array(vec![existing.clone(), value]);
+            }
+            Some((_, existing)) => *existing = value,
+        }
+    }
+    Ok(out)
 }
 
 fn form_parts(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Vec<FormPart>, NodeError> {

@@ -33,8 +33,12 @@ pub fn build(
     })?;
     let query = merged(&params.query, &auth.query);
     if !query.is_empty() {
-        let pairs = flatten(&query, params.options.array_format);
-        url.query_pairs_mut().extend_pairs(pairs.iter());
+        let added = encode(&flatten(&query, params.options.array_format));
+        let full = match url.query().filter(|q| !q.is_empty()) {
+            Some(existing) => format!("{existing}&{added}"),
+            None => added,
+        };
+        url.set_query(Some(&full));
     }
 
     let mut builder = client
@@ -61,9 +65,7 @@ pub fn build(
                 Some(extra) => merged(fields, &extra.clone().into_iter().collect::<Vec<_>>()),
                 None => fields.clone(),
             };
-            let encoded = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(flatten(&fields, ArrayFormat::Indices))
-                .finish();
+            let encoded = encode(&flatten(&fields, ArrayFormat::Indices));
             builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(encoded)
@@ -154,6 +156,27 @@ fn flatten_value(key: &str, value: &Value, format: ArrayFormat, out: &mut Vec<(S
         Value::Null => out.push((key.to_owned(), String::new())),
         other => out.push((key.to_owned(), js_string(other))),
     }
+}
+
+/// Pairs written as `qs` writes them: RFC 3986 percent-encoding of names and values (a space
+/// is `%20`, brackets are `%5B%5D`).
+pub fn encode(pairs: &[(String, String)]) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, KEEP),
+                percent_encoding::utf8_percent_encode(v, KEEP)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn multipart(parts: &[FormPart]) -> Result<reqwest::multipart::Form, NodeError> {
@@ -248,7 +271,7 @@ mod tests {
         assert_eq!(request.method(), reqwest::Method::POST);
         assert_eq!(
             request.url().as_str(),
-            "http://api.example.com/items?fixed=1&q=a+b&tags%5B%5D=x&tags%5B%5D=y&token=t"
+            "http://api.example.com/items?fixed=1&q=a%20b&tags%5B%5D=x&tags%5B%5D=y&token=t"
         );
         let headers = request.headers();
         assert_eq!(headers["x-trace"], "t1");
@@ -280,7 +303,7 @@ mod tests {
         );
         assert_eq!(request.headers()["authorization"], "Basic YWRhOnB3");
         let body = request.body().and_then(|b| b.as_bytes()).expect("bytes");
-        assert_eq!(body, b"name=Ada+L&n=3");
+        assert_eq!(body, b"name=Ada%20L&n=3");
     }
 
     #[test]

@@ -43,9 +43,13 @@ pub async fn exchange(
     client: reqwest::Client,
     request: reqwest::Request,
     retry: Retry,
-) -> Result<Answer, NodeError> {
+    timeout_ms: u64,
+) -> Result<Answer, Failure> {
     let again = request.try_clone();
-    let response = client.execute(request).await.map_err(|e| transport_error(&e))?;
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| transport_error(&e, timeout_ms))?;
     if response.status() != reqwest::StatusCode::UNAUTHORIZED {
         return read(response).await;
     }
@@ -78,18 +82,21 @@ pub async fn exchange(
             again.headers_mut().insert(AUTHORIZATION, value);
         }
     } else if let Some(oauth2) = retry.oauth2.as_ref().filter(|o| o.renewable()) {
-        let token = oauth2.access_token(true).await?;
+        let token = oauth2.access_token(true).await.map_err(Failure::from)?;
         if let Ok(value) = format!("Bearer {token}").parse() {
             again.headers_mut().insert(AUTHORIZATION, value);
         }
     } else {
         return read(response).await;
     }
-    let response = client.execute(again).await.map_err(|e| transport_error(&e))?;
+    let response = client
+        .execute(again)
+        .await
+        .map_err(|e| transport_error(&e, timeout_ms))?;
     read(response).await
 }
 
-async fn read(mut response: reqwest::Response) -> Result<Answer, NodeError> {
+async fn read(mut response: reqwest::Response) -> Result<Answer, Failure> {
     let status = response.status().as_u16();
     let mut headers = Map::new();
     for (name, value) in response.headers() {
@@ -118,12 +125,17 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, NodeError> {
         .to_owned();
     let url = response.url().clone();
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, 0))?
+    {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(NodeError::operation(format!(
                 "The response is larger than {} MiB",
                 MAX_BODY / (1024 * 1024)
-            )));
+            ))
+            .into());
         }
         body.extend_from_slice(&chunk);
     }
@@ -136,23 +148,96 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, NodeError> {
     })
 }
 
-/// A request that got no answer: refused by the outbound policy, timed out, or not connected.
-pub fn transport_error(error: &reqwest::Error) -> NodeError {
-    if let Some(refused) = refusal(error) {
-        return NodeError::operation(refused.to_string());
+/// Why an item got no items: the node's error, and what n8n puts in the item's `error` when
+/// the node continues on failure (the underlying request error; the message when absent).
+pub struct Failure {
+    pub error: NodeError,
+    pub raw: Option<Value>,
+}
+
+impl From<NodeError> for Failure {
+    fn from(error: NodeError) -> Failure {
+        Failure { error, raw: None }
     }
-    let (message, code) = if error.is_timeout() {
-        ("The connection timed out, consider setting the 'Retry on Fail' option in the node settings", "ETIMEDOUT")
-    } else if error.is_connect() {
-        ("The service refused the connection - perhaps it is offline", "ECONNREFUSED")
+}
+
+impl Failure {
+    /// The `error` field of the item n8n puts out in place of a failed one.
+    pub fn item_error(&self) -> Value {
+        self.raw
+            .clone()
+            .unwrap_or_else(|| Value::String(self.error.message.clone()))
+    }
+}
+
+/// A request that got no answer: refused by the outbound policy, timed out, or not connected.
+/// n8n's words, with the underlying error (named as Node.js names it) in `messages`.
+pub fn transport_error(error: &reqwest::Error, timeout_ms: u64) -> Failure {
+    if let Some(refused) = refusal(error) {
+        return NodeError::operation(refused.to_string()).into();
+    }
+    let target = error
+        .url()
+        .map(|u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or_default(),
+                u.port_or_known_default().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let (message, code, raw_message) = if error.is_timeout() {
+        (
+            "The connection was aborted, perhaps the server is offline",
+            "ECONNABORTED",
+            format!("timeout of {timeout_ms}ms exceeded"),
+        )
     } else if error.is_redirect() {
-        ("Maximum number of redirects exceeded", "ERR_FR_TOO_MANY_REDIRECTS")
+        (
+            "Maximum number of redirects exceeded",
+            "ERR_FR_TOO_MANY_REDIRECTS",
+            "Maximum number of redirects exceeded".to_owned(),
+        )
+    } else if error.is_connect() {
+        if is_dns_failure(error) {
+            (
+                "The DNS server returned an error, perhaps the server is offline",
+                "ENOTFOUND",
+                format!("getaddrinfo ENOTFOUND {}", target.rsplit_once(':').map_or(target.as_str(), |t| t.0)),
+            )
+        } else {
+            (
+                "The service refused the connection - perhaps it is offline",
+                "ECONNREFUSED",
+                format!("connect ECONNREFUSED {target}"),
+            )
+        }
     } else {
-        ("The connection to the server was closed unexpectedly, perhaps it is offline. You can retry the request immediately or wait and retry later.", "ECONNRESET")
+        (
+            "The connection to the server was closed unexpectedly, perhaps it is offline. You can retry the request immediately or wait and retry later.",
+            "ECONNRESET",
+            "socket hang up".to_owned(),
+        )
     };
-    let mut failure = NodeError::api(message, None);
-    failure.details.context.insert("code".into(), json!(code));
-    failure
+    let mut failure = NodeError::api(message, Some(code.to_owned()));
+    failure.details.messages = vec![raw_message.clone()];
+    Failure {
+        error: failure,
+        raw: Some(json!({"message": raw_message, "name": "Error", "code": code})),
+    }
+}
+
+/// Whether a connection failed because the name did not resolve.
+fn is_dns_failure(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            return io.kind() != std::io::ErrorKind::ConnectionRefused
+                && io.to_string().contains("lookup");
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// n8n's message for an HTTP status (NodeApiError's table), by code then by class.
@@ -217,8 +302,9 @@ fn find_message(value: &Value, depth: usize) -> Option<String> {
     }
 }
 
-/// The NodeApiError for an answer outside 2xx.
-pub fn status_error(answer: &Answer) -> NodeError {
+/// The NodeApiError for an answer outside 2xx, and the request error n8n keeps for an item
+/// that continues on failure.
+pub fn status_error(answer: &Answer) -> Failure {
     let text = String::from_utf8_lossy(&answer.body).into_owned();
     let parsed: Option<Value> = serde_json::from_str(&text).ok();
     let description = match &parsed {
@@ -230,7 +316,21 @@ pub fn status_error(answer: &Answer) -> NodeError {
         Some(answer.status.to_string()),
     );
     error.details.description = description;
-    error
+    let raw_message = format!(
+        "{} - {}",
+        answer.status,
+        serde_json::to_string(&text).unwrap_or_default()
+    );
+    error.details.messages = vec![raw_message.clone()];
+    let code = if answer.status >= 500 {
+        "ERR_BAD_RESPONSE"
+    } else {
+        "ERR_BAD_REQUEST"
+    };
+    Failure {
+        error,
+        raw: Some(json!({"message": raw_message, "name": "AxiosError", "code": code, "status": answer.status})),
+    }
 }
 
 /// MIME types n8n treats as files when autodetecting.
@@ -329,7 +429,9 @@ pub fn into_items(
         }
         ResponseFormat::Json | ResponseFormat::Autodetect => {
             let text = String::from_utf8_lossy(&answer.body);
-            let body = if text.trim().is_empty() {
+            // n8n 2.8 parses an empty JSON answer as invalid JSON (an explicit JSON format
+            // takes it as an empty object).
+            let body = if text.trim().is_empty() && !autodetect {
                 Value::Object(Map::new())
             } else {
                 match serde_json::from_str::<Value>(&text) {
@@ -401,6 +503,7 @@ fn binary_entry(answer: &Answer) -> Value {
         "fileType": file_type(&mime_type),
         "data": base64::engine::general_purpose::STANDARD.encode(&answer.body),
         "fileSize": human_size(answer.body.len()),
+        "bytes": answer.body.len(),
     });
     if let Some(extension) = extension {
         entry["fileExtension"] = json!(extension);
