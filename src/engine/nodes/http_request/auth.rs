@@ -111,11 +111,6 @@ const GENERIC: &[&str] = &[
     "oAuth2Api",
 ];
 
-/// The predefined credential types the node can authenticate with.
-pub fn predefined_types() -> impl Iterator<Item = &'static str> {
-    PREDEFINED.iter().map(|(kind, _)| *kind)
-}
-
 /// What the node's authentication adds to its requests (read from the first item, as n8n
 /// reads it).
 pub async fn resolve(run: &NodeRun<'_>) -> Result<AuthParts, NodeError> {
@@ -314,7 +309,7 @@ mod tests {
 
     #[test]
     fn every_predefined_type_is_in_the_credential_catalogue() {
-        for kind in predefined_types() {
+        for kind in PREDEFINED.iter().map(|(kind, _)| *kind) {
             assert!(credential_types::find(kind).is_some(), "{kind}");
         }
         assert!(PREDEFINED.len() >= 20);

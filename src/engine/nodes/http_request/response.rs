@@ -14,7 +14,6 @@ use super::oauth2::OAuth2;
 use super::parameters::{Options, ResponseFormat};
 use crate::engine::data::{Item, PairedItem, PairedItems};
 use crate::engine::node::NodeError;
-use crate::engine::nodes::types::js_string;
 use crate::service::outbound::refusal;
 
 /// Bodies past this size fail the item rather than the server.
