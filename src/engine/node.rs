@@ -307,9 +307,11 @@ impl NodeRun<'_> {
                     format!("Node does not have any credentials set for \"{kind}\"!")
                 })
             })?;
-        let services = self.env.services.as_ref().ok_or_else(|| {
-            NodeError::operation("Credentials are not available in this run")
-        })?;
+        let services = self
+            .env
+            .services
+            .as_ref()
+            .ok_or_else(|| NodeError::operation("Credentials are not available in this run"))?;
         services
             .credential(self.workflow.project_id.as_deref(), kind, id)
             .await

@@ -104,8 +104,11 @@ pub(crate) async fn open_credential(
         ))
     })?;
     if !row.is_global && project_id != Some(row.project_id.as_str()) {
-        return Err(NodeError::operation("Node has no access to credential")
-            .with_description("Please recreate the credential or ask its owner to share it with you."));
+        return Err(
+            NodeError::operation("Node has no access to credential").with_description(
+                "Please recreate the credential or ask its owner to share it with you.",
+            ),
+        );
     }
     crate::service::credentials::open(&inner.keys, &row).map_err(|e| unavailable(&e))
 }

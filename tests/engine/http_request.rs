@@ -30,7 +30,14 @@ fn workflow(path: &str, version: f64, parameters: Value, extra: Value) -> Value 
 /// Publishes the workflow, calls its webhook, and answers the finished execution.
 async fn run(app: &TestApp, path: &str, version: f64, parameters: Value, extra: Value) -> Value {
     let id = publish(app, path, &workflow(path, version, parameters, extra)).await;
-    call(app, "POST", &format!("/webhook/{path}"), Some(&json!({"n": 1})), &[]).await;
+    call(
+        app,
+        "POST",
+        &format!("/webhook/{path}"),
+        Some(&json!({"n": 1})),
+        &[],
+    )
+    .await;
     last_execution(app, &id).await
 }
 
@@ -78,7 +85,10 @@ async fn a_get_with_query_and_headers_reaches_the_service_and_its_json_becomes_t
     .await;
 
     assert_eq!(execution["status"], "success", "{execution}");
-    assert_eq!(http_output(&execution), vec![json!({"ok": true, "method": "GET"})]);
+    assert_eq!(
+        http_output(&execution),
+        vec![json!({"ok": true, "method": "GET"})]
+    );
     let seen = server.seen_at("/things");
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "GET");
@@ -110,7 +120,10 @@ async fn json_bodies_are_sent_from_fields_with_dotted_names_or_from_json_text() 
     let seen = &server.seen_at("/fields")[0];
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.header("content-type"), Some("application/json"));
-    assert_eq!(seen.body_json(), json!({"user": {"name": "Ada"}, "count": 1}));
+    assert_eq!(
+        seen.body_json(),
+        json!({"user": {"name": "Ada"}, "count": 1})
+    );
 
     // Version 3 keeps a dotted name as it is.
     run(
@@ -202,7 +215,10 @@ async fn form_multipart_and_raw_bodies_carry_their_content_types() {
         .header("content-type")
         .is_some_and(|c| c.starts_with("multipart/form-data; boundary=")));
     let body = multipart.body_text();
-    assert!(body.contains("Content-Disposition: form-data; name=\"title\""), "{body}");
+    assert!(
+        body.contains("Content-Disposition: form-data; name=\"title\""),
+        "{body}"
+    );
     assert!(body.contains("\r\n\r\nreport\r\n"), "{body}");
 
     run(
@@ -263,7 +279,10 @@ async fn a_downloaded_file_is_binary_data_and_can_be_sent_on_as_a_body() {
     assert_eq!(upload.body, b"\x89PNG\r\n\x1a\nfake");
     let form = server.seen_at("/form-upload")[0].body.clone();
     let text = String::from_utf8_lossy(&form);
-    assert!(text.contains("name=\"file\"; filename=\"pixel.png\""), "{text}");
+    assert!(
+        text.contains("name=\"file\"; filename=\"pixel.png\""),
+        "{text}"
+    );
     assert!(text.contains("Content-Type: image/png"), "{text}");
 }
 
@@ -291,9 +310,7 @@ async fn a_binary_body_without_binary_input_fails_in_n8ns_words() {
 async fn answers_become_items_by_format() {
     let app = TestApp::spawn().await;
     let server = TestServer::start().await;
-    let get = |path: &str, options: Value| {
-        json!({"url": server.url(path), "options": options})
-    };
+    let get = |path: &str, options: Value| json!({"url": server.url(path), "options": options});
 
     // A JSON array: one item per element, each paired with the input item.
     let array = run(&app, "array", 4.2, get("/array", json!({})), json!({})).await;
@@ -302,7 +319,8 @@ async fn answers_become_items_by_format() {
         vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})]
     );
     assert_eq!(
-        array["data"]["resultData"]["runData"]["HTTP Request"][0]["data"]["main"][0][2]["pairedItem"],
+        array["data"]["resultData"]["runData"]["HTTP Request"][0]["data"]["main"][0][2]
+            ["pairedItem"],
         json!({"item": 0})
     );
 
@@ -329,7 +347,10 @@ async fn answers_become_items_by_format() {
         &app,
         "full",
         4.2,
-        get("/things", json!({"response": {"response": {"fullResponse": true}}})),
+        get(
+            "/things",
+            json!({"response": {"response": {"fullResponse": true}}}),
+        ),
         json!({}),
     )
     .await;
@@ -348,7 +369,10 @@ async fn answers_become_items_by_format() {
         &app,
         "bad-json",
         4.2,
-        get("/text", json!({"response": {"response": {"responseFormat": "json"}}})),
+        get(
+            "/text",
+            json!({"response": {"response": {"responseFormat": "json"}}}),
+        ),
         json!({}),
     )
     .await;
@@ -420,7 +444,10 @@ async fn an_error_status_fails_the_node_with_n8ns_api_error_unless_never_error()
         "The service refused the connection - perhaps it is offline"
     );
     assert_eq!(error["httpCode"], "ECONNREFUSED");
-    assert_eq!(error["messages"], json!([format!("connect ECONNREFUSED {closed}")]));
+    assert_eq!(
+        error["messages"],
+        json!([format!("connect ECONNREFUSED {closed}")])
+    );
 
     let slow = run(
         &app,
@@ -492,7 +519,14 @@ async fn a_failing_request_continues_as_an_error_item_or_on_the_error_output() {
         }
     });
     let id = publish(&app, "error-output", &flow).await;
-    call(&app, "POST", "/webhook/error-output", Some(&json!({"n": 1})), &[]).await;
+    call(
+        &app,
+        "POST",
+        "/webhook/error-output",
+        Some(&json!({"n": 1})),
+        &[],
+    )
+    .await;
     let execution = last_execution(&app, &id).await;
     assert_eq!(execution["status"], "success", "{execution}");
     let failed = output_json(&execution, "On failure", 0, 0);
@@ -712,10 +746,16 @@ async fn oauth2_client_credentials_fetch_a_token_once_and_reuse_it() {
     }
     let execution = last_execution(&app, &workflow_id).await;
     assert_eq!(execution["status"], "success", "{execution}");
-    assert_eq!(http_output(&execution), vec![json!({"granted": "Bearer token-1"})]);
+    assert_eq!(
+        http_output(&execution),
+        vec![json!({"granted": "Bearer token-1"})]
+    );
     assert_eq!(server.tokens_issued(), 1);
     let token_request = &server.seen_at("/token")[0];
-    assert_eq!(token_request.body_text(), "grant_type=client_credentials&scope=read");
+    assert_eq!(
+        token_request.body_text(),
+        "grant_type=client_credentials&scope=read"
+    );
     assert_eq!(server.seen_at("/protected").len(), 2);
 }
 
@@ -733,7 +773,10 @@ async fn a_stored_oauth2_token_is_used_as_it_is() {
         "/protected",
     )
     .await;
-    assert_eq!(http_output(&execution), vec![json!({"granted": "Bearer stored-token"})]);
+    assert_eq!(
+        http_output(&execution),
+        vec![json!({"granted": "Bearer stored-token"})]
+    );
 }
 
 #[tokio::test]
@@ -800,8 +843,10 @@ async fn a_missing_or_foreign_credential_fails_the_node_in_n8ns_words() {
     let foreign = app
         .post("/api/v1/credentials")
         .key(&app.owner_key)
-        .json(json!({"name": "theirs", "type": "httpHeaderAuth", "projectId": project,
-                     "data": {"name": "X-Key", "value": "not-yours"}}))
+        .json(
+            json!({"name": "theirs", "type": "httpHeaderAuth", "projectId": project,
+                     "data": {"name": "X-Key", "value": "not-yours"}}),
+        )
         .send()
         .await;
     assert_eq!(foreign.status, 200, "{}", foreign.text());
@@ -911,4 +956,91 @@ async fn the_operator_can_allow_only_listed_hosts_or_refuse_private_networks() {
         "Requests to private, loopback or link-local addresses are not allowed"
     );
     assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn version_3_does_not_follow_redirects_and_fails_with_the_redirect_status() {
+    let app = TestApp::spawn().await;
+    let server = TestServer::start().await;
+    let execution = run(
+        &app,
+        "v3-redirect",
+        3.0,
+        json!({"url": server.url("/redirect?to=%2Ftext"), "options": {}}),
+        json!({}),
+    )
+    .await;
+    let error = http_error(&execution);
+    assert_eq!(error["message"], "302 - \"\"");
+    assert_eq!(error["httpCode"], "302");
+    assert!(server.seen_at("/text").is_empty());
+
+    // Version 4 follows unless told not to.
+    let refused = run(
+        &app,
+        "v4-no-follow",
+        4.2,
+        json!({"url": server.url("/redirect?to=%2Ftext"),
+               "options": {"redirect": {"redirect": {"followRedirects": false}}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(http_error(&refused)["httpCode"], "302");
+    assert!(server.seen_at("/text").is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_oauth2_token_is_renewed_with_client_credentials_and_the_request_sent_again() {
+    let app = TestApp::spawn().await;
+    let server = TestServer::start().await;
+    let (_, execution) = with_generic(
+        &app,
+        &server,
+        "oauth2-renew",
+        "oAuth2Api",
+        json!({"grantType": "clientCredentials", "accessTokenUrl": server.url("/token"),
+               "clientId": "client-1", "clientSecret": "secret-1",
+               "oauthTokenData": "{\"access_token\": \"expired\"}"}),
+        "/protected",
+    )
+    .await;
+    assert_eq!(execution["status"], "success", "{execution}");
+    assert_eq!(
+        http_output(&execution),
+        vec![json!({"granted": "Bearer token-1"})]
+    );
+    let attempts: Vec<String> = server
+        .seen_at("/protected")
+        .iter()
+        .filter_map(|s| s.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(attempts, vec!["Bearer expired", "Bearer token-1"]);
+    assert!(!execution.to_string().contains("secret-1"));
+}
+
+#[tokio::test]
+async fn a_repeated_query_name_keeps_its_last_value_before_4_3_and_becomes_a_list_from_4_3() {
+    let app = TestApp::spawn().await;
+    let server = TestServer::start().await;
+    let params = |path: &str, options: Value| {
+        json!({"url": server.url(path), "sendQuery": true,
+               "queryParameters": {"parameters": [{"name": "tag", "value": "a"}, {"name": "tag", "value": "b"}]},
+               "options": options})
+    };
+    run(&app, "dup-42", 4.2, params("/dup-42", json!({})), json!({})).await;
+    run(&app, "dup-43", 4.3, params("/dup-43", json!({})), json!({})).await;
+    run(
+        &app,
+        "dup-repeat",
+        4.4,
+        params("/dup-repeat", json!({"queryParameterArrays": "repeat"})),
+        json!({}),
+    )
+    .await;
+    assert_eq!(server.seen_at("/dup-42")[0].query, "tag=b");
+    assert_eq!(
+        server.seen_at("/dup-43")[0].query,
+        "tag%5B0%5D=a&tag%5B1%5D=b"
+    );
+    assert_eq!(server.seen_at("/dup-repeat")[0].query, "tag=a&tag=b");
 }

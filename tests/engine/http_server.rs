@@ -51,9 +51,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let shared = Shared::default();
-        let app = Router::new()
-            .fallback(answer)
-            .with_state(shared.clone());
+        let app = Router::new().fallback(answer).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -142,7 +140,10 @@ async fn route(shared: &Shared, method: &Method, headers: &HeaderMap, seen: &See
     let path = seen.path.as_str();
     if let Some(code) = path.strip_prefix("/status/") {
         let code: u16 = code.parse().unwrap_or(500);
-        return json_response(code, json!({"message": format!("failure {code}"), "code": code}));
+        return json_response(
+            code,
+            json!({"message": format!("failure {code}"), "code": code}),
+        );
     }
     match path {
         "/text" => (
@@ -157,7 +158,10 @@ async fn route(shared: &Shared, method: &Method, headers: &HeaderMap, seen: &See
         "/file.png" => (
             [
                 (header::CONTENT_TYPE, "image/png"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"pixel.png\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"pixel.png\"",
+                ),
             ],
             Body::from(b"\x89PNG\r\n\x1a\nfake".to_vec()),
         )
@@ -173,7 +177,9 @@ async fn route(shared: &Shared, method: &Method, headers: &HeaderMap, seen: &See
         "/digest" => digest(headers, method),
         "/token" => {
             // Client credentials in a Basic header: client-1 / secret-1.
-            if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+            if headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
                 != Some("Basic Y2xpZW50LTE6c2VjcmV0LTE=")
             {
                 return json_response(401, json!({"error": "invalid_client"}));
@@ -223,7 +229,10 @@ fn digest(headers: &HeaderMap, method: &Method) -> Response {
     };
     let field = |name: &str| {
         auth.split(", ")
-            .find_map(|p| p.trim_start_matches("Digest ").strip_prefix(&format!("{name}=")))
+            .find_map(|p| {
+                p.trim_start_matches("Digest ")
+                    .strip_prefix(&format!("{name}="))
+            })
             .map(|v| v.trim_matches('"').to_owned())
             .unwrap_or_default()
     };

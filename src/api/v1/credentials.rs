@@ -546,23 +546,23 @@ async fn test(
         policy = policy.blocking_private();
     }
     let outcome = match outbound::get(&url, &headers, &policy).await {
-            Ok(status) if (200..300).contains(&status) => TestOutcome {
-                status: "OK",
-                message: "Connection successful!".into(),
-            },
-            Ok(401 | 403) => TestOutcome {
-                status: "Error",
-                message: "Authorization failed - please check your credentials".into(),
-            },
-            Ok(status) => TestOutcome {
-                status: "Error",
-                message: format!("The service answered with status {status}"),
-            },
-            Err(e) => TestOutcome {
-                status: "Error",
-                message: e.to_string(),
-            },
-        };
+        Ok(status) if (200..300).contains(&status) => TestOutcome {
+            status: "OK",
+            message: "Connection successful!".into(),
+        },
+        Ok(401 | 403) => TestOutcome {
+            status: "Error",
+            message: "Authorization failed - please check your credentials".into(),
+        },
+        Ok(status) => TestOutcome {
+            status: "Error",
+            message: format!("The service answered with status {status}"),
+        },
+        Err(e) => TestOutcome {
+            status: "Error",
+            message: e.to_string(),
+        },
+    };
     Ok(Json(outcome))
 }
 

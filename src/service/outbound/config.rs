@@ -22,7 +22,12 @@ pub struct OutboundConfig {
 
     /// When set, the only hosts workflows may call (comma-separated; `*.example.com` also
     /// matches every subdomain). Empty: any host.
-    #[arg(long = "outbound-allowed-hosts", env = "N8N_OUTBOUND_ALLOWED_HOSTS",
-          value_name = "N8N_OUTBOUND_ALLOWED_HOSTS", default_value = "", global = true)]
+    #[arg(
+        long = "outbound-allowed-hosts",
+        env = "N8N_OUTBOUND_ALLOWED_HOSTS",
+        value_name = "N8N_OUTBOUND_ALLOWED_HOSTS",
+        default_value = "",
+        global = true
+    )]
     pub allowed_hosts: String,
 }

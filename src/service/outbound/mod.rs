@@ -12,7 +12,7 @@ pub mod policy;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use client::{ClientOptions, refusal};
+pub use client::{refusal, ClientOptions};
 pub use config::OutboundConfig;
 pub use policy::{is_internal, is_metadata, OutboundPolicy};
 
@@ -28,7 +28,9 @@ pub enum OutboundError {
     Forbidden,
     #[error("Requests to cloud metadata addresses are not allowed ({0})")]
     Metadata(String),
-    #[error("The host \"{0}\" is not in the hosts this instance may call (N8N_OUTBOUND_ALLOWED_HOSTS)")]
+    #[error(
+        "The host \"{0}\" is not in the hosts this instance may call (N8N_OUTBOUND_ALLOWED_HOSTS)"
+    )]
     HostNotAllowed(String),
     #[error("Maximum number of redirects exceeded")]
     TooManyRedirects,

@@ -85,8 +85,7 @@ impl OutboundPolicy {
     /// Checks a host name (or IP literal) as written in a URL.
     pub fn check_host(&self, host: &str) -> Result<(), OutboundError> {
         let host = normalise_host(host);
-        if !self.allowed_hosts.is_empty() && !self.allowed_hosts.iter().any(|p| p.matches(&host))
-        {
+        if !self.allowed_hosts.is_empty() && !self.allowed_hosts.iter().any(|p| p.matches(&host)) {
             return Err(OutboundError::HostNotAllowed(host));
         }
         if !self.allow_metadata && METADATA_HOSTS.contains(&host.as_str()) {
@@ -221,7 +220,10 @@ mod tests {
             "100.100.100.200",
         ] {
             assert!(
-                matches!(policy.check_ip(ip(refused)), Err(OutboundError::Metadata(_))),
+                matches!(
+                    policy.check_ip(ip(refused)),
+                    Err(OutboundError::Metadata(_))
+                ),
                 "{refused}"
             );
         }

@@ -44,26 +44,74 @@ enum Rule {
 /// The `authenticate` rule of each predefined credential type of the catalogue that has one
 /// (as each type's n8n definition declares it).
 const PREDEFINED: &[(&str, &[Rule])] = &[
-    ("airtableTokenApi", &[Rule::Header("Authorization", "Bearer {accessToken}")]),
+    (
+        "airtableTokenApi",
+        &[Rule::Header("Authorization", "Bearer {accessToken}")],
+    ),
     ("anthropicApi", &[Rule::Header("x-api-key", "{apiKey}")]),
-    ("asanaApi", &[Rule::Header("Authorization", "Bearer {accessToken}")]),
-    ("clickUpApi", &[Rule::Header("Authorization", "{accessToken}")]),
-    ("cohereApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
-    ("discordBotApi", &[Rule::Header("Authorization", "Bot {botToken}")]),
-    ("dropboxApi", &[Rule::Header("Authorization", "Bearer {accessToken}")]),
-    ("githubApi", &[Rule::Header("Authorization", "token {accessToken}")]),
-    ("gitlabApi", &[Rule::Header("Private-Token", "{accessToken}")]),
+    (
+        "asanaApi",
+        &[Rule::Header("Authorization", "Bearer {accessToken}")],
+    ),
+    (
+        "clickUpApi",
+        &[Rule::Header("Authorization", "{accessToken}")],
+    ),
+    (
+        "cohereApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
+    (
+        "discordBotApi",
+        &[Rule::Header("Authorization", "Bot {botToken}")],
+    ),
+    (
+        "dropboxApi",
+        &[Rule::Header("Authorization", "Bearer {accessToken}")],
+    ),
+    (
+        "githubApi",
+        &[Rule::Header("Authorization", "token {accessToken}")],
+    ),
+    (
+        "gitlabApi",
+        &[Rule::Header("Private-Token", "{accessToken}")],
+    ),
     ("googlePalmApi", &[Rule::Query("key", "{apiKey}")]),
-    ("groqApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
-    ("hubspotAppToken", &[Rule::Header("Authorization", "Bearer {appToken}")]),
-    ("huggingFaceApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
-    ("jiraSoftwareCloudApi", &[Rule::Basic("{email}", "{apiToken}")]),
-    ("jiraSoftwareServerApi", &[Rule::Basic("{email}", "{password}")]),
+    (
+        "groqApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
+    (
+        "hubspotAppToken",
+        &[Rule::Header("Authorization", "Bearer {appToken}")],
+    ),
+    (
+        "huggingFaceApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
+    (
+        "jiraSoftwareCloudApi",
+        &[Rule::Basic("{email}", "{apiToken}")],
+    ),
+    (
+        "jiraSoftwareServerApi",
+        &[Rule::Basic("{email}", "{password}")],
+    ),
     ("linearApi", &[Rule::Header("Authorization", "{apiKey}")]),
-    ("mailchimpApi", &[Rule::Header("Authorization", "apikey {apiKey}")]),
+    (
+        "mailchimpApi",
+        &[Rule::Header("Authorization", "apikey {apiKey}")],
+    ),
     ("mailgunApi", &[Rule::Basic("api", "{apiKey}")]),
-    ("mattermostApi", &[Rule::Header("Authorization", "Bearer {accessToken}")]),
-    ("mistralCloudApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
+    (
+        "mattermostApi",
+        &[Rule::Header("Authorization", "Bearer {accessToken}")],
+    ),
+    (
+        "mistralCloudApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
     ("n8nApi", &[Rule::Header("X-N8N-API-KEY", "{apiKey}")]),
     (
         "notionApi",
@@ -72,7 +120,10 @@ const PREDEFINED: &[(&str, &[Rule])] = &[
             Rule::Header("Notion-Version", "2022-02-22"),
         ],
     ),
-    ("ollamaApi", &[Rule::HeaderIfSet("Authorization", "Bearer {apiKey}")]),
+    (
+        "ollamaApi",
+        &[Rule::HeaderIfSet("Authorization", "Bearer {apiKey}")],
+    ),
     (
         "openAiApi",
         &[
@@ -83,10 +134,22 @@ const PREDEFINED: &[(&str, &[Rule])] = &[
     ("pineconeApi", &[Rule::Header("Api-Key", "{apiKey}")]),
     ("pipedriveApi", &[Rule::Query("api_token", "{apiToken}")]),
     ("qdrantApi", &[Rule::Header("api-key", "{apiKey}")]),
-    ("sendGridApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
-    ("shopifyAccessTokenApi", &[Rule::Header("X-Shopify-Access-Token", "{accessToken}")]),
-    ("slackApi", &[Rule::Header("Authorization", "Bearer {accessToken}")]),
-    ("stripeApi", &[Rule::Header("Authorization", "Bearer {secretKey}")]),
+    (
+        "sendGridApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
+    (
+        "shopifyAccessTokenApi",
+        &[Rule::Header("X-Shopify-Access-Token", "{accessToken}")],
+    ),
+    (
+        "slackApi",
+        &[Rule::Header("Authorization", "Bearer {accessToken}")],
+    ),
+    (
+        "stripeApi",
+        &[Rule::Header("Authorization", "Bearer {secretKey}")],
+    ),
     (
         "supabaseApi",
         &[
@@ -94,8 +157,17 @@ const PREDEFINED: &[(&str, &[Rule])] = &[
             Rule::Header("Authorization", "Bearer {serviceRole}"),
         ],
     ),
-    ("todoistApi", &[Rule::Header("Authorization", "Bearer {apiKey}")]),
-    ("trelloApi", &[Rule::Query("key", "{apiKey}"), Rule::Query("token", "{apiToken}")]),
+    (
+        "todoistApi",
+        &[Rule::Header("Authorization", "Bearer {apiKey}")],
+    ),
+    (
+        "trelloApi",
+        &[
+            Rule::Query("key", "{apiKey}"),
+            Rule::Query("token", "{apiToken}"),
+        ],
+    ),
     ("twilioApi", &[Rule::Twilio]),
     ("zendeskApi", &[Rule::Basic("{email}/token", "{apiToken}")]),
 ];
@@ -271,16 +343,29 @@ mod tests {
             rule("githubApi"),
             &data(json!({"accessToken": "gh1"})),
         );
-        assert_eq!(github.headers, vec![("Authorization".into(), "token gh1".into())]);
+        assert_eq!(
+            github.headers,
+            vec![("Authorization".into(), "token gh1".into())]
+        );
 
-        let openai = predefined("openAiApi", rule("openAiApi"), &data(json!({"apiKey": "sk"})));
-        assert_eq!(openai.headers, vec![("Authorization".into(), "Bearer sk".into())]);
+        let openai = predefined(
+            "openAiApi",
+            rule("openAiApi"),
+            &data(json!({"apiKey": "sk"})),
+        );
+        assert_eq!(
+            openai.headers,
+            vec![("Authorization".into(), "Bearer sk".into())]
+        );
         let with_org = predefined(
             "openAiApi",
             rule("openAiApi"),
             &data(json!({"apiKey": "sk", "organizationId": "org"})),
         );
-        assert_eq!(with_org.headers[1], ("OpenAI-Organization".into(), "org".into()));
+        assert_eq!(
+            with_org.headers[1],
+            ("OpenAI-Organization".into(), "org".into())
+        );
 
         let trello = predefined(
             "trelloApi",
@@ -302,7 +387,9 @@ mod tests {
         let twilio = predefined(
             "twilioApi",
             rule("twilioApi"),
-            &data(json!({"authType": "apiKey", "apiKeySid": "SK1", "apiKeySecret": "s", "accountSid": "AC"})),
+            &data(
+                json!({"authType": "apiKey", "apiKeySid": "SK1", "apiKeySecret": "s", "accountSid": "AC"}),
+            ),
         );
         assert_eq!(twilio.basic, Some(("SK1".into(), "s".into())));
     }

@@ -20,7 +20,11 @@ fn challenge_params(challenge: &str) -> Option<Vec<(String, String)>> {
     let mut start = 0;
     while start < text.len() {
         let eq = text[start..].find('=')? + start;
-        let name = text[start..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let name = text[start..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let after = &text[eq + 1..];
         let (value, consumed) = if let Some(quoted) = after.strip_prefix('"') {
             let end = quoted.find('"')?;

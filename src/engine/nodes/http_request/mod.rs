@@ -46,11 +46,9 @@ enum Pending {
 impl NodeType for HttpRequest {
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
         pagination::refuse_if_set(run)?;
-        let services = run
-            .env
-            .services
-            .clone()
-            .ok_or_else(|| NodeError::operation("Outbound requests are not available in this run"))?;
+        let services = run.env.services.clone().ok_or_else(|| {
+            NodeError::operation("Outbound requests are not available in this run")
+        })?;
         let items = run.input.items(0);
         let auth = match auth::resolve(run).await {
             Ok(auth) => Ok(auth),

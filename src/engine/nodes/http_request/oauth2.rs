@@ -118,8 +118,12 @@ impl OAuth2 {
         let failed = |detail: String| {
             NodeError::operation("Could not get an OAuth2 access token").with_description(detail)
         };
-        let url = reqwest::Url::parse(&self.access_token_url)
-            .map_err(|_| failed(format!("The access token URL \"{}\" is not valid", self.access_token_url)))?;
+        let url = reqwest::Url::parse(&self.access_token_url).map_err(|_| {
+            failed(format!(
+                "The access token URL \"{}\" is not valid",
+                self.access_token_url
+            ))
+        })?;
         let outbound = &services.http().outbound;
         outbound
             .policy()

@@ -116,8 +116,9 @@ impl Params {
             )));
         }
         let method_name = run.param_str("method", i, "GET")?.to_ascii_uppercase();
-        let method = reqwest::Method::from_bytes(method_name.as_bytes())
-            .map_err(|_| NodeError::operation(format!("The method \"{method_name}\" is not valid")))?;
+        let method = reqwest::Method::from_bytes(method_name.as_bytes()).map_err(|_| {
+            NodeError::operation(format!("The method \"{method_name}\" is not valid"))
+        })?;
         let options = Options::read(run, i)?;
         let query = if run.param_bool("sendQuery", i, false)? {
             match run.param_str("specifyQuery", i, "keypair")?.as_str() {
@@ -181,7 +182,11 @@ impl Options {
         // From version 4 redirects are followed unless the option says otherwise.
         let redirect_set = run.raw_param("options.redirect").is_some();
         let follow_redirects = if redirect_set {
-            run.param_bool("options.redirect.redirect.followRedirects", i, version >= 4.0)?
+            run.param_bool(
+                "options.redirect.redirect.followRedirects",
+                i,
+                version >= 4.0,
+            )?
         } else {
             version >= 4.0
         };
@@ -399,8 +404,10 @@ fn binary_field(
 /// A JSON parameter given as text, with n8n's message when it is not JSON.
 fn parse_json(text: &str, field: &str) -> Result<Value, NodeError> {
     serde_json::from_str(text).map_err(|e| {
-        NodeError::operation(format!("The value in the \"{field}\" field is not valid JSON"))
-            .with_description(e.to_string())
+        NodeError::operation(format!(
+            "The value in the \"{field}\" field is not valid JSON"
+        ))
+        .with_description(e.to_string())
     })
 }
 
@@ -483,7 +490,10 @@ mod tests {
         assert_eq!(mime.as_deref(), Some("text/plain"));
         assert_eq!(name.as_deref(), Some("a.txt"));
         let missing = binary_field(&item, "other", 2).expect_err("missing");
-        assert_eq!(missing.message, "The item has no binary field 'other' [item 2]");
+        assert_eq!(
+            missing.message,
+            "The item has no binary field 'other' [item 2]"
+        );
         let none = binary_field(&Item::default(), "file", 0).expect_err("none");
         assert!(none.message.contains("but none was found [item 0]"));
     }

@@ -89,8 +89,9 @@ pub fn build(
 
     let headers = request.headers_mut();
     for (name, value) in params.headers.iter().chain(auth.headers.iter()) {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| NodeError::operation(format!("The header name \"{name}\" is not valid")))?;
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            NodeError::operation(format!("The header name \"{name}\" is not valid"))
+        })?;
         let value = HeaderValue::from_str(value).map_err(|_| {
             NodeError::operation(format!("The value of the header \"{name}\" is not valid"))
         })?;
@@ -190,8 +191,8 @@ fn multipart(parts: &[FormPart]) -> Result<reqwest::multipart::Form, NodeError> 
                 file_name,
                 mime_type,
             } => {
-                let mut file = reqwest::multipart::Part::bytes(data.clone())
-                    .file_name(file_name.clone());
+                let mut file =
+                    reqwest::multipart::Part::bytes(data.clone()).file_name(file_name.clone());
                 if let Some(mime) = mime_type {
                     file = file.mime_str(mime).map_err(|_| {
                         NodeError::operation(format!("The MIME type \"{mime}\" is not valid"))
@@ -254,8 +255,14 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("&")
         };
-        assert_eq!(pairs(ArrayFormat::Brackets), "a[]=1&a[]=two&o[k]=true&o[n]=");
-        assert_eq!(pairs(ArrayFormat::Indices), "a[0]=1&a[1]=two&o[k]=true&o[n]=");
+        assert_eq!(
+            pairs(ArrayFormat::Brackets),
+            "a[]=1&a[]=two&o[k]=true&o[n]="
+        );
+        assert_eq!(
+            pairs(ArrayFormat::Indices),
+            "a[0]=1&a[1]=two&o[k]=true&o[n]="
+        );
         assert_eq!(pairs(ArrayFormat::Repeat), "a=1&a=two&o[k]=true&o[n]=");
     }
 

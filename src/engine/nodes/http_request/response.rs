@@ -124,11 +124,7 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, Failure> {
         .to_owned();
     let url = response.url().clone();
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(&e, 0))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e, 0))? {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(NodeError::operation(format!(
                 "The response is larger than {} MiB",
@@ -202,7 +198,10 @@ pub fn transport_error(error: &reqwest::Error, timeout_ms: u64) -> Failure {
             (
                 "The DNS server returned an error, perhaps the server is offline",
                 "ENOTFOUND",
-                format!("getaddrinfo ENOTFOUND {}", target.rsplit_once(':').map_or(target.as_str(), |t| t.0)),
+                format!(
+                    "getaddrinfo ENOTFOUND {}",
+                    target.rsplit_once(':').map_or(target.as_str(), |t| t.0)
+                ),
             )
         } else {
             (
@@ -254,17 +253,37 @@ pub fn status_message(status: u16) -> &'static str {
         503 => "Service unavailable - try again later or consider setting this node to retry automatically (in the node settings)",
         504 => "Gateway timed out - perhaps try again later?",
         400..=499 => "Your request is invalid or could not be processed by the service",
-        500..=599 => "The service failed to process your request",
-        _ => "UNKNOWN ERROR - check the detailed error for more information",
+        _ => "The service failed to process your request",
     }
 }
 
 /// Where n8n looks for a service's own error message in a body, in order.
 const MESSAGE_KEYS: &[&str] = &[
-    "cause", "error", "message", "Message", "msg", "messages", "description", "reason", "detail",
-    "details", "errors", "errorMessage", "errorMessages", "ErrorMessage", "error_message",
-    "_error_message", "errorDescription", "error_description", "error_summary", "error_info",
-    "title", "text", "field", "err", "type",
+    "cause",
+    "error",
+    "message",
+    "Message",
+    "msg",
+    "messages",
+    "description",
+    "reason",
+    "detail",
+    "details",
+    "errors",
+    "errorMessage",
+    "errorMessages",
+    "ErrorMessage",
+    "error_message",
+    "_error_message",
+    "errorDescription",
+    "error_description",
+    "error_summary",
+    "error_info",
+    "title",
+    "text",
+    "field",
+    "err",
+    "type",
 ];
 const NESTED_KEYS: &[&str] = &["Error", "error", "err", "response", "body", "data"];
 
@@ -310,16 +329,20 @@ pub fn status_error(answer: &Answer) -> Failure {
         Some(value) => find_message(value, 0),
         None => (!text.trim().is_empty()).then(|| text.clone()),
     };
-    let mut error = NodeError::api(
-        status_message(answer.status),
-        Some(answer.status.to_string()),
-    );
-    error.details.description = description;
     let raw_message = format!(
         "{} - {}",
         answer.status,
         serde_json::to_string(&text).unwrap_or_default()
     );
+    // n8n's table covers 4xx and 5xx; other statuses (a redirect not followed) keep the
+    // request's own message.
+    let message = if (400..600).contains(&answer.status) {
+        status_message(answer.status).to_owned()
+    } else {
+        raw_message.clone()
+    };
+    let mut error = NodeError::api(message, Some(answer.status.to_string()));
+    error.details.description = description;
     error.details.messages = vec![raw_message.clone()];
     let code = if answer.status >= 500 {
         "ERR_BAD_RESPONSE"
@@ -328,7 +351,9 @@ pub fn status_error(answer: &Answer) -> Failure {
     };
     Failure {
         error,
-        raw: Some(json!({"message": raw_message, "name": "AxiosError", "code": code, "status": answer.status})),
+        raw: Some(
+            json!({"message": raw_message, "name": "AxiosError", "code": code, "status": answer.status}),
+        ),
     }
 }
 
@@ -439,11 +464,9 @@ pub fn into_items(
                     Err(_) if autodetect => {
                         return Err(NodeError::operation("Invalid JSON in response body"))
                     }
-                    Err(_) => {
-                        return Err(NodeError::operation(
-                            "Response body is not valid JSON. Change \"Response Format\" to \"Text\"",
-                        ))
-                    }
+                    Err(_) => return Err(NodeError::operation(
+                        "Response body is not valid JSON. Change \"Response Format\" to \"Text\"",
+                    )),
                 }
             };
             if options.full_response {
@@ -547,7 +570,11 @@ fn human_size(bytes: usize) -> String {
     } else {
         let text = format!("{size:.3}");
         let text = text.trim_end_matches('0').trim_end_matches('.');
-        format!("{} {}", &text[..text.len().min(4)].trim_end_matches('.'), UNITS[unit])
+        format!(
+            "{} {}",
+            &text[..text.len().min(4)].trim_end_matches('.'),
+            UNITS[unit]
+        )
     }
 }
 
@@ -563,15 +590,30 @@ mod tests {
 
     #[test]
     fn status_messages_follow_n8ns_table() {
-        assert_eq!(status_message(404), "The resource you are requesting could not be found");
-        assert_eq!(status_message(418), "Your request is invalid or could not be processed by the service");
-        assert_eq!(status_message(500), "The service was not able to process your request");
-        assert_eq!(status_message(599), "The service failed to process your request");
+        assert_eq!(
+            status_message(404),
+            "The resource you are requesting could not be found"
+        );
+        assert_eq!(
+            status_message(418),
+            "Your request is invalid or could not be processed by the service"
+        );
+        assert_eq!(
+            status_message(500),
+            "The service was not able to process your request"
+        );
+        assert_eq!(
+            status_message(599),
+            "The service failed to process your request"
+        );
     }
 
     #[test]
     fn the_services_message_is_found_in_common_shapes() {
-        assert_eq!(find_message(&json!({"message": "nope"}), 0).as_deref(), Some("nope"));
+        assert_eq!(
+            find_message(&json!({"message": "nope"}), 0).as_deref(),
+            Some("nope")
+        );
         assert_eq!(
             find_message(&json!({"error": {"message": "deep"}}), 0).as_deref(),
             Some("deep")
