@@ -11,6 +11,5 @@ mod helpers;
 mod flows;
 mod golden;
 mod http_request;
-mod http_server;
 mod runs;
 mod support;

@@ -6,6 +6,8 @@
 
 mod auth;
 mod digest;
+mod errors;
+mod file;
 mod oauth2;
 mod pagination;
 mod parameters;
@@ -23,8 +25,9 @@ use crate::engine::data::Item;
 use crate::engine::node::{error_item, NodeError, NodeRun, NodeType, Outcome};
 use crate::engine::services::Services;
 use crate::service::outbound::{client::check_target, ClientOptions};
+use errors::Failure;
 use parameters::{Options, Params};
-use response::{Answer, Failure, Retry};
+use response::{Answer, Retry};
 
 pub const HTTP_REQUEST: &str = "n8n-nodes-base.httpRequest";
 
@@ -91,7 +94,7 @@ impl NodeType for HttpRequest {
                     };
                     answered.and_then(|answer| {
                         if !(200..300).contains(&answer.status) && !options.never_error {
-                            return Err(response::status_error(&answer));
+                            return Err(errors::status_error(&answer));
                         }
                         Ok(response::into_items(answer, options, item, i)?)
                     })

@@ -292,10 +292,12 @@ fn read_body(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Body, NodeError
         },
         "binaryData" => {
             let field = run.param_str("inputDataFieldName", i, "")?;
-            let (data, mime_type, _) = binary_field(item, &field, i)?;
+            let file = binary_field(item, &field, i)?;
             Body::Binary {
-                data,
-                mime_type: mime_type.unwrap_or_else(|| "application/octet-stream".to_owned()),
+                data: file.data,
+                mime_type: file
+                    .mime_type
+                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
             }
         }
         other => {
@@ -351,12 +353,12 @@ fn form_parts(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Vec<FormPart>,
             if field.is_empty() {
                 continue;
             }
-            let (data, mime_type, file_name) = binary_field(item, &field, i)?;
+            let file = binary_field(item, &field, i)?;
             parts.push(FormPart::File {
                 name,
-                data,
-                file_name: file_name.unwrap_or_else(|| "file".to_owned()),
-                mime_type,
+                data: file.data,
+                file_name: file.file_name.unwrap_or_else(|| "file".to_owned()),
+                mime_type: file.mime_type,
             });
         } else if !name.is_empty() {
             let value = entry.get("value").map(js_string).unwrap_or_default();
@@ -366,12 +368,16 @@ fn form_parts(run: &NodeRun<'_>, i: usize, item: &Item) -> Result<Vec<FormPart>,
     Ok(parts)
 }
 
+/// A file from an item's binary data.
+#[derive(Debug)]
+struct BinaryFile {
+    data: Vec<u8>,
+    mime_type: Option<String>,
+    file_name: Option<String>,
+}
+
 /// The bytes, MIME type and file name of the item's binary field `field`, with n8n's errors.
-fn binary_field(
-    item: &Item,
-    field: &str,
-    i: usize,
-) -> Result<(Vec<u8>, Option<String>, Option<String>), NodeError> {
+fn binary_field(item: &Item, field: &str, i: usize) -> Result<BinaryFile, NodeError> {
     let Some(binary) = &item.binary else {
         return Err(NodeError::operation(format!(
             "This operation expects the node's input data to contain a binary file '{field}', but none was found [item {i}]"
@@ -398,7 +404,11 @@ fn binary_field(
                 "The binary field '{field}' does not hold base64 data [item {i}]"
             ))
         })?;
-    Ok((data, text("mimeType"), text("fileName")))
+    Ok(BinaryFile {
+        data,
+        mime_type: text("mimeType"),
+        file_name: text("fileName"),
+    })
 }
 
 /// A JSON parameter given as text, with n8n's message when it is not JSON.
@@ -485,10 +495,10 @@ mod tests {
             "binary": {"file": {"data": "aGVsbG8=", "mimeType": "text/plain", "fileName": "a.txt"}}
         }))
         .expect("item");
-        let (data, mime, name) = binary_field(&item, "file", 0).expect("binary");
-        assert_eq!(data, b"hello");
-        assert_eq!(mime.as_deref(), Some("text/plain"));
-        assert_eq!(name.as_deref(), Some("a.txt"));
+        let file = binary_field(&item, "file", 0).expect("binary");
+        assert_eq!(file.data, b"hello");
+        assert_eq!(file.mime_type.as_deref(), Some("text/plain"));
+        assert_eq!(file.file_name.as_deref(), Some("a.txt"));
         let missing = binary_field(&item, "other", 2).expect_err("missing");
         assert_eq!(
             missing.message,

@@ -170,7 +170,7 @@ async fn route(shared: &Shared, method: &Method, headers: &HeaderMap, seen: &See
             let to = seen
                 .query
                 .strip_prefix("to=")
-                .map(|t| percent_decode(t))
+                .map(percent_decode)
                 .unwrap_or_else(|| "/text".to_owned());
             (StatusCode::FOUND, [(header::LOCATION, to)], "").into_response()
         }
