@@ -153,4 +153,38 @@ mod tests {
             "{error:?}"
         );
     }
+
+    #[tokio::test]
+    async fn behind_a_proxy_the_target_is_resolved_and_checked_before_sending() {
+        let strict = OutboundPolicy::default().blocking_private();
+        let url = reqwest::Url::parse("http://localhost:9/").expect("url");
+        assert!(matches!(
+            client::check_target(&strict, &url, true).await,
+            Err(OutboundError::Forbidden)
+        ));
+        // Without a proxy the name is left to the client's resolver, which checks it.
+        assert!(client::check_target(&strict, &url, false).await.is_ok());
+    }
+
+    #[test]
+    fn clients_are_built_once_per_set_of_options() {
+        let outbound = Outbound::new(OutboundPolicy::default());
+        let options = ClientOptions::default();
+        outbound.client(&options).expect("client");
+        outbound.client(&options).expect("client");
+        let following = ClientOptions {
+            follow_redirects: true,
+            ..ClientOptions::default()
+        };
+        outbound.client(&following).expect("client");
+        let cached = outbound.clients.lock().map(|c| c.len()).unwrap_or(0);
+        assert_eq!(cached, 2);
+        assert!(matches!(
+            outbound.client(&ClientOptions {
+                proxy: Some("not a proxy url".into()),
+                ..ClientOptions::default()
+            }),
+            Err(OutboundError::InvalidProxy(_))
+        ));
+    }
 }
