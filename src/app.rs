@@ -36,8 +36,8 @@ use crate::{api, health, instance, rest, telemetry, web};
 pub struct Shared {
     pub db: Db,
     pub config: Config,
-    /// Seals and opens secrets at rest.
-    pub keys: KeyRing,
+    /// Seals and opens secrets at rest (shared with the engine, which opens credentials).
+    pub keys: Arc<KeyRing>,
     /// Hashes API keys and session tokens for look-up.
     pub lookup: LookupHasher,
     /// Failed API-key and cookie attempts per client IP.
@@ -93,12 +93,15 @@ impl AppState {
         db: Db,
         lifecycle: Option<Arc<dyn WorkflowLifecycle>>,
     ) -> anyhow::Result<AppState> {
-        let engine = crate::engine::Engine::new(db.clone(), &config);
-        let lifecycle = lifecycle.unwrap_or_else(|| Arc::new(engine.clone()));
         let encryption_key = crate::crypto::load_encryption_key(&config)?;
-        let keys = KeyRing::new(&encryption_key, &config.encryption_keys_previous);
+        let keys = Arc::new(KeyRing::new(
+            &encryption_key,
+            &config.encryption_keys_previous,
+        ));
         let lookup = instance::lookup_hasher(&db, &keys).await?;
         instance::check_sealed_data(&db, &keys).await?;
+        let engine = crate::engine::Engine::new(db.clone(), &config, Arc::clone(&keys));
+        let lifecycle = lifecycle.unwrap_or_else(|| Arc::new(engine.clone()));
         Ok(AppState(Arc::new(Shared {
             auth_failures: Limiter::new(config.failed_auth_per_minute, Duration::from_secs(60)),
             login_per_ip: Limiter::new(1000, Duration::from_secs(300)),

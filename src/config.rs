@@ -46,6 +46,10 @@ pub struct Config {
     #[command(flatten)]
     pub engine: crate::engine::config::EngineConfig,
 
+    /// What workflows and credential tests may call.
+    #[command(flatten)]
+    pub outbound: crate::service::outbound::OutboundConfig,
+
     /// TCP port the server listens on.
     #[arg(
         long = "port",

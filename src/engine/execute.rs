@@ -552,6 +552,19 @@ impl Services for RunServices {
         Ok(())
     }
 
+    async fn credential(
+        &self,
+        project_id: Option<&str>,
+        kind: &str,
+        id: &str,
+    ) -> Result<JsonObject, NodeError> {
+        super::services::open_credential(&self.engine, project_id, kind, id).await
+    }
+
+    fn http(&self) -> &super::services::HttpShared {
+        &self.engine.inner().http
+    }
+
     async fn run_sub_workflow(&self, call: SubWorkflowCall) -> Result<Vec<Item>, NodeError> {
         if self.depth >= MAX_SUB_WORKFLOW_DEPTH {
             return Err(NodeError::operation(

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::{workflows as workflow_repo, Conn, Db};
 use crate::expression::{Expressions, Limits};
+use crate::service::outbound::OutboundPolicy;
 use config::EngineConfig;
 use nodes::Registry;
 use workflow::Workflow;
@@ -57,6 +58,10 @@ pub(crate) struct Inner {
     pub(crate) schedules_changed: Arc<tokio::sync::Notify>,
     /// A fixed clock for tests.
     pub(crate) fixed_now: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// Opens the credentials nodes use.
+    pub(crate) keys: Arc<crate::crypto::KeyRing>,
+    /// Outbound HTTP of nodes: the policy, clients, OAuth2 tokens.
+    pub(crate) http: services::HttpShared,
 }
 
 /// Parsed versions kept in memory at most; past this the cache starts over (a published
@@ -64,7 +69,11 @@ pub(crate) struct Inner {
 const VERSION_CACHE: usize = 1024;
 
 impl Engine {
-    pub fn new(db: Db, config: &crate::config::Config) -> Engine {
+    pub fn new(
+        db: Db,
+        config: &crate::config::Config,
+        keys: Arc<crate::crypto::KeyRing>,
+    ) -> Engine {
         let engine_config = config.engine.clone();
         let slots = (engine_config.concurrency > 0)
             .then(|| Arc::new(Semaphore::new(engine_config.concurrency as usize)));
@@ -82,6 +91,8 @@ impl Engine {
             counters: execute::Counters::default(),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             fixed_now: Mutex::new(None),
+            keys,
+            http: services::HttpShared::new(OutboundPolicy::from_config(&config.outbound)),
         }))
     }
 

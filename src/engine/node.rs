@@ -93,6 +93,8 @@ pub struct ErrorDetails {
     pub http_code: Option<String>,
     /// `context` entries n8n shows (e.g. `itemIndex`).
     pub context: JsonObject,
+    /// The underlying errors' own messages (n8n's `messages`, e.g. `404 - "{...}"`).
+    pub messages: Vec<String>,
 }
 
 impl NodeError {
@@ -134,7 +136,7 @@ impl NodeError {
             "functionality": "regular",
             "name": self.name,
             "node": node.raw,
-            "messages": [],
+            "messages": self.details.messages,
             "message": self.message,
             // n8n stores a JavaScript stack; ours names the error without host paths.
             "stack": format!("{}: {}", self.name, self.message),
@@ -284,6 +286,35 @@ impl NodeRun<'_> {
                 )))
             }
         })
+    }
+
+    /// The decrypted credential of type `kind` the node refers to (`credentials.<kind>.id`),
+    /// if the workflow's project may use it. Never store what this answers in items or errors.
+    pub async fn credentials(&self, kind: &str) -> Result<JsonObject, NodeError> {
+        let id = self
+            .node
+            .credentials
+            .get(kind)
+            .and_then(|reference| reference.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                // n8n's HTTP Request may use any credential and says this; other nodes
+                // declare theirs and name the type.
+                NodeError::operation(if self.node.kind == super::nodes::HTTP_REQUEST {
+                    "Credentials not found".to_owned()
+                } else {
+                    format!("Node does not have any credentials set for \"{kind}\"!")
+                })
+            })?;
+        let services = self
+            .env
+            .services
+            .as_ref()
+            .ok_or_else(|| NodeError::operation("Credentials are not available in this run"))?;
+        services
+            .credential(self.workflow.project_id.as_deref(), kind, id)
+            .await
     }
 
     /// Whether the node turns item failures into output items (`continueOnFail` /

@@ -1,11 +1,40 @@
-//! What flow nodes reach outside their run: the caller of a webhook waiting for its answer,
-//! and other workflows (sub-workflows). A run gets these through one trait so nodes stay
-//! testable without a server.
+//! What nodes reach outside their run: the caller of a webhook waiting for its answer, other
+//! workflows (sub-workflows), stored credentials and outbound HTTP. A run gets these through
+//! one trait so nodes stay testable without a server.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::data::Item;
+use super::data::{Item, JsonObject};
 use super::node::NodeError;
+use crate::service::outbound::{Outbound, OutboundPolicy};
+
+/// What nodes calling out over HTTP share across runs.
+pub struct HttpShared {
+    pub outbound: Outbound,
+    /// OAuth2 access tokens got with client credentials, by credential, until they expire.
+    pub tokens: Mutex<HashMap<String, CachedToken>>,
+}
+
+/// An access token and when to stop using it.
+#[derive(Clone)]
+pub struct CachedToken {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires: Option<Instant>,
+}
+
+impl HttpShared {
+    pub fn new(policy: OutboundPolicy) -> HttpShared {
+        HttpShared {
+            outbound: Outbound::new(policy),
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+}
 
 /// The answer a Respond to Webhook node gives.
 #[derive(Clone, Debug)]
@@ -36,4 +65,50 @@ pub trait Services: Send + Sync {
 
     /// Runs a sub-workflow; with `wait`, answers the items of its last node.
     async fn run_sub_workflow(&self, call: SubWorkflowCall) -> Result<Vec<Item>, NodeError>;
+
+    /// The decrypted data of credential `id` of type `kind`, when a workflow of `project_id`
+    /// may use it; errors in n8n's words otherwise.
+    async fn credential(
+        &self,
+        project_id: Option<&str>,
+        kind: &str,
+        id: &str,
+    ) -> Result<JsonObject, NodeError>;
+
+    /// The instance's outbound HTTP.
+    fn http(&self) -> &HttpShared;
+}
+
+/// Reads and opens a credential a node refers to. n8n checks the workflow's access to its
+/// credentials before a run starts; here the check happens when the node asks, with n8n's words.
+pub(crate) async fn open_credential(
+    engine: &super::Engine,
+    project_id: Option<&str>,
+    kind: &str,
+    id: &str,
+) -> Result<JsonObject, NodeError> {
+    let inner = engine.inner();
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "a credential could not be read");
+        NodeError::operation("The credential could not be read")
+    };
+    let row = {
+        let mut conn = inner.db.acquire().await.map_err(|e| unavailable(&e))?;
+        crate::db::credentials::find(conn.conn(), id)
+            .await
+            .map_err(|e| unavailable(&e))?
+    };
+    let row = row.filter(|r| r.kind == kind).ok_or_else(|| {
+        NodeError::operation(format!(
+            "Credential with ID \"{id}\" does not exist for type \"{kind}\"."
+        ))
+    })?;
+    if !row.is_global && project_id != Some(row.project_id.as_str()) {
+        return Err(
+            NodeError::operation("Node has no access to credential").with_description(
+                "Please recreate the credential or ask its owner to share it with you.",
+            ),
+        );
+    }
+    crate::service::credentials::open(&inner.keys, &row).map_err(|e| unavailable(&e))
 }

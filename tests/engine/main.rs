@@ -10,5 +10,6 @@ mod helpers;
 
 mod flows;
 mod golden;
+mod http_request;
 mod runs;
 mod support;

@@ -552,25 +552,28 @@ async fn test(
         }
         TestSpec::Get { url } => (expand(url, kind, &data), Vec::new()),
     };
-    let outcome =
-        match outbound::get(&url, &headers, state.config.credential_test_allow_private).await {
-            Ok(status) if (200..300).contains(&status) => TestOutcome {
-                status: "OK",
-                message: "Connection successful!".into(),
-            },
-            Ok(401 | 403) => TestOutcome {
-                status: "Error",
-                message: "Authorization failed - please check your credentials".into(),
-            },
-            Ok(status) => TestOutcome {
-                status: "Error",
-                message: format!("The service answered with status {status}"),
-            },
-            Err(e) => TestOutcome {
-                status: "Error",
-                message: e.to_string(),
-            },
-        };
+    let mut policy = outbound::OutboundPolicy::from_config(&state.config.outbound);
+    if !state.config.credential_test_allow_private {
+        policy = policy.blocking_private();
+    }
+    let outcome = match outbound::get(&url, &headers, &policy).await {
+        Ok(status) if (200..300).contains(&status) => TestOutcome {
+            status: "OK",
+            message: "Connection successful!".into(),
+        },
+        Ok(401 | 403) => TestOutcome {
+            status: "Error",
+            message: "Authorization failed - please check your credentials".into(),
+        },
+        Ok(status) => TestOutcome {
+            status: "Error",
+            message: format!("The service answered with status {status}"),
+        },
+        Err(e) => TestOutcome {
+            status: "Error",
+            message: e.to_string(),
+        },
+    };
     Ok(Json(outcome))
 }
 

@@ -5,6 +5,7 @@
 mod basic;
 mod execute_workflow;
 pub mod fields;
+mod http_request;
 mod respond;
 mod set;
 mod triggers;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use super::node::NodeType;
 use super::workflow::Node;
 
+pub use http_request::HTTP_REQUEST;
 pub use triggers::{
     CRON, ERROR_TRIGGER, EXECUTE_WORKFLOW_TRIGGER, INTERVAL, MANUAL, SCHEDULE, START, WEBHOOK,
 };
@@ -52,6 +54,7 @@ impl Registry {
         respond::register(&mut registry);
         execute_workflow::register(&mut registry);
         wait::register(&mut registry);
+        http_request::register(&mut registry);
         registry
     }
 

@@ -1,0 +1,176 @@
+//! HTTP Request (versions 3 to 4.4): one request per input item, under the instance's outbound
+//! policy, authenticated with a stored credential, its answer turned into items.
+//!
+//! As in n8n, every item's request is prepared in turn (pausing between batches when batching
+//! is set) and sent at once, so requests overlap; the answers are then read back in item order.
+
+mod auth;
+mod digest;
+mod errors;
+mod file;
+mod oauth2;
+mod pagination;
+mod parameters;
+mod request;
+mod response;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use super::Registry;
+use crate::engine::data::Item;
+use crate::engine::node::{error_item, NodeError, NodeRun, NodeType, Outcome};
+use crate::engine::services::Services;
+use crate::service::outbound::{client::check_target, ClientOptions};
+use errors::Failure;
+use parameters::{Options, Params};
+use response::{Answer, Retry};
+
+pub const HTTP_REQUEST: &str = "n8n-nodes-base.httpRequest";
+
+/// Requests of one node run in flight at once at most.
+const IN_FLIGHT: usize = 32;
+
+struct HttpRequest;
+
+/// An item's request: failed before it was sent, or on its way.
+enum Pending {
+    Failed(NodeError),
+    Sent {
+        answer: JoinHandle<Result<Answer, Failure>>,
+        options: Options,
+    },
+}
+
+#[async_trait]
+impl NodeType for HttpRequest {
+    async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
+        pagination::refuse_if_set(run)?;
+        let services = run.env.services.clone().ok_or_else(|| {
+            NodeError::operation("Outbound requests are not available in this run")
+        })?;
+        let items = run.input.items(0);
+        let auth = match auth::resolve(run).await {
+            Ok(auth) => Ok(auth),
+            Err(error) if run.continue_on_fail() => Err(error),
+            Err(error) => return Err(error.at_item(0)),
+        };
+        let limit = Arc::new(Semaphore::new(IN_FLIGHT));
+        let mut pending = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let prepared = match &auth {
+                Ok(auth) => prepare(run, services.as_ref(), auth, i, item).await,
+                Err(error) => Err(error.clone()),
+            };
+            match prepared {
+                Ok((client, request, options, retry)) => {
+                    let limit = Arc::clone(&limit);
+                    let timeout_ms = options.timeout_ms;
+                    let answer = tokio::spawn(async move {
+                        let _permit = limit.acquire_owned().await;
+                        response::exchange(client, request, retry, timeout_ms).await
+                    });
+                    pending.push(Pending::Sent { answer, options });
+                }
+                Err(error) if run.continue_on_fail() => pending.push(Pending::Failed(error)),
+                Err(error) => {
+                    abort(&pending);
+                    return Err(error.at_item(i));
+                }
+            }
+        }
+
+        let mut out = Vec::new();
+        for (i, (item, entry)) in items.iter().zip(pending.iter_mut()).enumerate() {
+            let outcome: Result<Vec<Item>, Failure> = match entry {
+                Pending::Failed(error) => Err(error.clone().into()),
+                Pending::Sent { answer, options } => {
+                    let answered = tokio::select! {
+                        joined = answer => joined.unwrap_or_else(|_| Err(NodeError::operation("The request was interrupted").into())),
+                        _ = run.env.cancel.cancelled() => Err(NodeError::operation("The execution was canceled").into()),
+                    };
+                    answered.and_then(|answer| {
+                        if !(200..300).contains(&answer.status) && !options.never_error {
+                            return Err(errors::status_error(&answer));
+                        }
+                        Ok(response::into_items(answer, options, item, i)?)
+                    })
+                }
+            };
+            match outcome {
+                Ok(items) => out.extend(items),
+                Err(failure) if run.continue_on_fail() => {
+                    let mut failed = error_item(&failure.error, i);
+                    failed.json.insert("error".into(), failure.item_error());
+                    out.push(failed);
+                }
+                Err(failure) => {
+                    abort(&pending);
+                    return Err(failure.error.at_item(i));
+                }
+            }
+        }
+        Ok(Outcome::single(out))
+    }
+}
+
+/// Stops requests still in flight when the node fails.
+fn abort(pending: &[Pending]) {
+    for entry in pending {
+        if let Pending::Sent { answer, .. } = entry {
+            answer.abort();
+        }
+    }
+}
+
+type Prepared = (reqwest::Client, reqwest::Request, Options, Retry);
+
+/// Reads item `i`'s parameters and builds its request, pausing first when a batch is over.
+async fn prepare(
+    run: &NodeRun<'_>,
+    services: &dyn Services,
+    auth: &auth::AuthParts,
+    i: usize,
+    item: &Item,
+) -> Result<Prepared, NodeError> {
+    let params = Params::read(run, i, item)?;
+    if let Some(pause) = response::batch_pause(&params.options, i) {
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = run.env.cancel.cancelled() => return Err(NodeError::operation("The execution was canceled")),
+        }
+    }
+    let outbound = &services.http().outbound;
+    let client = outbound
+        .client(&ClientOptions {
+            follow_redirects: params.options.follow_redirects,
+            max_redirects: params.options.max_redirects,
+            accept_invalid_certs: params.options.allow_unauthorized_certs,
+            proxy: params.options.proxy.clone(),
+        })
+        .map_err(|e| NodeError::operation(e.to_string()))?;
+    let request = request::build(&client, &params, auth)?;
+    check_target(
+        outbound.policy(),
+        request.url(),
+        params.options.proxy.is_some(),
+    )
+    .await
+    .map_err(|e| NodeError::operation(e.to_string()))?;
+    let retry = Retry {
+        digest: auth.digest.clone(),
+        oauth2: auth.oauth2.clone(),
+    };
+    Ok((client, request, params.options, retry))
+}
+
+pub fn register(registry: &mut Registry) {
+    registry.add(
+        HTTP_REQUEST,
+        &[3.0, 4.0, 4.1, 4.2, 4.3, 4.4],
+        Arc::new(HttpRequest),
+    );
+}
