@@ -3,10 +3,17 @@
 //! nothing is published that cannot run.
 
 mod basic;
+pub mod conditions;
 mod execute_workflow;
 pub mod fields;
+mod filter;
+mod filter_param;
+mod if_node;
+mod merge;
 mod respond;
 mod set;
+mod split_in_batches;
+mod switch;
 mod triggers;
 pub mod types;
 mod wait;
@@ -52,6 +59,11 @@ impl Registry {
         respond::register(&mut registry);
         execute_workflow::register(&mut registry);
         wait::register(&mut registry);
+        if_node::register(&mut registry);
+        filter::register(&mut registry);
+        switch::register(&mut registry);
+        merge::register(&mut registry);
+        split_in_batches::register(&mut registry);
         registry
     }
 
