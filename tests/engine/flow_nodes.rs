@@ -98,7 +98,10 @@ fn runs(execution: &Value, node: &str) -> usize {
 #[tokio::test]
 async fn if_sends_passing_items_to_true_and_the_rest_to_false() {
     let app = TestApp::spawn().await;
-    let (mut nodes, wires) = items_workflow("if-split", &[json!({"n": 1}), json!({"n": "7"}), json!({"n": 12})]);
+    let (mut nodes, wires) = items_workflow(
+        "if-split",
+        &[json!({"n": 1}), json!({"n": "7"}), json!({"n": 12})],
+    );
     nodes.push(node(
         "If",
         "if",
@@ -120,9 +123,13 @@ async fn if_sends_passing_items_to_true_and_the_rest_to_false() {
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.json(), json!([{"n": 1}]));
     let execution = last_execution(&app, &id).await;
-    assert_eq!(output_json(&execution, "If", 0, 0), vec![json!({"n": "7"}), json!({"n": 12})]);
+    assert_eq!(
+        output_json(&execution, "If", 0, 0),
+        vec![json!({"n": "7"}), json!({"n": 12})]
+    );
     assert_eq!(output_json(&execution, "If", 0, 1), vec![json!({"n": 1})]);
-    let paired = &execution["data"]["resultData"]["runData"]["If"][0]["data"]["main"][0][1]["pairedItem"];
+    let paired =
+        &execution["data"]["resultData"]["runData"]["If"][0]["data"]["main"][0][1]["pairedItem"];
     assert_eq!(paired, &json!({"item": 2}));
     assert_eq!(output_json(&execution, "Big", 0, 0).len(), 2);
 }
@@ -138,7 +145,12 @@ async fn a_strict_if_fails_on_a_value_of_the_wrong_type_naming_the_condition() {
         [600, 0],
         json!({"conditions": condition("n", "number", "gt", json!(5), true), "options": {}}),
     ));
-    let id = publish(&app, "strict", &workflow(nodes, wires.add("Items", 0, "If", 0))).await;
+    let id = publish(
+        &app,
+        "strict",
+        &workflow(nodes, wires.add("Items", 0, "If", 0)),
+    )
+    .await;
 
     let answer = call(&app, "GET", "/webhook/if-strict", None, &[]).await;
 
@@ -150,15 +162,18 @@ async fn a_strict_if_fails_on_a_value_of_the_wrong_type_naming_the_condition() {
         error["message"],
         "Wrong type: '7' is a string but was expecting a number [condition 0, item 1]"
     );
-    assert!(error["description"]
-        .as_str()
-        .is_some_and(|d| d.contains("Converting the first field to a number by adding <code>.toNumber()</code>")));
+    assert!(error["description"].as_str().is_some_and(
+        |d| d.contains("Converting the first field to a number by adding <code>.toNumber()</code>")
+    ));
 }
 
 #[tokio::test]
 async fn filter_keeps_passing_items_and_records_the_discarded_ones() {
     let app = TestApp::spawn().await;
-    let (mut nodes, wires) = items_workflow("filter", &[json!({"s": "a"}), json!({"s": "B"}), json!({"s": "b"})]);
+    let (mut nodes, wires) = items_workflow(
+        "filter",
+        &[json!({"s": "a"}), json!({"s": "B"}), json!({"s": "b"})],
+    );
     nodes.push(node(
         "Filter",
         "filter",
@@ -166,22 +181,39 @@ async fn filter_keeps_passing_items_and_records_the_discarded_ones() {
         [600, 0],
         json!({"conditions": condition("s", "string", "equals", json!("b"), true), "options": {}}),
     ));
-    let id = publish(&app, "filter", &workflow(nodes, wires.add("Items", 0, "Filter", 0))).await;
+    let id = publish(
+        &app,
+        "filter",
+        &workflow(nodes, wires.add("Items", 0, "Filter", 0)),
+    )
+    .await;
 
     let answer = call(&app, "GET", "/webhook/filter", None, &[]).await;
 
     assert_eq!(answer.json(), json!([{"s": "b"}]));
     let execution = last_execution(&app, &id).await;
-    assert_eq!(output_json(&execution, "Filter", 0, 0), vec![json!({"s": "b"})]);
-    assert_eq!(output_json(&execution, "Filter", 0, 1), vec![json!({"s": "a"}), json!({"s": "B"})]);
+    assert_eq!(
+        output_json(&execution, "Filter", 0, 0),
+        vec![json!({"s": "b"})]
+    );
+    assert_eq!(
+        output_json(&execution, "Filter", 0, 1),
+        vec![json!({"s": "a"}), json!({"s": "B"})]
+    );
 }
 
 #[tokio::test]
 async fn switch_routes_by_rules_with_an_extra_fallback_output() {
     let app = TestApp::spawn().await;
-    let kinds = [json!({"kind": "a"}), json!({"kind": "b"}), json!({"kind": "z"}), json!({"kind": "A"})];
+    let kinds = [
+        json!({"kind": "a"}),
+        json!({"kind": "b"}),
+        json!({"kind": "z"}),
+        json!({"kind": "A"}),
+    ];
     let (mut nodes, wires) = items_workflow("switch", &kinds);
-    let rule = |v: &str| json!({"conditions": condition("kind", "string", "equals", json!(v), true)});
+    let rule =
+        |v: &str| json!({"conditions": condition("kind", "string", "equals", json!(v), true)});
     nodes.push(node(
         "Switch",
         "switch",
@@ -190,15 +222,23 @@ async fn switch_routes_by_rules_with_an_extra_fallback_output() {
         json!({"rules": {"values": [rule("a"), rule("b")]}, "options": {"fallbackOutput": "extra"}}),
     ));
     nodes.push(node("Other", "noOp", 1.0, [800, 0], json!({})));
-    let wires = wires.add("Items", 0, "Switch", 0).add("Switch", 2, "Other", 0);
+    let wires = wires
+        .add("Items", 0, "Switch", 0)
+        .add("Switch", 2, "Other", 0);
     let id = publish(&app, "switch", &workflow(nodes, wires)).await;
 
     let answer = call(&app, "GET", "/webhook/switch", None, &[]).await;
 
     assert_eq!(answer.json(), json!([{"kind": "z"}, {"kind": "A"}]));
     let execution = last_execution(&app, &id).await;
-    assert_eq!(output_json(&execution, "Switch", 0, 0), vec![json!({"kind": "a"})]);
-    assert_eq!(output_json(&execution, "Switch", 0, 1), vec![json!({"kind": "b"})]);
+    assert_eq!(
+        output_json(&execution, "Switch", 0, 0),
+        vec![json!({"kind": "a"})]
+    );
+    assert_eq!(
+        output_json(&execution, "Switch", 0, 1),
+        vec![json!({"kind": "b"})]
+    );
     assert_eq!(output_json(&execution, "Switch", 0, 2).len(), 2);
 }
 
@@ -213,7 +253,12 @@ async fn switch_expression_mode_rejects_the_index_of_a_missing_output() {
         [600, 0],
         json!({"mode": "expression", "numberOutputs": 3, "output": "={{ $json.to }}"}),
     ));
-    let id = publish(&app, "switch-expr", &workflow(nodes, wires.add("Items", 0, "Switch", 0))).await;
+    let id = publish(
+        &app,
+        "switch-expr",
+        &workflow(nodes, wires.add("Items", 0, "Switch", 0)),
+    )
+    .await;
 
     call(&app, "GET", "/webhook/switch-expr", None, &[]).await;
 
@@ -235,7 +280,10 @@ async fn merge(path: &str, first: &[Value], second: &[Value], parameters: Value)
         for (i, item) in items.iter().enumerate() {
             let name = format!("In{} {}", input + 1, i + 1);
             nodes.push(fixed(&name, (input * 300 + i * 100) as i64, item));
-            wires = wires.add("Webhook", 0, &name, 0).add(&name, 0, &format!("Input {}", input + 1), i);
+            wires =
+                wires
+                    .add("Webhook", 0, &name, 0)
+                    .add(&name, 0, &format!("Input {}", input + 1), i);
         }
         nodes.push(node(
             &format!("Input {}", input + 1),
@@ -258,9 +306,7 @@ async fn merge(path: &str, first: &[Value], second: &[Value], parameters: Value)
 async fn merge_combines_in_each_mode_as_n8n_does() {
     let left = [json!({"id": 1, "a": "x"}), json!({"id": 2, "a": "y"})];
     let right = [json!({"id": 1, "b": "p"}), json!({"id": 3, "b": "q"})];
-    let fields = |join: &str| {
-        json!({"mode": "combine", "combineBy": "combineByFields", "fieldsToMatchString": "id", "joinMode": join, "options": {}})
-    };
+    let fields = |join: &str| json!({"mode": "combine", "combineBy": "combineByFields", "fieldsToMatchString": "id", "joinMode": join, "options": {}});
     assert_eq!(
         merge("m-append", &left, &right, json!({})).await,
         json!([{"id": 1, "a": "x"}, {"id": 2, "a": "y"}, {"id": 1, "b": "p"}, {"id": 3, "b": "q"}])
@@ -286,15 +332,33 @@ async fn merge_combines_in_each_mode_as_n8n_does() {
         json!([{"id": 1, "b": "p", "a": "x"}, {"id": 3, "b": "q"}])
     );
     assert_eq!(
-        merge("m-position", &left, &right, json!({"mode": "combine", "combineBy": "combineByPosition", "options": {}})).await,
+        merge(
+            "m-position",
+            &left,
+            &right,
+            json!({"mode": "combine", "combineBy": "combineByPosition", "options": {}})
+        )
+        .await,
         json!([{"id": 1, "a": "x", "b": "p"}, {"id": 3, "a": "y", "b": "q"}])
     );
     assert_eq!(
-        merge("m-all", &left[..1], &right, json!({"mode": "combine", "combineBy": "combineAll", "options": {}})).await,
+        merge(
+            "m-all",
+            &left[..1],
+            &right,
+            json!({"mode": "combine", "combineBy": "combineAll", "options": {}})
+        )
+        .await,
         json!([{"id": 1, "a": "x", "b": "p"}, {"id": 3, "a": "x", "b": "q"}])
     );
     assert_eq!(
-        merge("m-branch", &left, &right, json!({"mode": "chooseBranch", "useDataOfInput": 2})).await,
+        merge(
+            "m-branch",
+            &left,
+            &right,
+            json!({"mode": "chooseBranch", "useDataOfInput": 2})
+        )
+        .await,
         json!(right)
     );
 }
@@ -308,7 +372,13 @@ async fn merge_runs_with_the_input_that_arrived_when_the_other_never_does() {
         webhook("merge-one"),
         fixed("A", 0, &json!({"id": 1, "a": "x"})),
         fixed("B", 200, &json!({"id": 1, "b": "y"})),
-        node("Never", "if", 2.2, [400, 200], json!({"conditions": never, "options": {}})),
+        node(
+            "Never",
+            "if",
+            2.2,
+            [400, 200],
+            json!({"conditions": never, "options": {}}),
+        ),
         node("Merge", "merge", 3.2, [600, 0], json!({})),
     ];
     let wires = Wires::new()
@@ -331,7 +401,13 @@ async fn loop_over_items_hands_out_batches_until_done() {
     let app = TestApp::spawn().await;
     let items: Vec<Value> = (1..=5).map(|n| json!({"n": n})).collect();
     let (mut nodes, wires) = items_workflow("loop", &items);
-    nodes.push(node("Loop", "splitInBatches", 3.0, [600, 0], json!({"batchSize": 2, "options": {}})));
+    nodes.push(node(
+        "Loop",
+        "splitInBatches",
+        3.0,
+        [600, 0],
+        json!({"batchSize": 2, "options": {}}),
+    ));
     nodes.push(node(
         "Inside",
         "set",
@@ -353,14 +429,22 @@ async fn loop_over_items_hands_out_batches_until_done() {
     let seen: Vec<Value> = (1..=5).map(|n| json!({"n": n, "seen": n})).collect();
     assert_eq!(answer.json(), Value::Array(seen.clone()));
     let execution = last_execution(&app, &id).await;
-    assert_eq!((runs(&execution, "Loop"), runs(&execution, "Inside")), (4, 3));
+    assert_eq!(
+        (runs(&execution, "Loop"), runs(&execution, "Inside")),
+        (4, 3)
+    );
     for (run, batch) in [(0, vec![1, 2]), (1, vec![3, 4]), (2, vec![5])] {
         let expected: Vec<Value> = batch.iter().map(|n| json!({"n": n})).collect();
-        assert_eq!(output_json(&execution, "Loop", run, 1), expected, "batch {run}");
+        assert_eq!(
+            output_json(&execution, "Loop", run, 1),
+            expected,
+            "batch {run}"
+        );
         assert!(output_json(&execution, "Loop", run, 0).is_empty());
     }
     assert_eq!(output_json(&execution, "Loop", 3, 0), seen);
-    let later = &execution["data"]["resultData"]["runData"]["Loop"][1]["data"]["main"][1][0]["pairedItem"];
+    let later =
+        &execution["data"]["resultData"]["runData"]["Loop"][1]["data"]["main"][1][0]["pairedItem"];
     assert_eq!(
         later,
         &json!({"item": 2, "sourceOverwrite": {"previousNode": "Items", "previousNodeOutput": 0, "previousNodeRun": 0}})

@@ -122,7 +122,11 @@ async fn run_one(name: &str, golden: &Value) {
         let run_data = &execution["data"]["resultData"]["runData"];
         for (node, count) in expected["runs"].as_object().into_iter().flatten() {
             let runs = run_data[node].as_array().map_or(0, Vec::len);
-            assert_eq!(Some(runs as u64), count.as_u64(), "{context}: runs of {node}");
+            assert_eq!(
+                Some(runs as u64),
+                count.as_u64(),
+                "{context}: runs of {node}"
+            );
         }
         if let Some(order) = expected.get("order") {
             // Every node run, in the order of its `executionIndex`.

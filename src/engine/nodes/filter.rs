@@ -1,4 +1,6 @@
-//! Filter: keeps the input items that pass the node's conditions, on its one output.
+//! Filter: keeps the input items that pass the node's conditions, on its one output. As in
+//! n8n, the run also records the discarded items as a second list (nothing is connected to
+//! it).
 //! Version 1 reads the older typed lists (combined by `combineConditions` AND/OR); versions
 //! 2-2.3 read a filter parameter, exactly as If does.
 
@@ -15,12 +17,12 @@ struct Filter;
 #[async_trait]
 impl NodeType for Filter {
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
-        let (kept, _discarded) = if run.version() < 2.0 {
+        let (kept, discarded) = if run.version() < 2.0 {
             split(run, "combineConditions", "AND", legacy_passes)?
         } else {
             split_by_filter(run, &IF_VERSIONS)?
         };
-        Ok(Outcome::single(kept))
+        Ok(Outcome::Output(vec![kept, discarded]))
     }
 }
 

@@ -55,8 +55,8 @@ pub fn passes(
 ) -> Result<bool, NodeError> {
     let zone: chrono_tz::Tz = run.env.timezone.parse().unwrap_or(chrono_tz::UTC);
     let defaults = defaults(run, i, versions)?;
-    let filter = Filter::parse(value, defaults, zone)
-        .map_err(|e| failure(e, !defaults.strict, i))?;
+    let filter =
+        Filter::parse(value, defaults, zone).map_err(|e| failure(e, !defaults.strict, i))?;
     filter
         .passes(i)
         .map_err(|e| failure(e, loose(run, i, versions).unwrap_or(false), i))

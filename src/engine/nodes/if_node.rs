@@ -49,11 +49,9 @@ pub fn split_by_filter(
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     for (i, item) in run.items.iter().enumerate() {
-        let outcome = run
-            .param_value("conditions", i)
-            .and_then(|value| {
-                filter_param::passes(run, value.as_ref().unwrap_or(&Value::Null), i, versions)
-            });
+        let outcome = run.param_value("conditions", i).and_then(|value| {
+            filter_param::passes(run, value.as_ref().unwrap_or(&Value::Null), i, versions)
+        });
         match outcome {
             Ok(true) => kept.push(item.clone()),
             Ok(false) => dropped.push(item.clone()),

@@ -125,7 +125,7 @@ impl NodeType for SplitInBatches {
 
 /// An item handed out in a later run, linked to its place in the first run's input.
 fn relinked(mut item: Item, source: Option<&SourceData>) -> Item {
-    let links = match item.paired_item.take() {
+    let links = match item.paired_item {
         None => vec![PairedItem::new(0)],
         Some(_) => item.lineage(),
     };

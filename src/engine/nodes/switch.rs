@@ -134,12 +134,16 @@ fn route_by_index(
     let index = match run.param_value("output", i)? {
         None | Some(Value::Null) => None,
         Some(value) => Some(types::to_number(&value).ok_or_else(|| {
-            NodeError::operation(format!("Invalid input for 'Output Index' [item {i}]"))
-                .with_description(format!(
-                    "'output' expects a number but we got {}",
-                    types::describe(&value)
-                ))
-                .at_item(i)
+            // n8n checks the parameter's declared type while reading it: an expression error.
+            let mut error =
+                NodeError::operation(format!("Invalid input for 'Output Index' [item {i}]"))
+                    .with_description(format!(
+                        "'output' expects a number but we got {}",
+                        types::describe(&value)
+                    ))
+                    .at_item(i);
+            error.name = "ExpressionError";
+            error
         })?),
     };
     let Some(index) = index else {
@@ -165,10 +169,7 @@ fn check_index(len: usize, index: f64, i: usize) -> Result<(), NodeError> {
     if index < 0.0 || index > len as f64 {
         return Err(
             NodeError::operation(format!("The ouput {shown} is not allowed"))
-                .with_description(format!(
-                    "It has to be between 0 and {}",
-                    len as i64 - 1
-                ))
+                .with_description(format!("It has to be between 0 and {}", len as i64 - 1))
                 .at_item(i),
         );
     }
@@ -292,11 +293,14 @@ fn legacy_item(
         _ => "smaller",
     };
     for (index, rule) in rules.iter().enumerate() {
-        let value2 = rule.get("value2").cloned().unwrap_or(match data_type.as_str() {
-            "boolean" => Value::Bool(false),
-            "string" => Value::from(""),
-            _ => Value::from(0),
-        });
+        let value2 = rule
+            .get("value2")
+            .cloned()
+            .unwrap_or(match data_type.as_str() {
+                "boolean" => Value::Bool(false),
+                "string" => Value::from(""),
+                _ => Value::from(0),
+            });
         let entry = legacy::Entry {
             value1: value1.clone(),
             operation: rule

@@ -52,11 +52,6 @@ pub fn strict_equals(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// JavaScript's `a < b` (strings compare as text, anything else as numbers).
-pub fn less_than(a: &Value, b: &Value) -> bool {
-    compare(a, b).is_some_and(|o| o == std::cmp::Ordering::Less)
-}
-
 /// The order `a` and `b` have for JavaScript's relational operators; `None` when a side is
 /// `NaN` (every comparison is then false).
 pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {

@@ -63,8 +63,9 @@ impl Entry {
 pub fn date_value(value: &Value) -> Result<Value, String> {
     let millis = match value {
         Value::Number(n) => n.as_f64(),
-        Value::String(_) => types::to_datetime(value, chrono_tz::UTC)
-            .map(|t| t.timestamp_millis() as f64),
+        Value::String(_) => {
+            types::to_datetime(value, chrono_tz::UTC).map(|t| t.timestamp_millis() as f64)
+        }
         _ => None,
     };
     match millis {
@@ -99,11 +100,7 @@ pub fn compare(operation: &str, value1: &Value, value2: &Value) -> Result<bool, 
         "isNotEmpty" => !is_empty(value1),
         "regex" => matches_regex(value1, value2)?,
         "notRegex" => !matches_regex(value1, value2)?,
-        other => {
-            return Err(format!(
-                "The operation \"{other}\" is not known"
-            ))
-        }
+        other => return Err(format!("The operation \"{other}\" is not known")),
     })
 }
 

@@ -208,12 +208,22 @@ impl Condition {
         let (left, right) = match (left, right) {
             (Some(l), Some(r)) => (l, r),
             (Some(l), None) if self.single_value => (l, Operand::Missing),
-            (l, r) => return Err(self.type_error(l.is_none(), r.is_none(), index, item_index, reading.strict)),
+            (l, r) => {
+                return Err(self.type_error(
+                    l.is_none(),
+                    r.is_none(),
+                    index,
+                    item_index,
+                    reading.strict,
+                ))
+            }
         };
         if self.kind.is_none() {
             return Ok(false);
         }
-        if kind == OperandType::String && (self.operation == "regex" || self.operation == "notRegex") {
+        if kind == OperandType::String
+            && (self.operation == "regex" || self.operation == "notRegex")
+        {
             // JavaScript's `new RegExp` throws on an invalid pattern, failing the node.
             if let Operand::Text(pattern) = &right {
                 js::regex(pattern, !filter.case_sensitive)
@@ -242,10 +252,10 @@ impl Condition {
         let left_type = js::type_of(&self.left);
         let right_type = js::type_of(&self.right);
         let kind = &self.kind_name;
-        let right_kind = self
-            .right_kind
-            .map_or(kind.as_str(), OperandType::name)
-            .to_owned();
+        let right_kind = match self.right_kind {
+            Some(t) => t.name().to_owned(),
+            None => kind.clone(),
+        };
         let general = if strict {
             "Try changing the type of comparison. Alternatively you can enable 'Convert types where required'."
         } else {
@@ -342,7 +352,9 @@ fn compare(
                 "notEndsWith" => !left.ends_with(&right),
                 // An invalid expression never matches here; the nodes check patterns first.
                 "regex" => js::regex(&right, ignore_case).is_ok_and(|r| js::is_match(&r, &left)),
-                "notRegex" => !js::regex(&right, ignore_case).is_ok_and(|r| js::is_match(&r, &left)),
+                "notRegex" => {
+                    !js::regex(&right, ignore_case).is_ok_and(|r| js::is_match(&r, &left))
+                }
                 _ => false,
             }
         }
@@ -353,7 +365,8 @@ fn compare(
                 Operand::Null => Some(0.0),
                 _ => None,
             };
-            let ordered = |test: fn(f64, f64) -> bool| match (relational(&left), relational(&right)) {
+            let ordered = |test: fn(f64, f64) -> bool| match (relational(&left), relational(&right))
+            {
                 (Some(a), Some(b)) => test(a, b),
                 _ => false,
             };

@@ -48,9 +48,16 @@ pub fn check_pairs(pairs: Vec<FieldPair>) -> Result<Vec<FieldPair>, NodeError> {
     Ok(pairs)
 }
 
-fn check_presence(items: &[Item], fields: &[&str], dots: bool, label: &str) -> Result<(), NodeError> {
+fn check_presence(
+    items: &[Item],
+    fields: &[&str],
+    dots: bool,
+    label: &str,
+) -> Result<(), NodeError> {
     for name in fields {
-        let present = items.iter().any(|item| field(&item.json, name, dots).is_some());
+        let present = items
+            .iter()
+            .any(|item| field(&item.json, name, dots).is_some());
         if !present {
             return Err(NodeError::operation(format!(
                 "Field '{name}' is not present in any of items in '{label}'"
@@ -115,7 +122,11 @@ pub fn join(
         let mut found: Vec<(usize, &Item)> = Vec::new();
         for (index, candidate) in input2.iter().enumerate() {
             let all_equal = lookup.iter().all(|(name, wanted)| {
-                same_value(Some(wanted), field(&candidate.json, name, join.dots), join.fuzzy)
+                same_value(
+                    Some(wanted),
+                    field(&candidate.json, name, join.dots),
+                    join.fuzzy,
+                )
             });
             if all_equal {
                 found.push((index, candidate));

@@ -170,7 +170,9 @@ pub fn same_value(a: Option<&Value>, b: Option<&Value>, fuzzy: bool) -> bool {
         Some(Value::Object(map)) => map.is_empty(),
     };
     match (a, b) {
-        (Some(x), Some(y)) if std::mem::discriminant(x) == std::mem::discriminant(y) && !x.is_null() => {
+        (Some(x), Some(y))
+            if std::mem::discriminant(x) == std::mem::discriminant(y) && !x.is_null() =>
+        {
             equal(x, y)
         }
         _ if falsy(a) && falsy(b) => true,

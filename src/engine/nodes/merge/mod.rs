@@ -113,7 +113,11 @@ fn clash(run: &NodeRun<'_>) -> Result<Clash, NodeError> {
 }
 
 /// "Choose branch": the items of one input, or one empty item linked to every input item.
-fn choose_branch(run: &NodeRun<'_>, inputs: &[Vec<Item>], v3: bool) -> Result<Vec<Item>, NodeError> {
+fn choose_branch(
+    run: &NodeRun<'_>,
+    inputs: &[Vec<Item>],
+    v3: bool,
+) -> Result<Vec<Item>, NodeError> {
     let wait_mode = run.param_str(
         "chooseBranchMode",
         0,
@@ -151,7 +155,11 @@ fn choose_branch(run: &NodeRun<'_>, inputs: &[Vec<Item>], v3: bool) -> Result<Ve
     }
 }
 
-fn by_fields(run: &NodeRun<'_>, inputs: &[Vec<Item>], v3: bool) -> Result<Option<Vec<Item>>, NodeError> {
+fn by_fields(
+    run: &NodeRun<'_>,
+    inputs: &[Vec<Item>],
+    v3: bool,
+) -> Result<Option<Vec<Item>>, NodeError> {
     let pairs = if v3 && !run.param_bool("advanced", 0, false)? {
         run.param_str("fieldsToMatchString", 0, "")?
             .split(',')
@@ -250,7 +258,10 @@ fn by_position_v3(run: &NodeRun<'_>, mut inputs: Vec<Vec<Item>>) -> Result<Vec<I
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
         let preferred_entry = preferred.get(i).unwrap_or(&empty);
-        let entries: Vec<&Item> = inputs.iter().map(|items| items.get(i).unwrap_or(&empty)).collect();
+        let entries: Vec<&Item> = inputs
+            .iter()
+            .map(|items| items.get(i).unwrap_or(&empty))
+            .collect();
         let sources: Vec<_> = entries
             .iter()
             .map(|e| &e.json)

@@ -55,10 +55,18 @@ pub fn execute(run: &NodeRun<'_>) -> Result<Vec<Item>, NodeError> {
 fn by_index(run: &NodeRun<'_>, input1: &[Item], input2: &[Item]) -> Result<Vec<Item>, NodeError> {
     let join = run.param_str("join", 0, "left")?;
     if input1.is_empty() {
-        return Ok(if join == "outer" { input2.to_vec() } else { Vec::new() });
+        return Ok(if join == "outer" {
+            input2.to_vec()
+        } else {
+            Vec::new()
+        });
     }
     if input2.is_empty() {
-        return Ok(if join == "inner" { Vec::new() } else { input1.to_vec() });
+        return Ok(if join == "inner" {
+            Vec::new()
+        } else {
+            input1.to_vec()
+        });
     }
     let count = match join.as_str() {
         "inner" => input1.len().min(input2.len()),
