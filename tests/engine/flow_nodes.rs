@@ -450,3 +450,115 @@ async fn loop_over_items_hands_out_batches_until_done() {
         &json!({"item": 2, "sourceOverwrite": {"previousNode": "Items", "previousNodeOutput": 0, "previousNodeRun": 0}})
     );
 }
+
+#[tokio::test]
+async fn split_in_batches_v1_and_v2_loop_until_their_items_are_used_up() {
+    for version in [1.0, 2.0] {
+        let app = TestApp::spawn().await;
+        let path = format!("split-v{version}");
+        let items: Vec<Value> = (1..=3).map(|n| json!({"n": n})).collect();
+        let (mut nodes, wires) = items_workflow(&path, &items);
+        nodes.push(node(
+            "Split",
+            "splitInBatches",
+            version,
+            [600, 0],
+            json!({"batchSize": 2, "options": {}}),
+        ));
+        nodes.push(node("Body", "noOp", 1.0, [800, 0], json!({})));
+        nodes.push(node("Finished", "noOp", 1.0, [800, 200], json!({})));
+        let mut wires = wires
+            .add("Items", 0, "Split", 0)
+            .add("Split", 0, "Body", 0)
+            .add("Body", 0, "Split", 0);
+        if version >= 2.0 {
+            wires = wires.add("Split", 1, "Finished", 0);
+        }
+        let id = publish(&app, &path, &workflow(nodes, wires)).await;
+
+        let answer = call(&app, "GET", &format!("/webhook/{path}"), None, &[]).await;
+
+        let execution = last_execution(&app, &id).await;
+        if version < 2.0 {
+            // v1 puts out nothing once empty: that run is not recorded and the loop ends.
+            assert_eq!(answer.json(), json!([{"n": 3}]));
+            assert_eq!(runs(&execution, "Split"), 2);
+        } else {
+            // v2: "loop" is output 0, "done" output 1.
+            assert_eq!(answer.json(), Value::Array(items.clone()));
+            assert_eq!(runs(&execution, "Split"), 3);
+            assert_eq!(
+                output_json(&execution, "Split", 1, 0),
+                vec![json!({"n": 3})]
+            );
+            assert_eq!(output_json(&execution, "Split", 2, 1), items);
+        }
+        assert_eq!(runs(&execution, "Body"), 2);
+    }
+}
+
+#[tokio::test]
+async fn the_first_versions_of_if_filter_and_switch_read_their_typed_lists() {
+    let app = TestApp::spawn().await;
+    let (mut nodes, wires) = items_workflow(
+        "legacy",
+        &[json!({"n": 3, "s": "abc"}), json!({"n": 8, "s": "xyz"})],
+    );
+    nodes.push(node(
+        "If",
+        "if",
+        1.0,
+        [600, -200],
+        json!({"conditions": {"number": [{"value1": "={{ $json.n }}", "operation": "larger", "value2": 5}],
+                              "string": [{"value1": "={{ $json.s }}", "operation": "contains", "value2": "y"}]},
+               "combineOperation": "any"}),
+    ));
+    nodes.push(node(
+        "Filter",
+        "filter",
+        1.0,
+        [600, 0],
+        json!({"conditions": {"number": [{"value1": "={{ $json.n }}", "operation": "smallerEqual", "value2": 3}]}}),
+    ));
+    nodes.push(node(
+        "Switch 1",
+        "switch",
+        1.0,
+        [600, 200],
+        json!({"dataType": "string", "value1": "={{ $json.s }}",
+               "rules": {"rules": [{"operation": "equal", "value2": "xyz", "output": 2}]}, "fallbackOutput": 3}),
+    ));
+    nodes.push(node(
+        "Switch 2",
+        "switch",
+        2.0,
+        [600, 400],
+        json!({"dataType": "number", "value1": "={{ $json.n }}",
+               "rules": {"rules": [{"operation": "smaller", "value2": 5}, {"operation": "larger", "value2": 5}]}}),
+    ));
+    let mut wires = wires;
+    for target in ["If", "Filter", "Switch 1", "Switch 2"] {
+        wires = wires.add("Items", 0, target, 0);
+    }
+    let id = publish(&app, "legacy", &workflow(nodes, wires)).await;
+
+    call(&app, "GET", "/webhook/legacy", None, &[]).await;
+
+    let execution = last_execution(&app, &id).await;
+    let outputs = |node: &str| -> Vec<Vec<Value>> {
+        (0..4)
+            .map(|o| output_json(&execution, node, 0, o))
+            .collect()
+    };
+    let (low, high) = (json!({"n": 3, "s": "abc"}), json!({"n": 8, "s": "xyz"}));
+    assert_eq!(outputs("If")[..2], [vec![high.clone()], vec![low.clone()]]);
+    assert_eq!(
+        outputs("Filter")[..2],
+        [vec![low.clone()], vec![high.clone()]]
+    );
+    assert_eq!(
+        outputs("Switch 1"),
+        vec![vec![], vec![], vec![high.clone()], vec![low.clone()]]
+    );
+    assert_eq!(outputs("Switch 2")[..2], [vec![low], vec![high]]);
+}
