@@ -35,7 +35,7 @@ impl NodeType for SplitInBatches {
         let version = run.version();
         let default_size = if version >= 3.0 { 1.0 } else { 10.0 };
         let size = run.param_f64("batchSize", 0, default_size)?;
-        if !(size >= 1.0) {
+        if size.is_nan() || size < 1.0 {
             return Err(NodeError::operation(format!(
                 "The batch size must be at least 1, got {}",
                 super::types::js_number(size)

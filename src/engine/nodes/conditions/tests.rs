@@ -18,30 +18,79 @@ fn item() -> Value {
            "t": true, "ts": "false", "d": "2024-03-01T10:00:00Z", "e": ""})
 }
 
-/// A one-condition filter: `left` names a field of [`item`] (absent fields read as null).
-fn filter(
-    left: &str,
-    kind: &str,
-    operation: &str,
+/// One condition on a field of [`item`] (absent fields read as null): strict, case
+/// sensitive, filter format 2 unless changed, and n8n's answer.
+struct Case {
+    field: &'static str,
+    kind: &'static str,
+    operation: &'static str,
     right: Value,
-    right_type: Option<&str>,
+    right_type: Option<&'static str>,
     strict: bool,
     case_sensitive: bool,
     version: u8,
-) -> Value {
-    let mut operator = json!({"type": kind, "operation": operation});
-    if let Some(t) = right_type {
-        operator["rightType"] = json!(t);
+    expected: bool,
+}
+
+fn case(field: &'static str, kind: &'static str, operation: &'static str, right: Value) -> Case {
+    Case {
+        field,
+        kind,
+        operation,
+        right,
+        right_type: None,
+        strict: true,
+        case_sensitive: true,
+        version: 2,
+        expected: false,
     }
-    if ["exists", "notExists", "empty", "notEmpty", "true", "false"].contains(&operation) {
-        operator["singleValue"] = json!(true);
+}
+
+impl Case {
+    fn right_type(self, right_type: &'static str) -> Case {
+        Case {
+            right_type: Some(right_type),
+            ..self
+        }
     }
-    json!({
-        "options": {"caseSensitive": case_sensitive, "leftValue": "",
-                    "typeValidation": if strict { "strict" } else { "loose" }, "version": version},
-        "combinator": "and",
-        "conditions": [{"id": "c", "leftValue": item()[left].clone(), "rightValue": right, "operator": operator}]
-    })
+
+    fn loose(self) -> Case {
+        Case {
+            strict: false,
+            ..self
+        }
+    }
+
+    fn ignore_case(self) -> Case {
+        Case {
+            case_sensitive: false,
+            ..self
+        }
+    }
+
+    fn format(self, version: u8) -> Case {
+        Case { version, ..self }
+    }
+
+    fn is(self, expected: bool) -> Case {
+        Case { expected, ..self }
+    }
+
+    fn filter(&self) -> Value {
+        let mut operator = json!({"type": self.kind, "operation": self.operation});
+        if let Some(t) = self.right_type {
+            operator["rightType"] = json!(t);
+        }
+        if ["exists", "notExists", "empty", "notEmpty", "true", "false"].contains(&self.operation) {
+            operator["singleValue"] = json!(true);
+        }
+        json!({
+            "options": {"caseSensitive": self.case_sensitive, "leftValue": "",
+                        "typeValidation": if self.strict { "strict" } else { "loose" }, "version": self.version},
+            "combinator": "and",
+            "conditions": [{"id": "c", "leftValue": item()[self.field].clone(), "rightValue": self.right, "operator": operator}]
+        })
+    }
 }
 
 fn passes(value: &Value) -> Result<bool, ConditionError> {
@@ -50,446 +99,101 @@ fn passes(value: &Value) -> Result<bool, ConditionError> {
 
 #[test]
 fn every_operator_answers_as_n8n_does() {
-    // (field, type, operation, right value, right type, strict, case sensitive, format, n8n's answer)
-    let cases: Vec<(&str, &str, &str, Value, Option<&str>, bool, bool, u8, bool)> = vec![
-        (
-            "s",
-            "string",
-            "contains",
-            json!("world"),
-            None,
-            true,
-            false,
-            2,
-            true,
-        ),
-        (
-            "s",
-            "string",
-            "contains",
-            json!("world"),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "s",
-            "string",
-            "startsWith",
-            json!("hello"),
-            None,
-            true,
-            false,
-            2,
-            true,
-        ),
-        (
-            "s",
-            "string",
-            "notEndsWith",
-            json!("World"),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "s",
-            "string",
-            "regex",
-            json!("^hello"),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "s",
-            "string",
-            "regex",
-            json!("/^hello/i"),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "s",
-            "string",
-            "notRegex",
-            json!("o w"),
-            None,
-            true,
-            false,
-            2,
-            false,
-        ),
-        (
-            "s",
-            "string",
-            "notContains",
-            json!("xyz"),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        ("e", "string", "empty", json!(""), None, true, true, 2, true),
-        (
-            "missing",
-            "string",
-            "empty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "missing",
-            "string",
-            "exists",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "e",
-            "string",
-            "exists",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        ("n", "number", "gte", json!(5), None, true, true, 2, true),
-        (
-            "n",
-            "number",
-            "notEquals",
-            json!(5),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        ("n", "number", "lt", json!("10"), None, false, true, 2, true),
-        (
-            "missing",
-            "number",
-            "lt",
-            json!(10),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "missing",
-            "number",
-            "equals",
-            json!(""),
-            None,
-            false,
-            true,
-            2,
-            false,
-        ),
-        ("e", "number", "lt", json!(1), None, false, true, 2, true),
-        ("e", "number", "lt", json!(1), None, false, true, 3, true),
-        (
-            "e",
-            "number",
-            "empty",
-            json!(""),
-            None,
-            false,
-            true,
-            3,
-            true,
-        ),
-        (
-            "ns",
-            "number",
-            "equals",
-            json!(7),
-            None,
-            false,
-            true,
-            2,
-            true,
-        ),
-        (
-            "n",
-            "number",
-            "notEmpty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        ("t", "boolean", "true", json!(""), None, true, true, 2, true),
-        (
-            "ts",
-            "boolean",
-            "false",
-            json!(""),
-            None,
-            false,
-            true,
-            2,
-            true,
-        ),
-        (
-            "ts",
-            "boolean",
-            "false",
-            json!(""),
-            None,
-            false,
-            true,
-            1,
-            false,
-        ),
-        (
-            "missing",
-            "boolean",
-            "false",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "t",
-            "boolean",
-            "equals",
-            json!("true"),
-            None,
-            false,
-            true,
-            2,
-            true,
-        ),
-        (
-            "arr",
-            "array",
-            "contains",
-            json!("two"),
-            Some("any"),
-            true,
-            false,
-            2,
-            true,
-        ),
-        (
-            "arr",
-            "array",
-            "contains",
-            json!("two"),
-            Some("any"),
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "arr",
-            "array",
-            "contains",
-            json!(3),
-            Some("any"),
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "arr",
-            "array",
-            "contains",
-            json!("3"),
-            Some("any"),
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "arr",
-            "array",
-            "lengthEquals",
-            json!(3),
-            Some("number"),
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "arr",
-            "array",
-            "lengthGt",
-            json!("2"),
-            Some("number"),
-            false,
-            true,
-            2,
-            true,
-        ),
-        (
-            "arr",
-            "array",
-            "lengthLte",
-            json!(2),
-            Some("number"),
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "arr",
-            "array",
-            "notEmpty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "obj",
-            "object",
-            "empty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "obj2",
-            "object",
-            "notEmpty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "missing",
-            "object",
-            "empty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "d",
-            "dateTime",
-            "after",
-            json!("2024-02-29"),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
+    let cases = [
+        case("s", "string", "contains", json!("world"))
+            .ignore_case()
+            .is(true),
+        case("s", "string", "contains", json!("world")).is(false),
+        case("s", "string", "startsWith", json!("hello"))
+            .ignore_case()
+            .is(true),
+        case("s", "string", "notEndsWith", json!("World")).is(false),
+        case("s", "string", "regex", json!("^hello")).is(false),
+        case("s", "string", "regex", json!("/^hello/i")).is(true),
+        case("s", "string", "notRegex", json!("o w"))
+            .ignore_case()
+            .is(false),
+        case("s", "string", "notContains", json!("xyz")).is(true),
+        case("e", "string", "empty", json!("")).is(true),
+        case("missing", "string", "empty", json!("")).is(true),
+        case("missing", "string", "exists", json!("")).is(false),
+        case("e", "string", "exists", json!("")).is(true),
+        case("n", "number", "gte", json!(5)).is(true),
+        case("n", "number", "notEquals", json!(5)).is(false),
+        case("n", "number", "lt", json!("10")).loose().is(true),
+        case("missing", "number", "lt", json!(10)).is(false),
+        case("missing", "number", "equals", json!(""))
+            .loose()
+            .is(false),
+        case("e", "number", "lt", json!(1)).loose().is(true),
+        case("e", "number", "lt", json!(1))
+            .loose()
+            .format(3)
+            .is(true),
+        case("e", "number", "empty", json!(""))
+            .loose()
+            .format(3)
+            .is(true),
+        case("ns", "number", "equals", json!(7)).loose().is(true),
+        case("n", "number", "notEmpty", json!("")).is(true),
+        case("t", "boolean", "true", json!("")).is(true),
+        case("ts", "boolean", "false", json!("")).loose().is(true),
+        case("ts", "boolean", "false", json!(""))
+            .loose()
+            .format(1)
+            .is(false),
+        case("missing", "boolean", "false", json!("")).is(true),
+        case("t", "boolean", "equals", json!("true"))
+            .loose()
+            .is(true),
+        case("arr", "array", "contains", json!("two"))
+            .right_type("any")
+            .ignore_case()
+            .is(true),
+        case("arr", "array", "contains", json!("two"))
+            .right_type("any")
+            .is(false),
+        case("arr", "array", "contains", json!(3))
+            .right_type("any")
+            .is(true),
+        case("arr", "array", "contains", json!("3"))
+            .right_type("any")
+            .is(false),
+        case("arr", "array", "lengthEquals", json!(3))
+            .right_type("number")
+            .is(true),
+        case("arr", "array", "lengthGt", json!("2"))
+            .right_type("number")
+            .loose()
+            .is(true),
+        case("arr", "array", "lengthLte", json!(2))
+            .right_type("number")
+            .is(false),
+        case("arr", "array", "notEmpty", json!("")).is(true),
+        case("obj", "object", "empty", json!("")).is(true),
+        case("obj2", "object", "notEmpty", json!("")).is(true),
+        case("missing", "object", "empty", json!("")).is(true),
+        case("d", "dateTime", "after", json!("2024-02-29")).is(true),
+        case(
             "d",
             "dateTime",
             "beforeOrEquals",
             json!("2024-03-01T11:00:00+01:00"),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "d",
-            "dateTime",
-            "equals",
-            json!("2024-03-01T10:00:00.000Z"),
-            None,
-            true,
-            true,
-            2,
-            true,
-        ),
-        (
-            "missing",
-            "dateTime",
-            "after",
-            json!("2024-01-01"),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
-        (
-            "missing",
-            "dateTime",
-            "notEmpty",
-            json!(""),
-            None,
-            true,
-            true,
-            2,
-            false,
-        ),
+        )
+        .is(true),
+        case("d", "dateTime", "equals", json!("2024-03-01T10:00:00.000Z")).is(true),
+        case("missing", "dateTime", "after", json!("2024-01-01")).is(false),
+        case("missing", "dateTime", "notEmpty", json!("")).is(false),
     ];
-    for (left, kind, operation, right, right_type, strict, case_sensitive, version, expected) in
-        cases
-    {
-        let value = filter(
-            left,
-            kind,
-            operation,
-            right.clone(),
-            right_type,
-            strict,
-            case_sensitive,
-            version,
-        );
-        assert_eq!(
-            passes(&value),
-            Ok(expected),
-            "{left} {kind}:{operation} {right} (strict {strict}, case {case_sensitive}, v{version})"
-        );
+    for case in cases {
+        let value = case.filter();
+        assert_eq!(passes(&value), Ok(case.expected), "{value}");
     }
 }
 
 #[test]
 fn a_string_compared_as_a_number_in_strict_mode_fails_naming_the_condition() {
-    let value = filter("ns", "number", "gt", json!(5), None, true, true, 2);
+    let value = case("ns", "number", "gt", json!(5)).filter();
     let error = passes(&value).expect_err("strict");
     assert_eq!(
         error.message,
@@ -503,7 +207,7 @@ fn a_string_compared_as_a_number_in_strict_mode_fails_naming_the_condition() {
 
 #[test]
 fn loose_mode_names_a_value_it_cannot_convert() {
-    let value = filter("s", "number", "gt", json!(5), None, false, true, 2);
+    let value = case("s", "number", "gt", json!(5)).loose().filter();
     let error = passes(&value).expect_err("not a number");
     assert_eq!(
         error.message,
@@ -552,16 +256,7 @@ fn missing_options_take_the_nodes_defaults() {
 
 #[test]
 fn an_invalid_pattern_fails_instead_of_not_matching() {
-    let value = filter(
-        "s",
-        "string",
-        "regex",
-        json!("(unclosed"),
-        None,
-        true,
-        true,
-        2,
-    );
+    let value = case("s", "string", "regex", json!("(unclosed")).filter();
     let error = passes(&value).expect_err("invalid");
     assert!(
         error
