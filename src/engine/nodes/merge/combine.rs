@@ -188,3 +188,64 @@ pub fn same_value(a: Option<&Value>, b: Option<&Value>, fuzzy: bool) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> JsonObject {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_deep_merge_merges_objects_and_lists_by_position_and_a_shallow_one_replaces() {
+        let target = object(json!({"a": {"x": 1, "y": 2}, "l": [1, 2, 3], "keep": "k"}));
+        let source = object(json!({"a": {"y": 9}, "l": [7], "keep": null}));
+        let deep = Clash::default().merge(&target, &[&source]);
+        assert_eq!(
+            Value::Object(deep),
+            json!({"a": {"x": 1, "y": 9}, "l": [7, 2, 3], "keep": null})
+        );
+        let shallow = Clash {
+            shallow: true,
+            ..Clash::default()
+        };
+        assert_eq!(
+            Value::Object(shallow.merge(&target, &[&source])),
+            json!({"a": {"y": 9}, "l": [7], "keep": null})
+        );
+        let keep_filled = Clash {
+            override_empty: true,
+            ..Clash::default()
+        };
+        assert_eq!(
+            keep_filled.merge(&target, &[&source]).get("keep"),
+            Some(&json!("k"))
+        );
+    }
+
+    #[test]
+    fn fuzzy_matching_tolerates_type_differences_and_strict_matching_does_not() {
+        let (three, text) = (json!(3), json!("3"));
+        assert!(!same_value(Some(&three), Some(&text), false));
+        assert!(same_value(Some(&three), Some(&text), true));
+        assert!(same_value(Some(&json!("")), None, true));
+        assert!(same_value(
+            Some(&json!({"a": 1})),
+            Some(&json!("{\"a\":1}")),
+            true
+        ));
+        assert!(!same_value(Some(&json!(4)), Some(&text), true));
+        assert!(same_value(Some(&json!(3.0)), Some(&three), false));
+    }
+
+    #[test]
+    fn fields_are_read_by_path_unless_dot_notation_is_off() {
+        let json = object(json!({"a": {"b": [10, 20]}, "a.b": "literal"}));
+        assert_eq!(field(&json, "a.b", true), Some(&json!("literal")));
+        let nested = object(json!({"a": {"b": [10, 20]}}));
+        assert_eq!(field(&nested, "a.b.1", true), Some(&json!(20)));
+        assert_eq!(field(&nested, "a.b", false), None);
+    }
+}
