@@ -64,17 +64,26 @@ pub struct PairedItem {
     /// The node input the item arrived on; absent means input 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<usize>,
+    /// Where the linked item really came from when it is not the node's current input (Loop
+    /// Over Items hands out items it received in an earlier run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_overwrite: Option<SourceData>,
 }
 
 impl PairedItem {
     pub fn new(item: usize) -> PairedItem {
-        PairedItem { item, input: None }
+        PairedItem {
+            item,
+            input: None,
+            source_overwrite: None,
+        }
     }
 
     pub fn on_input(item: usize, input: usize) -> PairedItem {
         PairedItem {
             item,
             input: (input > 0).then_some(input),
+            source_overwrite: None,
         }
     }
 

@@ -173,6 +173,9 @@ pub struct NodeRun<'a> {
     pub run_index: usize,
     pub run_data: &'a RunData,
     pub env: &'a Arc<RunEnv>,
+    /// The node's own context in this execution (n8n's `getContext('node')`): what it keeps
+    /// between its runs, e.g. the items Loop Over Items has still to hand out.
+    pub context: &'a std::sync::Mutex<JsonObject>,
 }
 
 impl NodeRun<'_> {

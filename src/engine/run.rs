@@ -335,8 +335,18 @@ impl Run {
             } else {
                 0
             };
+            let context_key = format!("node:{}", node.name);
+            let context = std::sync::Mutex::new(
+                self.data
+                    .execution_data
+                    .as_ref()
+                    .and_then(|s| s.context_data.get(&context_key))
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             let mut attempt = 0;
-            loop {
+            let outcome = loop {
                 let view = NodeRun {
                     node,
                     workflow: &self.workflow,
@@ -346,6 +356,7 @@ impl Run {
                     run_index,
                     run_data: &self.data.result_data.run_data,
                     env: &self.env,
+                    context: &context,
                 };
                 let outcome = tokio::select! {
                     outcome = node_type.execute(&view) => outcome,
@@ -365,7 +376,16 @@ impl Run {
                         () = self.env.cancel.cancelled() => {},
                     }
                 }
+            };
+            // The node's context lives on in the execution (n8n's `contextData`), so a node
+            // that runs again in this execution, or after a retry, finds what it kept.
+            let context = context.into_inner().unwrap_or_else(|e| e.into_inner());
+            if !context.is_empty() {
+                self.state()
+                    .context_data
+                    .insert(context_key, Value::Object(context));
             }
+            outcome
         };
 
         let outputs = match result {
@@ -470,6 +490,7 @@ impl Run {
                     links.extend((0..items.len()).map(|i| PairedItem {
                         item: i,
                         input: Some(input),
+                        source_overwrite: None,
                     }));
                 }
             }

@@ -2,7 +2,8 @@
 //!
 //! A file holds `workflow` (nodes, connections, settings), `calls` (webhook requests with the
 //! expected `status` and `json` or `text`), and `execution` (the expected `status`,
-//! `lastNodeExecuted`, node outputs by name, and error `message` of the last execution). Expected
+//! `lastNodeExecuted`, node outputs by name (first run), how many times nodes ran (`runs`), the
+//! order of all node runs (`order`), and error `message` of the last execution). Expected
 //! JSON is matched as a subset: every expected key must be there with that value, lists must
 //! have the same length (headers the client sends, and times, are left out of the files).
 
@@ -117,6 +118,32 @@ async fn run_one(name: &str, golden: &Value) {
                 contains(&Value::Array(actual.clone()), outputs),
                 "{context}\nnode {node}: got {actual:?}, expected {outputs}"
             );
+        }
+        let run_data = &execution["data"]["resultData"]["runData"];
+        for (node, count) in expected["runs"].as_object().into_iter().flatten() {
+            let runs = run_data[node].as_array().map_or(0, Vec::len);
+            assert_eq!(
+                Some(runs as u64),
+                count.as_u64(),
+                "{context}: runs of {node}"
+            );
+        }
+        if let Some(order) = expected.get("order") {
+            // Every node run, in the order of its `executionIndex`.
+            let mut runs: Vec<(u64, String)> = run_data
+                .as_object()
+                .into_iter()
+                .flatten()
+                .flat_map(|(name, runs)| {
+                    runs.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(move |r| (r["executionIndex"].as_u64().unwrap_or(0), name.clone()))
+                })
+                .collect();
+            runs.sort();
+            let names: Vec<Value> = runs.into_iter().map(|(_, n)| Value::String(n)).collect();
+            assert_eq!(&Value::Array(names), order, "{context}: node order");
         }
         for node in expected["notRun"].as_array().into_iter().flatten() {
             let node = node.as_str().expect("name");

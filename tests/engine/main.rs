@@ -8,6 +8,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod flow_nodes;
 mod flows;
 mod golden;
 mod http_request;

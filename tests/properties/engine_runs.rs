@@ -32,10 +32,57 @@ struct GenNode {
 #[derive(Clone, Debug)]
 enum NodeKind {
     NoOp,
-    Set { field: String, value: Value },
+    Set {
+        field: String,
+        value: Value,
+    },
     SetJson(String),
     Stop,
     Unknown,
+    /// A flow node with fixed parameters: (type, version, parameters).
+    Flow(&'static str, f64, Value),
+}
+
+/// Flow nodes with the parameters real workflows give them (and a few they should not).
+fn flow_node() -> impl Strategy<Value = NodeKind> {
+    let condition = |op: &str, right: Value| {
+        json!({"conditions": {"options": {"caseSensitive": true, "typeValidation": "loose"},
+            "conditions": [{"leftValue": "={{ $json.a }}", "rightValue": right,
+                "operator": {"type": "number", "operation": op}}], "combinator": "and"}})
+    };
+    prop_oneof![
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.if",
+            2.2,
+            condition("gt", json!(0))
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.filter",
+            2.2,
+            condition("lt", json!("x"))
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.switch",
+            3.2,
+            json!({"mode": "expression", "numberOutputs": 2, "output": "={{ $json.a }}"})
+        )),
+        Just(NodeKind::Flow("n8n-nodes-base.merge", 3.0, json!({}))),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.merge",
+            3.0,
+            json!({"mode": "combine", "combineBy": "combineByPosition"})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.merge",
+            2.1,
+            json!({"mode": "chooseBranch"})
+        )),
+        (1i64..4).prop_map(|size| NodeKind::Flow(
+            "n8n-nodes-base.splitInBatches",
+            3.0,
+            json!({"batchSize": size})
+        )),
+    ]
 }
 
 fn node_kind() -> impl Strategy<Value = NodeKind> {
@@ -52,6 +99,7 @@ fn node_kind() -> impl Strategy<Value = NodeKind> {
         1 => "\\PC{0,24}".prop_map(NodeKind::SetJson),
         1 => Just(NodeKind::Stop),
         1 => Just(NodeKind::Unknown),
+        4 => flow_node(),
     ]
 }
 
@@ -120,6 +168,7 @@ fn workflow_json(nodes: &[GenNode], edges: &[GenEdge]) -> (Value, Value) {
                 json!({"errorMessage": "stopped"}),
             ),
             NodeKind::Unknown => ("n8n-nodes-base.noSuchNode", 1.0, json!({})),
+            NodeKind::Flow(kind, version, parameters) => (*kind, *version, parameters.clone()),
         };
         let mut value = json!({
             "name": name(i),
@@ -183,7 +232,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn any_generated_workflow_ends_with_a_status_before_its_deadline(

@@ -3,11 +3,18 @@
 //! nothing is published that cannot run.
 
 mod basic;
+pub mod conditions;
 mod execute_workflow;
 pub mod fields;
+mod filter;
+mod filter_param;
 mod http_request;
+mod if_node;
+mod merge;
 mod respond;
 mod set;
+mod split_in_batches;
+mod switch;
 mod triggers;
 pub mod types;
 mod wait;
@@ -55,6 +62,11 @@ impl Registry {
         execute_workflow::register(&mut registry);
         wait::register(&mut registry);
         http_request::register(&mut registry);
+        if_node::register(&mut registry);
+        filter::register(&mut registry);
+        switch::register(&mut registry);
+        merge::register(&mut registry);
+        split_in_batches::register(&mut registry);
         registry
     }
 
