@@ -2,11 +2,23 @@
 //! any other node (or another version of one) is refused at publish with the node's name, so
 //! nothing is published that cannot run.
 
+mod aggregate;
 mod basic;
+pub mod compare;
+mod crypto;
+mod date_time;
 mod execute_workflow;
 pub mod fields;
+mod item_lists;
+mod limit;
+mod remove_duplicates;
+mod rename_keys;
 mod respond;
 mod set;
+mod sort;
+mod split_out;
+mod summarize;
+pub mod transform;
 mod triggers;
 pub mod types;
 mod wait;
@@ -52,6 +64,16 @@ impl Registry {
         respond::register(&mut registry);
         execute_workflow::register(&mut registry);
         wait::register(&mut registry);
+        split_out::register(&mut registry);
+        aggregate::register(&mut registry);
+        limit::register(&mut registry);
+        sort::register(&mut registry);
+        remove_duplicates::register(&mut registry);
+        summarize::register(&mut registry);
+        rename_keys::register(&mut registry);
+        date_time::register(&mut registry);
+        crypto::register(&mut registry);
+        item_lists::register(&mut registry);
         registry
     }
 
