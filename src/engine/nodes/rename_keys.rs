@@ -267,7 +267,7 @@ mod tests {
         )
         .expect("rename");
         assert_eq!(
-            Value::Object(out.json),
+            Value::Object(out.json.clone()),
             json!({"deep": {}, "c": 2, "flat": {"y": 3}})
         );
         assert_eq!(out.lineage()[0].item, 4);

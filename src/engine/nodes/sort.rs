@@ -182,6 +182,20 @@ mod tests {
     }
 
     #[test]
+    fn mixed_types_order_as_n8n_2_8_orders_them() {
+        // Recorded from n8n 2.8.4: its comparator is not a total order over mixed types, so
+        // the result follows V8's insertion sort step by step.
+        let input = json!([{"v":"b"},{"v":10},{"v":"B"},{"v":null},{"v":"10"},{"v":2},{"x":1},
+                           {"v":true},{"v":"a"},{"v":[3]},{"v":{"o":1}}]);
+        let expected = json!([{"v":"b"},{"v":10},{"v":"B"},{"v":null},{"v":true},{"v":2},
+                              {"v":"10"},{"x":1},{"v":"a"},{"v":[3]},{"v":{"o":1}}]);
+        let mut list = items(input.as_array().expect("list").clone());
+        sort_items(&mut list, &[field("v", "ascending")], true).expect("sort");
+        let got: Vec<Value> = list.iter().map(|i| Value::Object(i.json.clone())).collect();
+        assert_eq!(Value::Array(got), expected);
+    }
+
+    #[test]
     fn a_field_missing_everywhere_fails() {
         let mut list = items(vec![json!({"a": 1})]);
         let error = sort_items(&mut list, &[field("b.c", "ascending")], false).expect_err("missing");

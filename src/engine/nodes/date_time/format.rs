@@ -243,8 +243,19 @@ pub fn from_format(text: &str, format: &str) -> Option<(NaiveDateTime, Option<i6
             number.parse().ok()
         };
         match token.as_str() {
-            "yyyy" | "y" => year = digits(&mut rest, 1, 6)?,
-            "yy" => year = 2000 + digits(&mut rest, 2, 2)?,
+            "y" => year = digits(&mut rest, 1, 6)?,
+            "yyyy" => year = digits(&mut rest, 4, 4)?,
+            "yy" => {
+                // Luxon's `untruncateYear`: two digits past 60 are the 1900s.
+                let short = digits(&mut rest, 2, 4)?;
+                year = if short > 99 {
+                    short
+                } else if short > 60 {
+                    1900 + short
+                } else {
+                    2000 + short
+                };
+            }
             "M" | "L" => month = u32::try_from(digits(&mut rest, 1, 2)?).ok()?,
             "MM" | "LL" => month = u32::try_from(digits(&mut rest, 2, 2)?).ok()?,
             "MMM" | "LLL" | "MMMM" | "LLLL" => {
