@@ -249,3 +249,32 @@ async fn versions_n8n_has_but_this_server_does_not_are_refused_at_publish() {
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert!(refused.text().contains("Old"), "{}", refused.text());
 }
+
+#[tokio::test]
+async fn item_lists_3_1_orders_duplicates_by_type_and_summarizes_by_text() {
+    let app = TestApp::spawn().await;
+    let dedupe = node("Dedupe", "itemLists", 3.1, json!({"operation": "removeDuplicates",
+        "compare": "selectedFields", "fieldsToCompare": "k", "options": {}}));
+    let mut summarize = node("Sum", "itemLists", 3.1, json!({"operation": "summarize",
+        "fieldsToSummarize": {"values": [{"aggregation": "count", "field": "x"}]}, "fieldsToSplitBy": "k", "options": {}}));
+    summarize["position"] = json!([600, 0]);
+    let (_, body, execution) = run(
+        &app,
+        "item-lists",
+        vec![dedupe, summarize],
+        json!([{"k": 2, "x": 1}, {"k": "2", "x": 2}, {"k": 2, "x": 3}, {"k": null}, {"k": [1]}, {"k": null, "x": 5}]),
+    )
+    .await;
+    assert_eq!(
+        output_json(&execution, "Dedupe", 0, 0),
+        vec![json!({"k": 2, "x": 1}), json!({"k": "2", "x": 2}), json!({"k": null}), json!({"k": [1]})]
+    );
+    assert_eq!(
+        body,
+        json!([{"k": "2", "count_x": 2}, {"k": "null", "count_x": 0}, {"k": "[1]", "count_x": 0}])
+    );
+    assert_eq!(
+        paired(&execution, "Sum"),
+        vec![json!([{"item": 0}, {"item": 1}]), json!([{"item": 2}]), json!([{"item": 3}])]
+    );
+}

@@ -11,7 +11,7 @@ use super::{fields, transform, Registry};
 use crate::engine::data::{Item, JsonObject};
 use crate::engine::node::{from_param, NodeError, NodeRun, NodeType, Outcome};
 
-struct Aggregate;
+pub struct Aggregate;
 
 /// One entry of "Fields To Aggregate".
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -8,7 +8,7 @@ use super::Registry;
 use crate::engine::data::Item;
 use crate::engine::node::{NodeError, NodeRun, NodeType, Outcome};
 
-struct Limit;
+pub struct Limit;
 
 /// Which end of the list to keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

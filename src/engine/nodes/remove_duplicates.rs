@@ -31,8 +31,30 @@ pub struct Dedupe {
     pub compare: CompareOn,
     pub dot_notation: bool,
     pub remove_other_fields: bool,
-    /// Versions after 1 skip null values when checking types.
-    pub version: f64,
+    pub types: TypeRules,
+}
+
+/// How the node versions treat values of different types in a compared field.
+#[derive(Clone, Copy, Debug)]
+pub struct TypeRules {
+    /// Fail when a field's type varies between items.
+    pub check: bool,
+    /// Null values are left out of that check, and the error tells which items differ
+    /// (Remove Duplicates after v1).
+    pub skip_null_and_explain: bool,
+    /// Values sort by type first (Item Lists 3.1).
+    pub rank_by_type: bool,
+}
+
+impl TypeRules {
+    /// The rules of Remove Duplicates `version`.
+    pub fn remove_duplicates(version: f64) -> TypeRules {
+        TypeRules {
+            check: true,
+            skip_null_and_explain: version > 1.0,
+            rank_by_type: false,
+        }
+    }
 }
 
 #[async_trait]
@@ -56,13 +78,13 @@ impl NodeType for RemoveDuplicates {
                 _ => return Ok(Outcome::single(items.to_vec())),
             }
         }
-        let dedupe = settings(run)?;
+        let dedupe = settings(run, TypeRules::remove_duplicates(run.version()))?;
         Ok(Outcome::single(remove_duplicates(items, &dedupe)?))
     }
 }
 
 /// The settings, read as `removeDuplicates` and Item Lists read them.
-pub fn settings(run: &NodeRun<'_>) -> Result<Dedupe, NodeError> {
+pub fn settings(run: &NodeRun<'_>, types: TypeRules) -> Result<Dedupe, NodeError> {
     let compare = match run.param_str("compare", 0, "allFields")?.as_str() {
         "allFieldsExcept" => CompareOn::AllFieldsExcept(transform::field_list_param(
             run,
@@ -82,7 +104,7 @@ pub fn settings(run: &NodeRun<'_>) -> Result<Dedupe, NodeError> {
         compare,
         dot_notation: !run.param_bool("options.disableDotNotation", 0, false)?,
         remove_other_fields: run.param_bool("options.removeOtherFields", 0, false)?,
-        version: run.version(),
+        types,
     })
 }
 
@@ -145,6 +167,12 @@ pub fn remove_duplicates(items: &[Item], dedupe: &Dedupe) -> Result<Vec<Item>, N
     compare::js_sort(&mut order, |&a, &b| {
         for key in &keys {
             let (x, y) = (value(a, key), value(b, key));
+            if dedupe.types.rank_by_type {
+                let (rx, ry) = (type_rank(x), type_rank(y));
+                if rx != ry {
+                    return rx - ry;
+                }
+            }
             if !compare::is_equal(x, y) {
                 return if compare::less_than(x, y) { -1.0 } else { 1.0 };
             }
@@ -200,7 +228,7 @@ fn validate<'a>(
     dedupe: &Dedupe,
     value: impl Fn(usize, &str) -> Option<&'a Value>,
 ) -> Result<(), NodeError> {
-    let later = dedupe.version > 1.0;
+    let later = dedupe.types.skip_null_and_explain;
     for key in keys {
         let mut kind: Option<&str> = None;
         for (position, &index) in order.iter().enumerate() {
@@ -222,7 +250,7 @@ fn validate<'a>(
             }
             let this = compare::type_of(found);
             match kind {
-                Some(previous) if previous != this => {
+                Some(previous) if previous != this && dedupe.types.check => {
                     let mut description = "The type of this field varies between items".to_owned();
                     if later {
                         description.push_str(&format!(
@@ -240,6 +268,19 @@ fn validate<'a>(
         }
     }
     Ok(())
+}
+
+/// Item Lists 3.1's order of types: text, numbers, booleans, missing, objects, lists, null.
+fn type_rank(value: Option<&Value>) -> f64 {
+    match value {
+        Some(Value::String(_)) => 1.0,
+        Some(Value::Number(_)) => 2.0,
+        Some(Value::Bool(_)) => 4.0,
+        None => 6.0,
+        Some(Value::Object(_)) => 7.0,
+        Some(Value::Array(_)) => 9.0,
+        Some(Value::Null) => 10.0,
+    }
 }
 
 /// n8n's `flattenKeys`: the dotted path of every leaf; an empty object or list has none.
@@ -297,7 +338,7 @@ mod tests {
             compare,
             dot_notation: true,
             remove_other_fields: false,
-            version: 2.0,
+            types: TypeRules::remove_duplicates(2.0),
         }
     }
 

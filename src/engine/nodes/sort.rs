@@ -13,7 +13,7 @@ use super::{compare, transform, Registry};
 use crate::engine::data::Item;
 use crate::engine::node::{from_param, NodeError, NodeRun, NodeType, Outcome};
 
-struct Sort;
+pub struct Sort;
 
 /// One entry of "Fields To Sort By".
 #[derive(Clone, Debug, Deserialize)]

@@ -10,7 +10,7 @@ use super::{fields, transform, Registry};
 use crate::engine::data::{Item, JsonObject, PairedItem, PairedItems};
 use crate::engine::node::{NodeError, NodeRun, NodeType, Outcome};
 
-struct SplitOut;
+pub struct SplitOut;
 
 /// Which of the item's other fields the new items carry.
 #[derive(Clone, Debug, PartialEq, Eq)]

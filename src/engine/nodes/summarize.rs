@@ -57,27 +57,38 @@ pub struct Options {
 #[async_trait]
 impl NodeType for Summarize {
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
-        let aggregations: Vec<Aggregation> = match run.param_value("fieldsToSummarize.values", 0)? {
-            None | Some(Value::Null) => Vec::new(),
-            Some(value) => from_param("fieldsToSummarize", value)?,
-        };
         let version = run.version();
-        let options = Options {
-            dot_notation: !run.param_bool("options.disableDotNotation", 0, false)?,
-            single_item: run.param_str("options.outputFormat", 0, "separateItems")? == "singleItem",
-            skip_empty_split_fields: run.param_bool("options.skipEmptySplitFields", 0, false)?,
-            fail_if_field_not_found: version < 1.1
-                && !run.param_bool("options.continueIfFieldNotFound", 0, false)?,
-            keys_as_text: version < 1.1,
-        };
-        let split_by = transform::split_names(&run.param_str("fieldsToSplitBy", 0, "")?);
-        Ok(Outcome::single(summarize(
-            run.input.items(0),
-            &aggregations,
-            &split_by,
-            &options,
-        )?))
+        let fail_if_missing =
+            version < 1.1 && !run.param_bool("options.continueIfFieldNotFound", 0, false)?;
+        run_summarize(run, version < 1.1, fail_if_missing)
     }
+}
+
+/// Runs the summary with the node's parameters; the versions differ in how they key groups
+/// and whether a field found in no item fails the node.
+pub fn run_summarize(
+    run: &NodeRun<'_>,
+    keys_as_text: bool,
+    fail_if_field_not_found: bool,
+) -> Result<Outcome, NodeError> {
+    let aggregations: Vec<Aggregation> = match run.param_value("fieldsToSummarize.values", 0)? {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => from_param("fieldsToSummarize", value)?,
+    };
+    let options = Options {
+        dot_notation: !run.param_bool("options.disableDotNotation", 0, false)?,
+        single_item: run.param_str("options.outputFormat", 0, "separateItems")? == "singleItem",
+        skip_empty_split_fields: run.param_bool("options.skipEmptySplitFields", 0, false)?,
+        fail_if_field_not_found,
+        keys_as_text,
+    };
+    let split_by = transform::split_names(&run.param_str("fieldsToSplitBy", 0, "")?);
+    Ok(Outcome::single(summarize(
+        run.input.items(0),
+        &aggregations,
+        &split_by,
+        &options,
+    )?))
 }
 
 /// A value items are grouped by, compared as JavaScript's `Map` compares keys.
