@@ -1,8 +1,8 @@
 //! Luxon's format tokens (`yyyy-MM-dd HH:mm`, `'quoted text'`, `X`, `DDD`, ...) in English,
 //! for writing dates (`toFormat`) and for reading them (`fromFormat`, the common subset).
 //!
-//! Luxon's localized tokens (`D`, `t`, `f`, ...) are written as Node's ICU data writes them
-//! for `en-US`, with the narrow no-break space it puts before AM/PM.
+//! Luxon's localized tokens (`D`, `t`, `f`, ...) are written as n8n 2.8 on Node 20 writes
+//! them for `en-US` (with a plain space before AM/PM).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
@@ -31,7 +31,6 @@ const WEEKDAYS: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const NARROW_SPACE: char = '\u{202f}';
 
 /// One piece of a format: a run of one letter (a token), or literal text.
 #[derive(Debug, PartialEq)]
@@ -130,7 +129,7 @@ fn token_text(moment: &Moment, local: &NaiveDateTime, token: &str) -> Option<Str
             String::new()
         };
         format!(
-            "{}:{:02}{s}{NARROW_SPACE}{}",
+            "{}:{:02}{s} {}",
             hour12(local),
             local.minute(),
             meridiem(local)
@@ -342,7 +341,7 @@ mod tests {
         );
         assert_eq!(to_format(&moment(), "'Day' d 'of' MMMM, ''yy"), "Day 31 of January, '24");
         assert_eq!(to_format(&moment(), "DDD"), "January 31, 2024");
-        assert_eq!(to_format(&moment(), "t"), "10:30\u{202f}PM");
+        assert_eq!(to_format(&moment(), "t|ff"), "10:30 PM|Jan 31, 2024, 10:30 PM");
     }
 
     #[test]

@@ -231,11 +231,41 @@ pub fn parse_date(value: &Value, zone: Option<Tz>, from_format: Option<&str>) ->
             let (local, offset) = format::from_format(text, format).ok_or_else(invalid_date)?;
             local.and_utc().timestamp_millis() - offset.unwrap_or(0) * 60_000
         }
-        None => types::to_datetime(value, chrono_tz::UTC)
-            .ok_or_else(invalid_date)?
-            .timestamp_millis(),
+        None => match types::to_datetime(value, chrono_tz::UTC) {
+            Some(date) => date.timestamp_millis(),
+            None => loose_date(text).ok_or_else(invalid_date)?,
+        },
     };
     Ok(Moment::new(ms, zone.unwrap_or(chrono_tz::Etc::UTC)))
+}
+
+/// What moment.js still reads by handing the text to JavaScript's `Date`: US dates
+/// (`05/03/2024 07:08`) and English month names (`May 3, 2024`, `3 May 2024 10:00`), in UTC.
+fn loose_date(text: &str) -> Option<i64> {
+    const FORMATS: [&str; 9] = [
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+        "%B %d, %Y %H:%M:%S",
+        "%B %d, %Y %H:%M",
+        "%b %d, %Y %H:%M:%S",
+        "%b %d, %Y %H:%M",
+        "%d %B %Y %H:%M:%S",
+        "%d %B %Y %H:%M",
+        "%d %b %Y %H:%M",
+    ];
+    const DATES: [&str; 5] = ["%m/%d/%Y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y"];
+    let text = text.trim();
+    for format in FORMATS {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    DATES.iter().find_map(|format| {
+        chrono::NaiveDate::parse_from_str(text, format)
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp_millis())
+    })
 }
 
 pub fn register(registry: &mut Registry) {
@@ -264,6 +294,38 @@ mod tests {
             parse_date(&json!("31.01.2024"), None, Some("dd.MM.yyyy")).expect("date").iso(),
             "2024-01-31T00:00:00.000+00:00"
         );
+    }
+
+    #[test]
+    fn differences_and_rounding_match_n8n() {
+        // Recorded from n8n 2.8.4 (workflow zone America/New_York): end, start, the
+        // difference in years, weeks and seconds, in months as ISO text, and the start
+        // rounded up to the month.
+        let cases = [
+            (json!("05/03/2024 07:08"), json!("2024-03-31T23:59:59.999+05:30"),
+             json!({"years": 0, "weeks": 4, "seconds": 391080.001}), "P1.0814964161439666M",
+             "2024-04-01T00:00:00.000-04:00"),
+            (json!("2024-01-31T12:00:00.123+05:30"), json!("2025-02-28T00:00:00Z"),
+             json!({"years": -1, "weeks": -3, "seconds": -581399.877}), "P-12.990327330109126M",
+             "2025-03-01T00:00:00.000-05:00"),
+            (json!(1706740200.25), json!("Tue, 05 Mar 2024 10:00:00 GMT"),
+             json!({"years": 0, "weeks": -4, "seconds": -473399.75}), "P-1.1446836212053237M",
+             "2024-04-01T00:00:00.000-04:00"),
+        ];
+        for (end, start, parts, months, up) in cases {
+            let end = parse_date(&end, Some(ny()), None).expect("end");
+            let start = parse_date(&start, Some(ny()), None).expect("start");
+            let d = luxon::diff(&end, &start, &[0, 3, 7]);
+            let object: serde_json::Map<String, Value> = d
+                .0
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (luxon::UNITS[i].to_owned(), types::number_value(v))))
+                .collect();
+            assert_eq!(Value::Object(object), parts);
+            assert_eq!(luxon::diff(&end, &start, &[2]).to_iso(), months);
+            assert_eq!(start.plus(&Duration::of(2, 1.0)).start_of(2).iso(), up);
+        }
     }
 
     #[test]
