@@ -118,9 +118,9 @@ pub fn individual_fields(
         if input.is_empty() {
             continue;
         }
-        // n8n names the list after the output name whenever one is written, even with
-        // "rename" off; otherwise after the last segment of a dotted path.
-        let output = if !entry.output_field_name.is_empty() {
+        // The output name counts only with "rename" on (n8n drops it otherwise); without
+        // one, the list is named after the last segment of a dotted path.
+        let output = if entry.rename_field && !entry.output_field_name.is_empty() {
             entry.output_field_name.clone()
         } else if dots && input.contains('.') {
             input.rsplit('.').next().unwrap_or(input).to_owned()
@@ -297,6 +297,28 @@ mod tests {
         assert_eq!(
             Value::Object(merged.json),
             json!({"tags": ["x", null, "y", null]})
+        );
+    }
+
+    #[test]
+    fn an_output_name_counts_only_with_rename_on() {
+        // n8n 2.8.4: a leftover output name with "rename" off is ignored; a missing field
+        // kept with "keep missing" is null.
+        let mut hidden = entry("data", Some("zz"));
+        hidden.rename_field = false;
+        let item = individual_fields(
+            &items(vec![json!({"data": 1}), json!({"x": 3})]),
+            &[hidden, entry("missing", None)],
+            FieldOptions {
+                dot_notation: true,
+                keep_missing: true,
+                ..FieldOptions::default()
+            },
+        )
+        .expect("aggregate");
+        assert_eq!(
+            Value::Object(item.json),
+            json!({"data": [1, null], "missing": [null, null]})
         );
     }
 

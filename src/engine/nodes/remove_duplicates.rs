@@ -100,10 +100,13 @@ pub fn settings(run: &NodeRun<'_>, types: TypeRules) -> Result<Dedupe, NodeError
         )?),
         _ => CompareOn::AllFields,
     };
+    // n8n offers the options only when some fields are chosen; with "all fields" they are
+    // not shown, and n8n ignores values left over from another choice.
+    let options = compare != CompareOn::AllFields;
     Ok(Dedupe {
         compare,
-        dot_notation: !run.param_bool("options.disableDotNotation", 0, false)?,
-        remove_other_fields: run.param_bool("options.removeOtherFields", 0, false)?,
+        dot_notation: !(options && run.param_bool("options.disableDotNotation", 0, false)?),
+        remove_other_fields: options && run.param_bool("options.removeOtherFields", 0, false)?,
         types,
     })
 }

@@ -262,8 +262,9 @@ fn figure(items: &[Item], group: &[usize], entry: &Aggregation, dots: bool) -> V
         .iter()
         .map(|&i| transform::get(&items[i].json, &entry.field, dots))
         .collect();
-    // "Include empty values" is only offered for append and concatenate.
-    let keep_empty = entry.include_empty && matches!(entry.aggregation.as_str(), "append" | "concatenate");
+    // "Include empty values" is offered for append, concatenate, count and count unique
+    // (the other aggregations never look at it).
+    let keep_empty = entry.include_empty;
     let present = || values.iter().copied().filter(move |v| keep_empty || !is_empty(*v));
     let numbers = || values.iter().filter_map(|v| v.and_then(Value::as_f64));
     match entry.aggregation.as_str() {

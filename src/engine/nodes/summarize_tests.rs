@@ -139,3 +139,46 @@ fn empty_split_values_can_be_skipped_and_names_are_normalized() {
         .expect("summary");
     assert_eq!(jsons(&out), vec![json!({"concatenated_a_b_c": "y", "g": "z"})]);
 }
+
+#[test]
+fn version_one_output_recorded_from_n8n() {
+    // n8n 2.8.4, Summarize v1 split by "g" with "skip empty split fields".
+    let input = items(vec![
+        json!({"g": 1, "x": null, "o": {"a": 1}, "s": "3"}),
+        json!({"g": "1", "x": "", "o": {"a": 1}}),
+        json!({"x": 5, "o": [1, 2]}),
+        json!({"g": "", "x": true, "o": "z"}),
+        json!({"g": false, "x": "b", "o": [1, 3]}),
+        json!({"g": 1, "x": "B", "o": [1, 2]}),
+    ]);
+    let list: Vec<Aggregation> = serde_json::from_value(json!([
+        {"aggregation": "count", "field": "x", "includeEmpty": true},
+        {"aggregation": "average", "field": "s"},
+        {"aggregation": "concatenate", "field": "x", "includeEmpty": true, "separateBy": ", "},
+        {"aggregation": "append", "field": "o", "includeEmpty": true},
+        {"aggregation": "countUnique", "field": "o"},
+        {"aggregation": "max", "field": "o"},
+        {"aggregation": "min", "field": "x"}
+    ]))
+    .expect("aggregations");
+    let v1 = Options {
+        keys_as_text: true,
+        skip_empty_split_fields: true,
+        ..options()
+    };
+    let out = summarize(&input, &list, &["g".to_owned()], &v1).expect("summary");
+    assert_eq!(
+        jsons(&out),
+        vec![
+            json!({"count_x": 3, "average_s": null, "concatenated_x": "null, , B",
+                   "appended_o": [{"a": 1}, {"a": 1}, [1, 2]], "unique_count_o": 3,
+                   "max_o": {"a": 1}, "min_x": "B", "g": "1"}),
+            json!({"count_x": 1, "average_s": null, "concatenated_x": "5", "appended_o": [[1, 2]],
+                   "unique_count_o": 1, "max_o": [1, 2], "min_x": 5, "g": "undefined"}),
+            json!({"count_x": 1, "average_s": null, "concatenated_x": "b", "appended_o": [[1, 3]],
+                   "unique_count_o": 1, "max_o": [1, 3], "min_x": "b", "g": "false"}),
+        ]
+    );
+    let paired: Vec<usize> = out[0].lineage().iter().map(|p| p.item).collect();
+    assert_eq!(paired, vec![0, 1, 5]);
+}
