@@ -278,3 +278,29 @@ async fn item_lists_3_1_orders_duplicates_by_type_and_summarizes_by_text() {
         vec![json!([{"item": 0}, {"item": 1}]), json!([{"item": 2}]), json!([{"item": 3}])]
     );
 }
+
+#[tokio::test]
+async fn crypto_hashes_a_posted_file_and_leaves_the_file_behind() {
+    let app = TestApp::spawn().await;
+    let mut flow = workflow("hash-file", vec![]);
+    let nodes = flow["nodes"].as_array_mut().expect("nodes");
+    nodes.truncate(1);
+    nodes.push(node("Hash", "crypto", 1.0, json!({"action": "hash", "type": "MD5", "binaryData": true,
+        "binaryPropertyName": "data", "dataPropertyName": "md5"})));
+    flow["connections"] = json!({"Webhook": {"main": [[{"node": "Hash", "type": "main", "index": 0}]]}});
+    let id = publish(&app, "hash-file", &flow).await;
+    let answer = call(
+        &app,
+        "POST",
+        "/webhook/hash-file",
+        Some(&json!("hello")),
+        &[("content-type", "application/octet-stream")],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // n8n 2.8.4 answers the same digest and keeps no file on the new item.
+    assert_eq!(answer.json()[0]["md5"], "5d41402abc4b2a76b9719d911017c592");
+    let execution = last_execution(&app, &id).await;
+    let item = &execution["data"]["resultData"]["runData"]["Hash"][0]["data"]["main"][0][0];
+    assert!(item.get("binary").is_none(), "{item}");
+}
