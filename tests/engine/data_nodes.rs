@@ -37,9 +37,20 @@ fn node(name: &str, kind: &str, version: f64, parameters: Value) -> Value {
 /// Publishes the workflow, posts `rows`, answers the response and the execution.
 async fn run(app: &TestApp, path: &str, nodes: Vec<Value>, rows: Value) -> (u16, Value, Value) {
     let id = publish(app, path, &workflow(path, nodes)).await;
-    let answer = call(app, "POST", &format!("/webhook/{path}"), Some(&json!({"rows": rows})), &[]).await;
+    let answer = call(
+        app,
+        "POST",
+        &format!("/webhook/{path}"),
+        Some(&json!({"rows": rows})),
+        &[],
+    )
+    .await;
     let status = answer.status.as_u16();
-    let body = if status == 200 { answer.json() } else { Value::Null };
+    let body = if status == 200 {
+        answer.json()
+    } else {
+        Value::Null
+    };
     (status, body, last_execution(app, &id).await)
 }
 
@@ -57,8 +68,13 @@ fn error_message(execution: &Value) -> Value {
 #[tokio::test]
 async fn split_out_keeps_other_fields_and_pairs_each_part_with_its_item() {
     let app = TestApp::spawn().await;
-    let split = node("Tags", "splitOut", 1.0, json!({"fieldToSplitOut": "tags", "include": "allOtherFields",
-        "options": {"destinationFieldName": "tag"}}));
+    let split = node(
+        "Tags",
+        "splitOut",
+        1.0,
+        json!({"fieldToSplitOut": "tags", "include": "allOtherFields",
+        "options": {"destinationFieldName": "tag"}}),
+    );
     let (status, body, execution) = run(
         &app,
         "split-tags",
@@ -80,8 +96,13 @@ async fn split_out_keeps_other_fields_and_pairs_each_part_with_its_item() {
 #[tokio::test]
 async fn aggregating_all_item_data_pairs_the_new_item_with_the_kept_items() {
     let app = TestApp::spawn().await;
-    let aggregate = node("All", "aggregate", 1.0, json!({"aggregate": "aggregateAllItemData",
-        "destinationFieldName": "all", "include": "specifiedFields", "fieldsToInclude": "k, missing", "options": {}}));
+    let aggregate = node(
+        "All",
+        "aggregate",
+        1.0,
+        json!({"aggregate": "aggregateAllItemData",
+        "destinationFieldName": "all", "include": "specifiedFields", "fieldsToInclude": "k, missing", "options": {}}),
+    );
     let (_, body, execution) = run(
         &app,
         "aggregate-all",
@@ -90,14 +111,22 @@ async fn aggregating_all_item_data_pairs_the_new_item_with_the_kept_items() {
     )
     .await;
     assert_eq!(body, json!([{"all": [{"k": 2}, {"k": 3}]}]));
-    assert_eq!(paired(&execution, "All"), vec![json!([{"item": 0}, {"item": 2}])]);
+    assert_eq!(
+        paired(&execution, "All"),
+        vec![json!([{"item": 0}, {"item": 2}])]
+    );
 }
 
 #[tokio::test]
 async fn removing_other_fields_pairs_items_by_their_kept_position_as_n8n_does() {
     let app = TestApp::spawn().await;
-    let dedupe = node("Dedupe", "removeDuplicates", 2.0, json!({"compare": "selectedFields",
-        "fieldsToCompare": "k", "options": {"removeOtherFields": true}}));
+    let dedupe = node(
+        "Dedupe",
+        "removeDuplicates",
+        2.0,
+        json!({"compare": "selectedFields",
+        "fieldsToCompare": "k", "options": {"removeOtherFields": true}}),
+    );
     let (_, body, execution) = run(
         &app,
         "dedupe-trim",
@@ -115,9 +144,14 @@ async fn removing_other_fields_pairs_items_by_their_kept_position_as_n8n_does() 
 #[tokio::test]
 async fn a_summary_in_a_single_item_nests_groups_under_their_values() {
     let app = TestApp::spawn().await;
-    let summarize = node("Sum", "summarize", 1.1, json!({
+    let summarize = node(
+        "Sum",
+        "summarize",
+        1.1,
+        json!({
         "fieldsToSummarize": {"values": [{"aggregation": "sum", "field": "n"}]},
-        "fieldsToSplitBy": "group", "options": {"outputFormat": "singleItem"}}));
+        "fieldsToSplitBy": "group", "options": {"outputFormat": "singleItem"}}),
+    );
     let (_, body, execution) = run(
         &app,
         "summary-single",
@@ -135,8 +169,19 @@ async fn a_summary_in_a_single_item_nests_groups_under_their_values() {
 #[tokio::test]
 async fn limit_keeps_the_last_items_unchanged() {
     let app = TestApp::spawn().await;
-    let limit = node("Last", "limit", 1.0, json!({"maxItems": 2, "keep": "lastItems"}));
-    let (_, body, execution) = run(&app, "limit-last", vec![limit], json!([{"n": 1}, {"n": 2}, {"n": 3}])).await;
+    let limit = node(
+        "Last",
+        "limit",
+        1.0,
+        json!({"maxItems": 2, "keep": "lastItems"}),
+    );
+    let (_, body, execution) = run(
+        &app,
+        "limit-last",
+        vec![limit],
+        json!([{"n": 1}, {"n": 2}, {"n": 3}]),
+    )
+    .await;
     assert_eq!(body, json!([{"n": 2}, {"n": 3}]));
     assert_eq!(output_json(&execution, "Last", 0, 0).len(), 2);
 }
@@ -144,7 +189,12 @@ async fn limit_keeps_the_last_items_unchanged() {
 #[tokio::test]
 async fn sorting_by_code_fails_the_run_with_a_clear_message() {
     let app = TestApp::spawn().await;
-    let sort = node("Sort", "sort", 1.0, json!({"type": "code", "code": "return 0;"}));
+    let sort = node(
+        "Sort",
+        "sort",
+        1.0,
+        json!({"type": "code", "code": "return 0;"}),
+    );
     let (status, _, execution) = run(&app, "sort-code", vec![sort], json!([{"n": 1}])).await;
     assert_ne!(status, 200);
     assert_eq!(execution["status"], "error");
@@ -157,7 +207,12 @@ async fn sorting_by_code_fails_the_run_with_a_clear_message() {
 #[tokio::test]
 async fn a_missing_sort_field_fails_with_n8ns_message() {
     let app = TestApp::spawn().await;
-    let sort = node("Sort", "sort", 1.0, json!({"sortFieldsUi": {"sortField": [{"fieldName": "nope"}]}}));
+    let sort = node(
+        "Sort",
+        "sort",
+        1.0,
+        json!({"sortFieldsUi": {"sortField": [{"fieldName": "nope"}]}}),
+    );
     let (_, _, execution) = run(&app, "sort-missing", vec![sort], json!([{"n": 1}])).await;
     assert_eq!(
         error_message(&execution),
@@ -168,8 +223,13 @@ async fn a_missing_sort_field_fails_with_n8ns_message() {
 #[tokio::test]
 async fn deduplicating_across_executions_answers_an_honest_error() {
     let app = TestApp::spawn().await;
-    let dedupe = node("Seen", "removeDuplicates", 2.0, json!({"operation": "removeItemsSeenInPreviousExecutions",
-        "dedupeValue": "={{ $json.id }}"}));
+    let dedupe = node(
+        "Seen",
+        "removeDuplicates",
+        2.0,
+        json!({"operation": "removeItemsSeenInPreviousExecutions",
+        "dedupeValue": "={{ $json.id }}"}),
+    );
     let (_, _, execution) = run(&app, "dedupe-history", vec![dedupe], json!([{"id": 1}])).await;
     assert_eq!(execution["status"], "error");
     assert_eq!(
@@ -181,9 +241,19 @@ async fn deduplicating_across_executions_answers_an_honest_error() {
 #[tokio::test]
 async fn crypto_writes_hmacs_and_random_values_into_flat_fields() {
     let app = TestApp::spawn().await;
-    let hmac = node("Hmac", "crypto", 1.0, json!({"action": "hmac", "type": "SHA256", "value": "={{ $json.text }}",
-        "secret": "key", "dataPropertyName": "sig.hex"}));
-    let mut id = node("Id", "crypto", 1.0, json!({"action": "generate", "dataPropertyName": "id"}));
+    let hmac = node(
+        "Hmac",
+        "crypto",
+        1.0,
+        json!({"action": "hmac", "type": "SHA256", "value": "={{ $json.text }}",
+        "secret": "key", "dataPropertyName": "sig.hex"}),
+    );
+    let mut id = node(
+        "Id",
+        "crypto",
+        1.0,
+        json!({"action": "generate", "dataPropertyName": "id"}),
+    );
     id["position"] = json!([600, 0]);
     let (_, body, _) = run(
         &app,
@@ -204,10 +274,20 @@ async fn crypto_writes_hmacs_and_random_values_into_flat_fields() {
 #[tokio::test]
 async fn date_time_writes_the_current_date_and_fails_bad_dates_per_item() {
     let app = TestApp::spawn().await;
-    let now = node("Now", "dateTime", 2.0, json!({"operation": "getCurrentDate", "includeTime": false,
-        "outputFieldName": "today", "options": {"timezone": "Asia/Tokyo", "includeInputFields": true}}));
-    let mut format = node("Format", "dateTime", 2.0, json!({"operation": "formatDate", "date": "={{ $json.d }}",
-        "format": "yyyy-MM-dd", "options": {"includeInputFields": true}}));
+    let now = node(
+        "Now",
+        "dateTime",
+        2.0,
+        json!({"operation": "getCurrentDate", "includeTime": false,
+        "outputFieldName": "today", "options": {"timezone": "Asia/Tokyo", "includeInputFields": true}}),
+    );
+    let mut format = node(
+        "Format",
+        "dateTime",
+        2.0,
+        json!({"operation": "formatDate", "date": "={{ $json.d }}",
+        "format": "yyyy-MM-dd", "options": {"includeInputFields": true}}),
+    );
     format["onError"] = json!("continueRegularOutput");
     format["position"] = json!([600, 0]);
     let (_, body, execution) = run(
@@ -227,8 +307,13 @@ async fn date_time_writes_the_current_date_and_fails_bad_dates_per_item() {
 #[tokio::test]
 async fn rename_keys_with_an_invalid_expression_fails_the_item() {
     let app = TestApp::spawn().await;
-    let rename = node("Rename", "renameKeys", 1.0, json!({"additionalOptions": {"regexReplacement":
-        {"replacements": [{"searchRegex": "(", "replaceRegex": "x"}]}}}));
+    let rename = node(
+        "Rename",
+        "renameKeys",
+        1.0,
+        json!({"additionalOptions": {"regexReplacement":
+        {"replacements": [{"searchRegex": "(", "replaceRegex": "x"}]}}}),
+    );
     let (_, _, execution) = run(&app, "rename-bad", vec![rename], json!([{"a": 1}])).await;
     assert_eq!(execution["status"], "error");
     assert!(error_message(&execution)
@@ -253,10 +338,20 @@ async fn versions_n8n_has_but_this_server_does_not_are_refused_at_publish() {
 #[tokio::test]
 async fn item_lists_3_1_orders_duplicates_by_type_and_summarizes_by_text() {
     let app = TestApp::spawn().await;
-    let dedupe = node("Dedupe", "itemLists", 3.1, json!({"operation": "removeDuplicates",
-        "compare": "selectedFields", "fieldsToCompare": "k", "options": {}}));
-    let mut summarize = node("Sum", "itemLists", 3.1, json!({"operation": "summarize",
-        "fieldsToSummarize": {"values": [{"aggregation": "count", "field": "x"}]}, "fieldsToSplitBy": "k", "options": {}}));
+    let dedupe = node(
+        "Dedupe",
+        "itemLists",
+        3.1,
+        json!({"operation": "removeDuplicates",
+        "compare": "selectedFields", "fieldsToCompare": "k", "options": {}}),
+    );
+    let mut summarize = node(
+        "Sum",
+        "itemLists",
+        3.1,
+        json!({"operation": "summarize",
+        "fieldsToSummarize": {"values": [{"aggregation": "count", "field": "x"}]}, "fieldsToSplitBy": "k", "options": {}}),
+    );
     summarize["position"] = json!([600, 0]);
     let (_, body, execution) = run(
         &app,
@@ -267,7 +362,12 @@ async fn item_lists_3_1_orders_duplicates_by_type_and_summarizes_by_text() {
     .await;
     assert_eq!(
         output_json(&execution, "Dedupe", 0, 0),
-        vec![json!({"k": 2, "x": 1}), json!({"k": "2", "x": 2}), json!({"k": null}), json!({"k": [1]})]
+        vec![
+            json!({"k": 2, "x": 1}),
+            json!({"k": "2", "x": 2}),
+            json!({"k": null}),
+            json!({"k": [1]})
+        ]
     );
     assert_eq!(
         body,
@@ -275,7 +375,11 @@ async fn item_lists_3_1_orders_duplicates_by_type_and_summarizes_by_text() {
     );
     assert_eq!(
         paired(&execution, "Sum"),
-        vec![json!([{"item": 0}, {"item": 1}]), json!([{"item": 2}]), json!([{"item": 3}])]
+        vec![
+            json!([{"item": 0}, {"item": 1}]),
+            json!([{"item": 2}]),
+            json!([{"item": 3}])
+        ]
     );
 }
 
@@ -285,9 +389,15 @@ async fn crypto_hashes_a_posted_file_and_leaves_the_file_behind() {
     let mut flow = workflow("hash-file", vec![]);
     let nodes = flow["nodes"].as_array_mut().expect("nodes");
     nodes.truncate(1);
-    nodes.push(node("Hash", "crypto", 1.0, json!({"action": "hash", "type": "MD5", "binaryData": true,
-        "binaryPropertyName": "data", "dataPropertyName": "md5"})));
-    flow["connections"] = json!({"Webhook": {"main": [[{"node": "Hash", "type": "main", "index": 0}]]}});
+    nodes.push(node(
+        "Hash",
+        "crypto",
+        1.0,
+        json!({"action": "hash", "type": "MD5", "binaryData": true,
+        "binaryPropertyName": "data", "dataPropertyName": "md5"}),
+    ));
+    flow["connections"] =
+        json!({"Webhook": {"main": [[{"node": "Hash", "type": "main", "index": 0}]]}});
     let id = publish(&app, "hash-file", &flow).await;
     let answer = call(
         &app,

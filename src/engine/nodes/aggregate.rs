@@ -44,12 +44,11 @@ impl NodeType for Aggregate {
         let items = run.input.items(0);
         let mode = run.param_str("aggregate", 0, "aggregateIndividualFields")?;
         let mut item = if mode == "aggregateIndividualFields" {
-            let entries: Vec<FieldToAggregate> = match run
-                .param_value("fieldsToAggregate.fieldToAggregate", 0)?
-            {
-                None | Some(Value::Null) => Vec::new(),
-                Some(value) => from_param("fieldsToAggregate", value)?,
-            };
+            let entries: Vec<FieldToAggregate> =
+                match run.param_value("fieldsToAggregate.fieldToAggregate", 0)? {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(value) => from_param("fieldsToAggregate", value)?,
+                };
             let options = FieldOptions {
                 dot_notation: !run.param_bool("options.disableDotNotation", 0, false)?,
                 merge_lists: run.param_bool("options.mergeLists", 0, false)?,
@@ -351,13 +350,15 @@ mod tests {
 
     #[test]
     fn binaries_are_gathered_under_free_names() {
-        let mut first = Item::default();
-        first.binary = Some(
-            json!({"data": {"mimeType": "text/plain", "fileSize": "1 B"}})
-                .as_object()
-                .expect("object")
-                .clone(),
-        );
+        let first = Item {
+            binary: Some(
+                json!({"data": {"mimeType": "text/plain", "fileSize": "1 B"}})
+                    .as_object()
+                    .expect("object")
+                    .clone(),
+            ),
+            ..Item::default()
+        };
         let second = first.clone();
         let all = gather_binaries(&[&first, &second], false).expect("binaries");
         assert_eq!(all.keys().collect::<Vec<_>>(), vec!["data", "data_1"]);

@@ -27,8 +27,7 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
         }
         _ => a == b,
@@ -124,7 +123,12 @@ fn string_to_number(text: &str) -> f64 {
         "Infinity" | "+Infinity" => f64::INFINITY,
         "-Infinity" => f64::NEG_INFINITY,
         // Rust reads "inf" and "nan", JavaScript does not.
-        _ if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => f64::NAN,
+        _ if t
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
+            f64::NAN
+        }
         _ => t.parse::<f64>().unwrap_or(f64::NAN),
     }
 }
@@ -290,10 +294,7 @@ mod tests {
     fn sorting_is_stable_and_follows_v8_for_inconsistent_comparators() {
         let mut list = vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e')];
         js_sort(&mut list, |a, b| f64::from(a.0 - b.0));
-        assert_eq!(
-            list,
-            vec![(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]
-        );
+        assert_eq!(list, vec![(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]);
         // A comparator that always says "b first": V8 reverses the leading strictly
         // descending run of the whole array.
         let mut list = vec![1, 2, 3, 4];

@@ -76,12 +76,7 @@ mod tests {
 
     fn items(n: usize) -> Vec<Item> {
         (0..n)
-            .map(|i| {
-                Item::paired(
-                    json!({ "n": i }).as_object().expect("object").clone(),
-                    i,
-                )
-            })
+            .map(|i| Item::paired(json!({ "n": i }).as_object().expect("object").clone(), i))
             .collect()
     }
 
@@ -98,6 +93,9 @@ mod tests {
         assert_eq!(numbers(&limit(items(5), 2.0, Keep::Last)), vec![3, 4]);
         assert_eq!(numbers(&limit(items(2), 5.0, Keep::Last)), vec![0, 1]);
         assert_eq!(numbers(&limit(items(3), 3.0, Keep::First)), vec![0, 1, 2]);
-        assert_eq!(numbers(&limit(items(3), 0.0, Keep::First)), Vec::<i64>::new());
+        assert_eq!(
+            numbers(&limit(items(3), 0.0, Keep::First)),
+            Vec::<i64>::new()
+        );
     }
 }

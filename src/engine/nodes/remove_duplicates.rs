@@ -346,7 +346,10 @@ mod tests {
     }
 
     fn jsons(items: &[Item]) -> Vec<Value> {
-        items.iter().map(|i| Value::Object(i.json.clone())).collect()
+        items
+            .iter()
+            .map(|i| Value::Object(i.json.clone()))
+            .collect()
     }
 
     #[test]
@@ -379,7 +382,11 @@ mod tests {
         let input = items(vec![json!({"id": 1}), json!({"name": "x"})]);
         let error = remove_duplicates(&input, &dedupe(CompareOn::AllFields)).expect_err("missing");
         assert_eq!(error.message, "'id' field is missing from some input items");
-        let input = items(vec![json!({"id": 1}), json!({"id": "1"}), json!({"id": null})]);
+        let input = items(vec![
+            json!({"id": 1}),
+            json!({"id": "1"}),
+            json!({"id": null}),
+        ]);
         let error = remove_duplicates(&input, &dedupe(CompareOn::AllFields)).expect_err("types");
         assert_eq!(error.message, "'id' isn't always the same type");
         assert_eq!(

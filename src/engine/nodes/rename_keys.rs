@@ -109,7 +109,12 @@ pub fn rename_item(
                     e.to_string().lines().last().unwrap_or_default().trim()
                 ))
             })?;
-        rename_matching(&mut json, &regex, &replacement.replace_regex, replacement.options.depth);
+        rename_matching(
+            &mut json,
+            &regex,
+            &replacement.replace_regex,
+            replacement.options.depth,
+        );
     }
     let mut out = Item::paired(json, index);
     out.binary = item.binary.clone();
@@ -262,7 +267,12 @@ mod tests {
         let out = rename_item(
             &input,
             4,
-            &[rename("a", "b"), rename("b", "c"), rename("deep.x", "flat.y"), rename("nope", "z")],
+            &[
+                rename("a", "b"),
+                rename("b", "c"),
+                rename("deep.x", "flat.y"),
+                rename("nope", "z"),
+            ],
             &[],
         )
         .expect("rename");
@@ -275,7 +285,8 @@ mod tests {
 
     #[test]
     fn regex_renames_nested_keys_down_to_a_depth() {
-        let input = item(json!({"first_name": "A", "list": [{"last_name": "B"}], "meta": {"x_name": 1}}));
+        let input =
+            item(json!({"first_name": "A", "list": [{"last_name": "B"}], "meta": {"x_name": 1}}));
         let out = rename_item(&input, 0, &[], &[replacement("(\\w+)_name", "$1Name", -1)])
             .expect("rename");
         assert_eq!(
@@ -293,7 +304,10 @@ mod tests {
     fn replacement_patterns_follow_javascript() {
         let regex = Regex::new("(b)(?<rest>c)").expect("regex");
         let found = regex.captures("abcd").expect("match");
-        assert_eq!(js_replace_first("abcd", &found, "[$1|$<rest>|$&|$$|$9]"), "a[b|c|bc|$|$9]d");
+        assert_eq!(
+            js_replace_first("abcd", &found, "[$1|$<rest>|$&|$$|$9]"),
+            "a[b|c|bc|$|$9]d"
+        );
         let error = rename_item(&item(json!({"a": 1})), 0, &[], &[replacement("(", "", -1)])
             .expect_err("invalid");
         assert!(error.message.starts_with("Invalid regular expression: /(/"));

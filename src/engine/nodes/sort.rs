@@ -159,14 +159,20 @@ mod tests {
             json!({"n": "cherry", "k": 4}),
         ]);
         sort_items(&mut list, &[field("n", "ascending")], true).expect("sort");
-        assert_eq!(values(&list, "k"), vec![json!(2), json!(3), json!(1), json!(4)]);
+        assert_eq!(
+            values(&list, "k"),
+            vec![json!(2), json!(3), json!(1), json!(4)]
+        );
         sort_items(
             &mut list,
             &[field("n", "descending"), field("k", "descending")],
             true,
         )
         .expect("sort");
-        assert_eq!(values(&list, "k"), vec![json!(4), json!(1), json!(3), json!(2)]);
+        assert_eq!(
+            values(&list, "k"),
+            vec![json!(4), json!(1), json!(3), json!(2)]
+        );
     }
 
     #[test]
@@ -198,8 +204,12 @@ mod tests {
     #[test]
     fn a_field_missing_everywhere_fails() {
         let mut list = items(vec![json!({"a": 1})]);
-        let error = sort_items(&mut list, &[field("b.c", "ascending")], false).expect_err("missing");
-        assert_eq!(error.message, "Couldn't find the field 'b.c' in the input data");
+        let error =
+            sort_items(&mut list, &[field("b.c", "ascending")], false).expect_err("missing");
+        assert_eq!(
+            error.message,
+            "Couldn't find the field 'b.c' in the input data"
+        );
         assert!(error.details.description.is_some());
         assert!(sort_items(&mut list, &[], true).is_err());
     }

@@ -52,7 +52,8 @@ fn parameters(run: &NodeRun<'_>, i: usize) -> Result<Split, NodeError> {
             field.strip_prefix("$json.").unwrap_or(field).to_owned()
         })
         .collect();
-    let destinations = transform::split_names(&run.param_str("options.destinationFieldName", i, "")?);
+    let destinations =
+        transform::split_names(&run.param_str("options.destinationFieldName", i, "")?);
     if !destinations.is_empty() && destinations.len() != fields.len() {
         return Err(NodeError::operation(
             "If multiple fields to split out are given, the same number of destination fields must be given",
@@ -196,7 +197,10 @@ mod tests {
     }
 
     fn jsons(items: &[Item]) -> Vec<Value> {
-        items.iter().map(|i| Value::Object(i.json.clone())).collect()
+        items
+            .iter()
+            .map(|i| Value::Object(i.json.clone()))
+            .collect()
     }
 
     #[test]
@@ -224,11 +228,17 @@ mod tests {
         let out = split_item(
             &input,
             0,
-            &split("deep.tags", Include::Selected(vec!["id".into(), "nope".into()])),
+            &split(
+                "deep.tags",
+                Include::Selected(vec!["id".into(), "nope".into()]),
+            ),
         )
         .expect("split");
         assert_eq!(out.len(), 2);
-        assert_eq!(Value::Object(out[0].json.clone()), json!({"deep.tags": "x", "id": 7}));
+        assert_eq!(
+            Value::Object(out[0].json.clone()),
+            json!({"deep.tags": "x", "id": 7})
+        );
     }
 
     #[test]

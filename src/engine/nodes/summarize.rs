@@ -145,9 +145,9 @@ pub fn summarize(
     let summary = split(items, &all, aggregations, split_by, options);
     if options.fail_if_field_not_found {
         for aggregation in aggregations.iter().filter(|a| !a.field.is_empty()) {
-            let found = items
-                .iter()
-                .any(|i| transform::get(&i.json, &aggregation.field, options.dot_notation).is_some());
+            let found = items.iter().any(|i| {
+                transform::get(&i.json, &aggregation.field, options.dot_notation).is_some()
+            });
             if !found {
                 return Err(NodeError::operation(format!(
                     "The field '{}' does not exist in any items",
@@ -265,10 +265,19 @@ fn figure(items: &[Item], group: &[usize], entry: &Aggregation, dots: bool) -> V
     // "Include empty values" is offered for append, concatenate, count and count unique
     // (the other aggregations never look at it).
     let keep_empty = entry.include_empty;
-    let present = || values.iter().copied().filter(move |v| keep_empty || !is_empty(*v));
+    let present = || {
+        values
+            .iter()
+            .copied()
+            .filter(move |v| keep_empty || !is_empty(*v))
+    };
     let numbers = || values.iter().filter_map(|v| v.and_then(Value::as_f64));
     match entry.aggregation.as_str() {
-        "append" => Value::Array(present().map(|v| v.cloned().unwrap_or(Value::Null)).collect()),
+        "append" => Value::Array(
+            present()
+                .map(|v| v.cloned().unwrap_or(Value::Null))
+                .collect(),
+        ),
         "concatenate" => {
             let separator = if entry.separate_by == "other" {
                 entry.custom_separator.as_str()

@@ -21,7 +21,10 @@ fn options() -> Options {
 }
 
 fn jsons(items: &[Item]) -> Vec<Value> {
-    items.iter().map(|i| Value::Object(i.json.clone())).collect()
+    items
+        .iter()
+        .map(|i| Value::Object(i.json.clone()))
+        .collect()
 }
 
 fn sales() -> Vec<Item> {
@@ -94,8 +97,13 @@ fn a_single_item_nests_the_groups() {
         json!({"k": 2, "n": 1}),
         json!({"k": "b", "n": 3}),
     ]);
-    let out = summarize(&input, &[aggregation("sum", "n")], &["k".to_owned()], &single)
-        .expect("summary");
+    let out = summarize(
+        &input,
+        &[aggregation("sum", "n")],
+        &["k".to_owned()],
+        &single,
+    )
+    .expect("summary");
     let json = Value::Object(out[0].json.clone());
     assert_eq!(json, json!({"2": {"sum_n": 1}, "b": {"sum_n": 4}}));
     let keys: Vec<&String> = out[0].json.keys().collect();
@@ -105,39 +113,67 @@ fn a_single_item_nests_the_groups() {
 #[test]
 fn version_one_groups_by_text_and_fails_on_missing_fields() {
     let input = items(vec![json!({"k": 1}), json!({"k": "1"}), json!({"x": 0})]);
-    let v11 = summarize(&input, &[aggregation("count", "k")], &["k".to_owned()], &options())
-        .expect("summary");
+    let v11 = summarize(
+        &input,
+        &[aggregation("count", "k")],
+        &["k".to_owned()],
+        &options(),
+    )
+    .expect("summary");
     assert_eq!(
         jsons(&v11),
-        vec![json!({"count_k": 1, "k": 1}), json!({"count_k": 1, "k": "1"}), json!({"count_k": 0})]
+        vec![
+            json!({"count_k": 1, "k": 1}),
+            json!({"count_k": 1, "k": "1"}),
+            json!({"count_k": 0})
+        ]
     );
     let v1 = Options {
         keys_as_text: true,
         fail_if_field_not_found: true,
         ..options()
     };
-    let out = summarize(&input, &[aggregation("count", "k")], &["k".to_owned()], &v1)
-        .expect("summary");
+    let out =
+        summarize(&input, &[aggregation("count", "k")], &["k".to_owned()], &v1).expect("summary");
     assert_eq!(
         jsons(&out),
-        vec![json!({"count_k": 2, "k": "1"}), json!({"count_k": 0, "k": "undefined"})]
+        vec![
+            json!({"count_k": 2, "k": "1"}),
+            json!({"count_k": 0, "k": "undefined"})
+        ]
     );
     let error = summarize(&input, &[aggregation("sum", "nope")], &[], &v1).expect_err("missing");
-    assert_eq!(error.message, "The field 'nope' does not exist in any items");
+    assert_eq!(
+        error.message,
+        "The field 'nope' does not exist in any items"
+    );
     let error = summarize(&input, &[aggregation("sum", "")], &[], &v1).expect_err("empty");
-    assert!(error.message.starts_with("You need to add at least one aggregation"));
+    assert!(error
+        .message
+        .starts_with("You need to add at least one aggregation"));
 }
 
 #[test]
 fn empty_split_values_can_be_skipped_and_names_are_normalized() {
-    let input = items(vec![json!({"a b": {"c": "x"}, "g": ""}), json!({"a b": {"c": "y"}, "g": "z"})]);
+    let input = items(vec![
+        json!({"a b": {"c": "x"}, "g": ""}),
+        json!({"a b": {"c": "y"}, "g": "z"}),
+    ]);
     let skip = Options {
         skip_empty_split_fields: true,
         ..options()
     };
-    let out = summarize(&input, &[aggregation("concatenate", "[\"a b\"].c")], &["g".to_owned()], &skip)
-        .expect("summary");
-    assert_eq!(jsons(&out), vec![json!({"concatenated_a_b_c": "y", "g": "z"})]);
+    let out = summarize(
+        &input,
+        &[aggregation("concatenate", "[\"a b\"].c")],
+        &["g".to_owned()],
+        &skip,
+    )
+    .expect("summary");
+    assert_eq!(
+        jsons(&out),
+        vec![json!({"concatenated_a_b_c": "y", "g": "z"})]
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub fn field_list(value: Option<Value>, label: &str) -> Result<Vec<String>, Node
         Some(Value::String(text)) => Ok(split_names(&text)),
         Some(Value::Array(list)) => Ok(list
             .iter()
-            .map(|entry| super::types::js_string(entry))
+            .map(super::types::js_string)
             .collect()),
         Some(_) => Err(NodeError::operation(format!(
             "The '{label}' parameter must be a string of fields separated by commas or an array of strings."

@@ -121,7 +121,14 @@ fn token_text(moment: &Moment, local: &NaiveDateTime, token: &str) -> Option<Str
     let ms = i64::from(local.nanosecond() / 1_000_000);
     let year = i64::from(local.year());
     let short_date = || format!("{}/{}/{}", local.month(), local.day(), local.year());
-    let medium_date = || format!("{} {}, {}", &MONTHS[month - 1][..3], local.day(), local.year());
+    let medium_date = || {
+        format!(
+            "{} {}, {}",
+            &MONTHS[month - 1][..3],
+            local.day(),
+            local.year()
+        )
+    };
     let time = |seconds: bool| {
         let s = if seconds {
             format!(":{:02}", local.second())
@@ -176,7 +183,12 @@ fn token_text(moment: &Moment, local: &NaiveDateTime, token: &str) -> Option<Str
         "yyyy" => pad(year, 4),
         "yyyyyy" => pad(year, 6),
         "G" => if year > 0 { "AD" } else { "BC" }.to_owned(),
-        "GG" => if year > 0 { "Anno Domini" } else { "Before Christ" }.to_owned(),
+        "GG" => if year > 0 {
+            "Anno Domini"
+        } else {
+            "Before Christ"
+        }
+        .to_owned(),
         "GGGGG" => if year > 0 { "A" } else { "B" }.to_owned(),
         "kk" => pad(i64::from(iso.year()).rem_euclid(100), 2),
         "kkkk" => pad(i64::from(iso.year()), 4),
@@ -233,7 +245,11 @@ pub fn from_format(text: &str, format: &str) -> Option<(NaiveDateTime, Option<i6
             Piece::Token(token) => token,
         };
         let digits = |rest: &mut &str, min: usize, max: usize| -> Option<i64> {
-            let count = rest.chars().take(max).take_while(char::is_ascii_digit).count();
+            let count = rest
+                .chars()
+                .take(max)
+                .take_while(char::is_ascii_digit)
+                .count();
             if count < min {
                 return None;
             }
@@ -339,9 +355,15 @@ mod tests {
             ),
             "2024-01-31 22:30:05.042 +02:00 Etc/GMT-2 Wed Wednesday Jan January 31/1/24 10 PM Wed 1 2024 05 31 1706733005 1706733005042"
         );
-        assert_eq!(to_format(&moment(), "'Day' d 'of' MMMM, ''yy"), "Day 31 of January, '24");
+        assert_eq!(
+            to_format(&moment(), "'Day' d 'of' MMMM, ''yy"),
+            "Day 31 of January, '24"
+        );
         assert_eq!(to_format(&moment(), "DDD"), "January 31, 2024");
-        assert_eq!(to_format(&moment(), "t|ff"), "10:30 PM|Jan 31, 2024, 10:30 PM");
+        assert_eq!(
+            to_format(&moment(), "t|ff"),
+            "10:30 PM|Jan 31, 2024, 10:30 PM"
+        );
     }
 
     #[test]

@@ -60,11 +60,16 @@ impl Duration {
     }
 
     /// Luxon's `toISO()`: `P1M14DT12.5H`, `PT0S` when empty.
-    pub fn to_iso(&self) -> String {
+    pub fn to_iso(self) -> String {
         let num = super::super::types::js_number;
         let mut s = "P".to_owned();
-        let (years, quarters, months, weeks, days) =
-            (self.get(0), self.get(1), self.get(2), self.get(3), self.get(4));
+        let (years, quarters, months, weeks, days) = (
+            self.get(0),
+            self.get(1),
+            self.get(2),
+            self.get(3),
+            self.get(4),
+        );
         let (hours, minutes, seconds, ms) = (self.get(5), self.get(6), self.get(7), self.get(8));
         if years != 0.0 {
             s += &format!("{}Y", num(years));
@@ -286,7 +291,14 @@ pub fn offset_text(minutes: i64, colon: bool) -> String {
 
 /// Whole days between the wall-clock dates of two moments (Luxon's `dayDiff`).
 fn day_diff(earlier: &Moment, later: &Moment) -> f64 {
-    let day = |m: &Moment| m.local().date().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_millis();
+    let day = |m: &Moment| {
+        m.local()
+            .date()
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_millis()
+    };
     ((day(later) - day(earlier)) as f64 / DAY_MS).floor()
 }
 
@@ -306,7 +318,8 @@ fn diff_forward(earlier: &Moment, later: &Moment, units: &[usize]) -> Duration {
             0 => f64::from(later.local().year() - cursor.local().year()),
             1 => {
                 let q = |m: &Moment| f64::from((m.local().month() - 1) / 3 + 1);
-                q(later) - q(&cursor) + f64::from(later.local().year() - cursor.local().year()) * 4.0
+                q(later) - q(&cursor)
+                    + f64::from(later.local().year() - cursor.local().year()) * 4.0
             }
             2 => {
                 f64::from(later.local().month() as i32 - cursor.local().month() as i32)
@@ -393,7 +406,9 @@ mod tests {
     fn at(text: &str, zone: &str) -> Moment {
         let zone: Tz = zone.parse().expect("zone");
         Moment::new(
-            DateTime::parse_from_rfc3339(text).expect("date").timestamp_millis(),
+            DateTime::parse_from_rfc3339(text)
+                .expect("date")
+                .timestamp_millis(),
             zone,
         )
     }
@@ -405,8 +420,14 @@ mod tests {
         let month = start.plus(&Duration::of(2, 1.0));
         assert_eq!(month.iso(), "2024-02-29T15:30:00.000-05:00");
         // Across the March change the wall clock stays; elapsed units do not.
-        assert_eq!(start.plus(&Duration::of(4, 45.0)).iso(), "2024-03-16T15:30:00.000-04:00");
-        assert_eq!(start.plus(&Duration::of(5, -1.5)).iso(), "2024-01-31T14:00:00.000-05:00");
+        assert_eq!(
+            start.plus(&Duration::of(4, 45.0)).iso(),
+            "2024-03-16T15:30:00.000-04:00"
+        );
+        assert_eq!(
+            start.plus(&Duration::of(5, -1.5)).iso(),
+            "2024-01-31T14:00:00.000-05:00"
+        );
     }
 
     #[test]

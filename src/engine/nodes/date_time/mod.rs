@@ -61,7 +61,10 @@ fn default_field(operation: &str) -> &'static str {
 }
 
 fn operate(run: &NodeRun<'_>, operation: &str, i: usize, zone: Tz) -> Result<Value, NodeError> {
-    let date = |name: &str| run.param_value(name, i).map(|v| v.unwrap_or(Value::String(String::new())));
+    let date = |name: &str| {
+        run.param_value(name, i)
+            .map(|v| v.unwrap_or(Value::String(String::new())))
+    };
     match operation {
         "getCurrentDate" => {
             let include_time = run.param_bool("includeTime", i, true)?;
@@ -89,7 +92,9 @@ fn operate(run: &NodeRun<'_>, operation: &str, i: usize, zone: Tz) -> Result<Val
             if operation == "subtractFromDate" {
                 amount = -amount;
             }
-            Ok(Value::String(moment.plus(&Duration::of(unit, amount)).iso()))
+            Ok(Value::String(
+                moment.plus(&Duration::of(unit, amount)).iso(),
+            ))
         }
         "formatDate" => {
             let value = date("date")?;
@@ -198,10 +203,18 @@ fn invalid_date() -> NodeError {
 
 /// n8n's `parseDate` for the Date & Time node: see the module's description. `zone` is where
 /// the result is shown (`None`: UTC, or the `+N` offset written in the text).
-pub fn parse_date(value: &Value, zone: Option<Tz>, from_format: Option<&str>) -> Result<Moment, NodeError> {
+pub fn parse_date(
+    value: &Value,
+    zone: Option<Tz>,
+    from_format: Option<&str>,
+) -> Result<Moment, NodeError> {
     let number = compare::to_number(Some(value));
     if !number.is_nan() && from_format.is_none() {
-        let number = if number.fract() != 0.0 { number * 1000.0 } else { number };
+        let number = if number.fract() != 0.0 {
+            number * 1000.0
+        } else {
+            number
+        };
         if number.fract() == 0.0 && number.is_finite() {
             let digits = types::js_number(number).len();
             let ms = if digits < 12 { number * 1000.0 } else { number };
@@ -284,14 +297,31 @@ mod tests {
     #[test]
     fn dates_are_read_as_n8n_reads_them() {
         let iso = |v: Value, zone: Option<Tz>| parse_date(&v, zone, None).expect("date").iso();
-        assert_eq!(iso(json!("2024-01-31T22:30:00+02:00"), None), "2024-01-31T22:30:00.000+02:00");
-        assert_eq!(iso(json!("2024-01-31 22:30"), None), "2024-01-31T22:30:00.000+00:00");
-        assert_eq!(iso(json!("1710489600"), Some(ny())), "2024-03-15T04:00:00.000-04:00");
-        assert_eq!(iso(json!(1706740200000_i64), None), "2024-01-31T22:30:00.000+00:00");
-        assert_eq!(iso(json!(1706740200.5), None), "2024-01-31T22:30:00.500+00:00");
+        assert_eq!(
+            iso(json!("2024-01-31T22:30:00+02:00"), None),
+            "2024-01-31T22:30:00.000+02:00"
+        );
+        assert_eq!(
+            iso(json!("2024-01-31 22:30"), None),
+            "2024-01-31T22:30:00.000+00:00"
+        );
+        assert_eq!(
+            iso(json!("1710489600"), Some(ny())),
+            "2024-03-15T04:00:00.000-04:00"
+        );
+        assert_eq!(
+            iso(json!(1706740200000_i64), None),
+            "2024-01-31T22:30:00.000+00:00"
+        );
+        assert_eq!(
+            iso(json!(1706740200.5), None),
+            "2024-01-31T22:30:00.500+00:00"
+        );
         assert!(parse_date(&json!("soon"), None, None).is_err());
         assert_eq!(
-            parse_date(&json!("31.01.2024"), None, Some("dd.MM.yyyy")).expect("date").iso(),
+            parse_date(&json!("31.01.2024"), None, Some("dd.MM.yyyy"))
+                .expect("date")
+                .iso(),
             "2024-01-31T00:00:00.000+00:00"
         );
     }
@@ -302,26 +332,39 @@ mod tests {
         // difference in years, weeks and seconds, in months as ISO text, and the start
         // rounded up to the month.
         let cases = [
-            (json!("05/03/2024 07:08"), json!("2024-03-31T23:59:59.999+05:30"),
-             json!({"years": 0, "weeks": 4, "seconds": 391080.001}), "P1.0814964161439666M",
-             "2024-04-01T00:00:00.000-04:00"),
-            (json!("2024-01-31T12:00:00.123+05:30"), json!("2025-02-28T00:00:00Z"),
-             json!({"years": -1, "weeks": -3, "seconds": -581399.877}), "P-12.990327330109126M",
-             "2025-03-01T00:00:00.000-05:00"),
-            (json!(1706740200.25), json!("Tue, 05 Mar 2024 10:00:00 GMT"),
-             json!({"years": 0, "weeks": -4, "seconds": -473399.75}), "P-1.1446836212053237M",
-             "2024-04-01T00:00:00.000-04:00"),
+            (
+                json!("05/03/2024 07:08"),
+                json!("2024-03-31T23:59:59.999+05:30"),
+                json!({"years": 0, "weeks": 4, "seconds": 391080.001}),
+                "P1.0814964161439666M",
+                "2024-04-01T00:00:00.000-04:00",
+            ),
+            (
+                json!("2024-01-31T12:00:00.123+05:30"),
+                json!("2025-02-28T00:00:00Z"),
+                json!({"years": -1, "weeks": -3, "seconds": -581399.877}),
+                "P-12.990327330109126M",
+                "2025-03-01T00:00:00.000-05:00",
+            ),
+            (
+                json!(1706740200.25),
+                json!("Tue, 05 Mar 2024 10:00:00 GMT"),
+                json!({"years": 0, "weeks": -4, "seconds": -473399.75}),
+                "P-1.1446836212053237M",
+                "2024-04-01T00:00:00.000-04:00",
+            ),
         ];
         for (end, start, parts, months, up) in cases {
             let end = parse_date(&end, Some(ny()), None).expect("end");
             let start = parse_date(&start, Some(ny()), None).expect("start");
             let d = luxon::diff(&end, &start, &[0, 3, 7]);
-            let object: serde_json::Map<String, Value> = d
-                .0
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| v.map(|v| (luxon::UNITS[i].to_owned(), types::number_value(v))))
-                .collect();
+            let object: serde_json::Map<String, Value> =
+                d.0.iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| {
+                        v.map(|v| (luxon::UNITS[i].to_owned(), types::number_value(v)))
+                    })
+                    .collect();
             assert_eq!(Value::Object(object), parts);
             assert_eq!(luxon::diff(&end, &start, &[2]).to_iso(), months);
             assert_eq!(start.plus(&Duration::of(2, 1.0)).start_of(2).iso(), up);
