@@ -372,6 +372,29 @@ mod tests {
     }
 
     #[test]
+    fn adding_fractions_and_quarters_matches_n8n() {
+        // Recorded from n8n 2.8.4 (America/New_York): 1.5 days across the March change,
+        // and a quarter back onto a shorter month.
+        let at = |text: &str| parse_date(&json!(text), Some(ny()), None).expect("date");
+        assert_eq!(
+            at("2024-03-09T12:00:00Z").plus(&Duration::of(4, 1.5)).iso(),
+            "2024-03-10T19:00:00.000-04:00"
+        );
+        assert_eq!(
+            at("2024-03-09T12:00:00Z")
+                .plus(&Duration::of(1, -1.0))
+                .iso(),
+            "2023-12-09T07:00:00.000-05:00"
+        );
+        assert_eq!(
+            at("2024-05-31T23:30:00-04:00")
+                .plus(&Duration::of(1, -1.0))
+                .iso(),
+            "2024-02-29T23:30:00.000-05:00"
+        );
+    }
+
+    #[test]
     fn the_current_date_can_be_in_fixed_utc() {
         let moment = zone_moment(0, "UTC").expect("zone");
         assert_eq!(moment.iso(), "1970-01-01T00:00:00.000Z");
