@@ -414,3 +414,55 @@ async fn crypto_hashes_a_posted_file_and_leaves_the_file_behind() {
     let item = &execution["data"]["resultData"]["runData"]["Hash"][0]["data"]["main"][0][0];
     assert!(item.get("binary").is_none(), "{item}");
 }
+
+#[tokio::test]
+async fn a_posted_file_splits_out_and_aggregates_back_with_its_binary() {
+    let app = TestApp::spawn().await;
+    let mut flow = workflow("split-files", vec![]);
+    let nodes = flow["nodes"].as_array_mut().expect("nodes");
+    nodes.truncate(1);
+    nodes.push(node(
+        "Files",
+        "splitOut",
+        1.0,
+        json!({"fieldToSplitOut": "$binary", "options": {}}),
+    ));
+    let mut aggregate = node(
+        "All",
+        "aggregate",
+        1.0,
+        json!({"aggregate": "aggregateAllItemData",
+        "options": {"includeBinaries": true}}),
+    );
+    aggregate["position"] = json!([600, 0]);
+    nodes.push(aggregate);
+    flow["connections"] = json!({
+        "Webhook": {"main": [[{"node": "Files", "type": "main", "index": 0}]]},
+        "Files": {"main": [[{"node": "All", "type": "main", "index": 0}]]},
+    });
+    let id = publish(&app, "split-files", &flow).await;
+    let answer = call(
+        &app,
+        "POST",
+        "/webhook/split-files",
+        Some(&json!("hello")),
+        &[("content-type", "application/octet-stream")],
+    )
+    .await;
+    // n8n 2.8.4: one item with no fields carrying the file, gathered into `data: [{}]`.
+    assert_eq!(answer.json(), json!([{"data": [{}]}]));
+    let execution = last_execution(&app, &id).await;
+    let runs = &execution["data"]["resultData"]["runData"];
+    let file = &runs["Files"][0]["data"]["main"][0][0];
+    assert_eq!(file["json"], json!({}));
+    assert_eq!(
+        file["binary"]["data"]["mimeType"],
+        "application/octet-stream"
+    );
+    let gathered = &runs["All"][0]["data"]["main"][0][0];
+    assert_eq!(
+        gathered["binary"]["data"]["data"],
+        file["binary"]["data"]["data"]
+    );
+    assert_eq!(gathered["pairedItem"], json!([{"item": 0}]));
+}
