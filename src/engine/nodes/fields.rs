@@ -133,7 +133,8 @@ fn set_in(slot: &mut Value, steps: &[Step], value: Value) {
     }
 }
 
-/// Removes `path`; answers whether something was there.
+/// Removes `path`; answers whether something was there. The other keys keep their order (as
+/// JavaScript's `delete` leaves them).
 pub fn unset(root: &mut Map<String, Value>, path: &str, dot_notation: bool) -> bool {
     let steps = path_steps(path, dot_notation);
     let Some((last, parents)) = steps.split_last() else {
@@ -141,8 +142,8 @@ pub fn unset(root: &mut Map<String, Value>, path: &str, dot_notation: bool) -> b
     };
     if parents.is_empty() {
         return match last {
-            Step::Key(k) => root.remove(k).is_some(),
-            Step::Index(i) => root.remove(&i.to_string()).is_some(),
+            Step::Key(k) => root.shift_remove(k).is_some(),
+            Step::Index(i) => root.shift_remove(&i.to_string()).is_some(),
         };
     }
     let parent_path: Vec<Step> = parents.to_vec();
@@ -170,8 +171,8 @@ pub fn unset(root: &mut Map<String, Value>, path: &str, dot_notation: bool) -> b
         };
     }
     match (last, current) {
-        (Step::Key(k), Value::Object(map)) => map.remove(k).is_some(),
-        (Step::Index(i), Value::Object(map)) => map.remove(&i.to_string()).is_some(),
+        (Step::Key(k), Value::Object(map)) => map.shift_remove(k).is_some(),
+        (Step::Index(i), Value::Object(map)) => map.shift_remove(&i.to_string()).is_some(),
         // lodash leaves a hole in a list; JSON has none, so the entry becomes null.
         (Step::Index(i), Value::Array(list)) if *i < list.len() => {
             list[*i] = Value::Null;

@@ -2,19 +2,31 @@
 //! any other node (or another version of one) is refused at publish with the node's name, so
 //! nothing is published that cannot run.
 
+mod aggregate;
 mod basic;
+pub mod compare;
 pub mod conditions;
+mod crypto;
+mod date_time;
 mod execute_workflow;
 pub mod fields;
 mod filter;
 mod filter_param;
 mod http_request;
 mod if_node;
+mod item_lists;
+mod limit;
 mod merge;
+mod remove_duplicates;
+mod rename_keys;
 mod respond;
 mod set;
+mod sort;
 mod split_in_batches;
+mod split_out;
+mod summarize;
 mod switch;
+pub mod transform;
 mod triggers;
 pub mod types;
 mod wait;
@@ -67,6 +79,16 @@ impl Registry {
         switch::register(&mut registry);
         merge::register(&mut registry);
         split_in_batches::register(&mut registry);
+        split_out::register(&mut registry);
+        aggregate::register(&mut registry);
+        limit::register(&mut registry);
+        sort::register(&mut registry);
+        remove_duplicates::register(&mut registry);
+        summarize::register(&mut registry);
+        rename_keys::register(&mut registry);
+        date_time::register(&mut registry);
+        crypto::register(&mut registry);
+        item_lists::register(&mut registry);
         registry
     }
 
