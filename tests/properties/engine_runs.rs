@@ -82,6 +82,36 @@ fn flow_node() -> impl Strategy<Value = NodeKind> {
             3.0,
             json!({"batchSize": size})
         )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.limit",
+            1.0,
+            json!({"maxItems": 1})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.sort",
+            1.0,
+            json!({"sortFieldsUi": {"sortField": [{"fieldName": "a"}]}})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.aggregate",
+            1.0,
+            json!({"aggregate": "aggregateAllItemData"})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.splitOut",
+            1.0,
+            json!({"fieldToSplitOut": "data"})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.summarize",
+            1.1,
+            json!({"fieldsToSummarize": {"values": [{"aggregation": "sum", "field": "a"}]}})
+        )),
+        Just(NodeKind::Flow(
+            "n8n-nodes-base.removeDuplicates",
+            2.0,
+            json!({})
+        )),
     ]
 }
 
