@@ -1,0 +1,639 @@
+// The expression evaluator: builds n8n's variables ($json, $input, $('Node'), $now, ...) from
+// the data the server sends, runs each {{ }} block and answers in JSON.
+//
+// n8n's rules kept here: a lone block keeps its value; in text, a block worth null, undefined,
+// NaN or "" adds nothing; an error that is not one of n8n's own expression errors (a
+// TypeError on a missing property, say) makes its block worth undefined instead of failing;
+// a syntax error anywhere fails the whole expression with "invalid syntax".
+(function () {
+  "use strict";
+  var luxon = globalThis.luxon;
+  var DateTime = luxon.DateTime;
+  var Settings = luxon.Settings;
+
+  Settings.defaultLocale = "en-US";
+  // Zone offsets from the host: much faster than formatting dates through Intl to read them.
+  var IANAZone = luxon.IANAZone;
+  IANAZone.prototype.offset = function (ts) {
+    if (!this.valid) return NaN;
+    var answer = globalThis.__host.zone(this.name, ts);
+    return answer ? Number(answer[0]) : NaN;
+  };
+  IANAZone.prototype.offsetName = function (ts) {
+    var answer = globalThis.__host.zone(this.name, ts);
+    return answer ? answer[1] : null;
+  };
+
+  // n8n's own errors: they fail the expression; every other error is swallowed.
+  // Properties are defined, not assigned: Error.prototype is frozen once loading ends.
+  function ExpressionError(message, description) {
+    Object.defineProperty(this, "message", { value: message });
+    Object.defineProperty(this, "description", { value: description });
+  }
+  ExpressionError.prototype = Object.create(Error.prototype);
+  ExpressionError.prototype.name = "ExpressionError";
+  function fail(message, description) {
+    throw new ExpressionError(message, description);
+  }
+
+  var UNEXECUTED = 'An expression references this node, but the node is unexecuted. ' +
+    'Consider re-wiring your nodes or checking for execution first, i.e. ' +
+    '{{ $if( $("NAME").isExecuted, <action_if_executed>, "") }}';
+
+  // ---- compiling blocks ----
+
+  var compiled = new Map();
+  var UNSAFE = ["__proto__", "prototype", "constructor", "getPrototypeOf", "setPrototypeOf",
+    "defineProperty", "__defineGetter__", "__defineSetter__", "__lookupGetter__",
+    "__lookupSetter__", "mainModule", "binding", "_load"];
+
+  function checkSafety(expression) {
+    if (/\.\s*constructor/m.test(expression)) {
+      fail("Expression contains invalid constructor function call",
+        "Constructor override attempt is not allowed due to security concerns");
+    }
+    var dotted = /\.\s*([A-Za-z_$][\w$]*)|\[\s*(["'])([^"'\]]*)\2\s*\]/g;
+    var m;
+    while ((m = dotted.exec(expression)) !== null) {
+      var name = m[1] !== undefined ? m[1] : m[3];
+      if (UNSAFE.indexOf(name) >= 0) fail('Cannot access "' + name + '" due to security concerns');
+    }
+    if (/(^|[^\w$.])with\s*\(/.test(expression)) {
+      fail('Cannot use "with" statements due to security concerns');
+    }
+  }
+
+  // `$if(test, a, b)` is a conditional in n8n, not a call: only the branch taken runs.
+  // Rewrites each call whose arguments can be split at top-level commas.
+  function rewriteIf(code) {
+    var at = code.search(/(^|[^\w$.])\$if\s*\(/);
+    if (at < 0) return code;
+    var start = code.indexOf("$if", at);
+    var open = code.indexOf("(", start);
+    var args = [], depth = 0, quote = null, from = open + 1, i;
+    for (i = open + 1; i < code.length; i++) {
+      var c = code[i];
+      if (quote) {
+        if (c === "\\") i++;
+        else if (c === quote) quote = null;
+        continue;
+      }
+      if (c === "'" || c === "\"" || c === "`") quote = c;
+      else if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === "," && depth === 0) {
+        args.push(code.slice(from, i));
+        from = i + 1;
+      }
+    }
+    if (i >= code.length) return code;
+    args.push(code.slice(from, i));
+    if (args.length === 1 && args[0].trim() === "") args = [];
+    if (args.some(function (a) { return /^\s*\.\.\./.test(a); })) return code;
+    // n8n refuses this while rewriting the code, which it reports as a syntax error.
+    if (args.length < 2) fail("invalid syntax");
+    var alternative = args.length > 2 ? rewriteIf(args[2]) : "false";
+    var replaced = "((" + rewriteIf(args[0]) + ") ? (" + rewriteIf(args[1]) + ") : (" + alternative + "))";
+    return code.slice(0, start) + replaced + rewriteIf(code.slice(i + 1));
+  }
+
+  // For each character of `code` inside a string or template literal, the index where that
+  // literal starts; undefined outside literals.
+  // The code inside `${ }` of a template literal counts as code.
+  function literalMask(code) {
+    var mask = new Array(code.length);
+    var quote = null, from = 0;
+    var templates = []; // brace depth of each `${` we are inside
+    for (var i = 0; i < code.length; i++) {
+      var c = code[i];
+      if (quote) {
+        mask[i] = from;
+        if (c === "\\") { mask[++i] = from; continue; }
+        if (quote === "`" && c === "$" && code[i + 1] === "{") {
+          mask[++i] = from;
+          templates.push({ depth: 0, from: from });
+          quote = null;
+          continue;
+        }
+        if (c === quote) quote = null;
+      } else if (c === "'" || c === "\"" || c === "`") {
+        quote = c;
+        from = i;
+        mask[i] = from;
+      } else if (templates.length && (c === "{" || c === "}")) {
+        var top = templates[templates.length - 1];
+        if (c === "{") top.depth++;
+        else if (top.depth > 0) top.depth--;
+        else {
+          templates.pop();
+          quote = "`";
+          from = top.from;
+          mask[i] = from;
+        }
+      }
+    }
+    return mask;
+  }
+
+  // The start of the member chain that ends just before `end` (`$json.a[0]`, `$('X').item`,
+  // `'text'`, `(1.5)`, `new Date()`), or -1.
+  function chainStart(code, mask, end) {
+    var i = end - 1;
+    var start = -1;
+    while (i >= 0) {
+      var c = code[i];
+      if (mask[i] !== undefined) {
+        start = mask[i];
+        i = start - 1;
+      } else if (c === ")" || c === "]") {
+        var open = c === ")" ? "(" : "[";
+        var depth = 0;
+        for (; i >= 0; i--) {
+          if (mask[i] !== undefined) { i = mask[i]; continue; }
+          if (code[i] === c) depth++;
+          else if (code[i] === open && --depth === 0) break;
+        }
+        if (i < 0) return -1;
+        start = i;
+        if (i > 0 && /[\w$)\]]/.test(code[i - 1])) { i--; continue; }
+        if (open === "(" && i > 1 && code[i - 1] === "." && code[i - 2] === "?") { i -= 3; continue; }
+      } else if (/[\w$]/.test(c)) {
+        while (i >= 0 && /[\w$]/.test(code[i]) && mask[i] === undefined) i--;
+        start = i + 1;
+      } else {
+        return -1;
+      }
+      if (start > 0 && code[start - 1] === ".") {
+        i = start - 2;
+        if (i >= 0 && code[i] === "?") i--;
+        continue;
+      }
+      break;
+    }
+    if (start < 0) return -1;
+    var before = code.slice(0, start);
+    var newMatch = /(^|[^\w$.])new\s+$/.exec(before);
+    if (newMatch) start = before.length - newMatch[0].length + newMatch[1].length;
+    return start;
+  }
+
+  // n8n calls extension functions through its own dispatcher rather than as methods, so
+  // they also answer on null and undefined (`$json.missing.isEmpty()` is true). Rewrites
+  // `chain.name(args)` into `__extend(chain, "name", [args])` for every extension name.
+  function rewriteExtensions(code) {
+    var names = globalThis.__n8nExtensions.names;
+    var pattern = /\.\s*([A-Za-z_$][\w$]*)\s*\(/g;
+    var out = code;
+    for (var guard = 0; guard < 200; guard++) {
+      var mask = literalMask(out);
+      pattern.lastIndex = 0;
+      var m, done = true;
+      while ((m = pattern.exec(out)) !== null) {
+        if (mask[m.index] !== undefined || !Object.prototype.hasOwnProperty.call(names, m[1])) continue;
+        var optional = m.index > 0 && out[m.index - 1] === "?";
+        var start = chainStart(out, mask, optional ? m.index - 1 : m.index);
+        if (start < 0 || start === m.index) continue;
+        var open = m.index + m[0].length - 1;
+        var depth = 0, close = -1;
+        for (var j = open; j < out.length; j++) {
+          if (mask[j] !== undefined) continue;
+          if (out[j] === "(" || out[j] === "[" || out[j] === "{") depth++;
+          else if (out[j] === ")" || out[j] === "]" || out[j] === "}") {
+            if (--depth === 0) { close = j; break; }
+          }
+        }
+        if (close < 0) continue;
+        out = out.slice(0, start) + (optional ? "__extendOptional(" : "__extend(") +
+          out.slice(start, optional ? m.index - 1 : m.index) + ", \"" + m[1] +
+          "\", [" + out.slice(open + 1, close) + "])" + out.slice(close + 1);
+        done = false;
+        break;
+      }
+      if (done) break;
+    }
+    return out;
+  }
+
+  function build(body) {
+    return new Function("__scope", "with (__scope) { return (" + body + "\n); }");
+  }
+
+  // n8n keeps the first statement of a block (`{{ 1; 2 }}` is 1).
+  function firstStatement(body) {
+    var mask = literalMask(body);
+    var depth = 0;
+    for (var i = 0; i < body.length; i++) {
+      if (mask[i] !== undefined) continue;
+      var c = body[i];
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") depth--;
+      else if (c === ";" && depth === 0) return body.slice(0, i);
+    }
+    return null;
+  }
+
+  function compile(code) {
+    var fn = compiled.get(code);
+    if (fn) return fn;
+    var body = rewriteIf(code).replace(/[\s;]+$/, "");
+    if (body.trimStart()[0] === "{") body = "(" + body + ")";
+    if (body.trim() === "") throw new SyntaxError("empty");
+    try {
+      fn = build(body);
+    } catch (e) {
+      var first = firstStatement(body);
+      if (first === null) throw e;
+      body = first;
+      fn = build(body);
+    }
+    var extended = rewriteExtensions(body);
+    if (extended !== body) {
+      try { fn = build(extended); } catch (e) { /* keep the method-call form */ }
+    }
+    if (compiled.size > 2000) compiled.clear();
+    compiled.set(code, fn);
+    return fn;
+  }
+
+  // ---- values out ----
+
+  // Extension functions are reached through `__extend` only; one that escapes as a value is
+  // treated as the missing property it stands for.
+  function isExtension(value) {
+    return typeof value === "function" && !!value[globalThis.__n8nExtensions.MARK];
+  }
+
+  function encode(value) {
+    if (value === undefined || isExtension(value)) return '{"undefined":true}';
+    if (typeof value === "function") {
+      if (value === DateTime) fail("this is a DateTime, please access its methods");
+      fail("this is a function, please add ()");
+    }
+    if (typeof value === "bigint") value = value.toString();
+    if (typeof value === "number" && !isFinite(value)) return '{"value":null}';
+    return '{"value":' + JSON.stringify(value, replacer) + "}";
+  }
+
+  function replacer(key, value) {
+    if (typeof value === "bigint") return value.toString();
+    if (value instanceof Map || value instanceof Set) return {};
+    return value;
+  }
+
+  // ---- the scope ----
+
+  function itemList(items) {
+    return Array.isArray(items) ? items : [];
+  }
+
+  function makeScope(d) {
+    var items = d.items;
+    var current = items ? items[d.itemIndex] : d.item;
+    var nodes = d.nodes || {};
+    var zone = d.timezone || "UTC";
+    var s = Object.create(null);
+
+    function lazy(name, get) {
+      var cached, done = false;
+      Object.defineProperty(s, name, {
+        get: function () { if (!done) { cached = get(); done = true; } return cached; },
+        set: function (v) { cached = v; done = true; },
+        enumerable: true, configurable: true
+      });
+    }
+
+    s.$json = current ? current.json : undefined;
+    s.$data = s.$json;
+    s.$binary = current ? (current.binary || {}) : undefined;
+    s.$itemIndex = d.itemIndex;
+    s.$position = d.itemIndex;
+    s.$thisItemIndex = d.itemIndex;
+    s.$runIndex = d.runIndex;
+    s.$thisRunIndex = d.runIndex;
+    s.$thisItem = current;
+    s.$nodeVersion = d.node.typeVersion;
+    s.$nodeId = d.node.id;
+    s.$mode = d.execution.mode;
+    s.$parameter = d.node.parameters;
+    s.$rawParameter = d.node.parameters;
+    s.$workflow = { id: d.workflow.id, name: d.workflow.name, active: d.workflow.active };
+    s.$prevNode = d.prevNode || {};
+    s.$vars = d.vars || {};
+    s.$execution = execution(d.execution);
+    s.$executionId = d.execution.id;
+    s.$resumeWebhookUrl = d.execution.resumeUrl;
+    s.$env = envProxy(d.env);
+    lazy("$now", function () { return DateTime.fromMillis(d.now, { zone: zone }); });
+    lazy("$today", function () { return DateTime.fromMillis(d.now, { zone: zone }).startOf("day"); });
+    s.DateTime = DateTime;
+    s.Duration = luxon.Duration;
+    s.Interval = luxon.Interval;
+    s.$jmespath = jmespath;
+    s.$jmesPath = jmespath;
+    s.$if = function (test, yes, no) {
+      if (arguments.length < 2) {
+        fail("$if requires at least 2 parameters: test, value_if_true[, and value_if_false]");
+      }
+      return test ? yes : (arguments.length > 2 ? no : false);
+    };
+    s.$ifEmpty = ifEmpty;
+    s.__extend = globalThis.__n8nExtensions.extend;
+    s.__extendOptional = globalThis.__n8nExtensions.extendOptional;
+    s.$min = Math.min;
+    s.$max = Math.max;
+    s.min = Math.min;
+    s.max = Math.max;
+    s.$average = function () { return globalThis.__n8nAverage(Array.prototype.slice.call(arguments)); };
+    s.average = s.$average;
+    s.$not = function (v) { return !v; };
+    s.not = s.$not;
+    s.numberList = numberList;
+    s.zip = zip;
+
+    s.$input = {
+      get item() { return current; },
+      all: function () { return itemList(items); },
+      first: function () {
+        if (arguments.length) fail("$input.first() should have no arguments");
+        return itemList(items)[0];
+      },
+      last: function () {
+        if (arguments.length) fail("$input.last() should have no arguments");
+        var list = itemList(items);
+        return list[list.length - 1];
+      },
+      // n8n answers the parameters of the node the input came from.
+      params: d.prevNodeParameters,
+      context: {}
+    };
+
+    s.$ = function (name) {
+      if (!name) {
+        name = d.prevNode && d.prevNode.name;
+        if (!name) fail("When calling $(), please specify a node");
+      }
+      return nodeHandle(d, nodes, String(name));
+    };
+    s.$node = nodeProxy(d, nodes, d.itemIndex);
+    s.$items = function (name, output, run) {
+      if (name === undefined) return itemList(items);
+      return nodeOutput(d, nodes, String(name), output || 0, run === undefined ? -1 : run);
+    };
+    s.$item = function (index, run) {
+      var item = itemList(items)[index];
+      return {
+        $json: item ? item.json : undefined,
+        $binary: item ? item.binary || {} : undefined,
+        $node: nodeProxy(d, nodes, index, run)
+      };
+    };
+
+    // What n8n hides from expressions.
+    ["document", "global", "window", "Window", "globalThis", "self", "alert", "prompt",
+      "confirm", "eval", "uneval", "setTimeout", "setInterval", "Function", "fetch",
+      "XMLHttpRequest", "Promise", "Generator", "GeneratorFunction", "AsyncFunction",
+      "AsyncGenerator", "AsyncGeneratorFunction", "WebAssembly", "Reflect", "Proxy",
+      "escape", "unescape"].forEach(function (k) { s[k] = {}; });
+    s.process = { env: {} };
+    s.isFinite = Number.isFinite;
+    s.isNaN = Number.isNaN;
+    return s;
+  }
+
+  function execution(e) {
+    var custom = Object.assign({}, e.customData || {});
+    return {
+      id: e.id,
+      mode: e.mode === "manual" ? "test" : "production",
+      resumeUrl: e.resumeUrl,
+      resumeFormUrl: e.resumeUrl ? e.resumeUrl.replace("/webhook-waiting/", "/form-waiting/") : e.resumeUrl,
+      customData: {
+        set: function (key, value) { custom[String(key)] = String(value); },
+        setAll: function (obj) { Object.keys(obj || {}).forEach(function (k) { custom[k] = String(obj[k]); }); },
+        get: function (key) { return custom[key]; },
+        getAll: function () { return Object.assign({}, custom); }
+      }
+    };
+  }
+
+  function envProxy(env) {
+    return new Proxy({}, {
+      has: function () { return true; },
+      get: function (target, name) {
+        if (typeof name !== "string") return undefined;
+        if (env === null || env === undefined) {
+          fail("access to env vars denied",
+            "If you need access please contact the administrator to remove the environment variable ‘N8N_BLOCK_ENV_ACCESS_IN_NODE‘");
+        }
+        return env[name];
+      }
+    });
+  }
+
+  function jmespath(data, expression) {
+    if (typeof data !== "object" || typeof expression !== "string") {
+      fail("expected two arguments (Object, string) for this function");
+    }
+    return globalThis.jmespath.search(data, expression);
+  }
+
+  function ifEmpty(value, defaultValue) {
+    if (arguments.length !== 2) fail("expected two arguments (value, defaultValue) for this function");
+    if (value === undefined || value === null || value === "") return defaultValue;
+    if (typeof value === "object") {
+      if (Array.isArray(value) && !value.length) return defaultValue;
+      if (!Object.keys(value).length) return defaultValue;
+    }
+    return value;
+  }
+
+  function numberList(start, end) {
+    var out = [];
+    var step = start <= end ? 1 : -1;
+    for (var i = start; step > 0 ? i <= end : i >= end; i += step) out.push(i);
+    return out;
+  }
+
+  function zip(keys, values) {
+    if (keys.length !== values.length) fail("keys and values not of equal length");
+    var out = {};
+    keys.forEach(function (k, i) { out[k] = values[i]; });
+    return out;
+  }
+
+  // ---- other nodes ----
+
+  function nodeInfo(nodes, name) {
+    var info = nodes[name];
+    if (!info || !info.exists) {
+      fail("Referenced node doesn't exist");
+    }
+    return info;
+  }
+
+  function ensureExecuted(info, name) {
+    if (!info.executed) fail("Node '" + name + "' hasn't been executed", UNEXECUTED.replace("NAME", name));
+  }
+
+  // The items of output `branch` of run `run` (-1: the last) of node `name`.
+  function nodeOutput(d, nodes, name, branch, run) {
+    var info = nodeInfo(nodes, name);
+    ensureExecuted(info, name);
+    var runs = info.runs || [];
+    var index = run === undefined || run === -1 ? runs.length - 1 : run;
+    if (index < 0 || index >= runs.length) fail("Run " + index + ' of node "' + name + '" not found');
+    var main = runs[index];
+    if (main === null && index !== runs.length - 1) {
+      fail("Run " + index + ' of node "' + name + '" not found');
+    }
+    if (!main || !main.length || main[0] === null) fail("No data found from `main` input");
+    if (main.length <= branch) fail('Node "' + name + '" has no branch with index ' + branch + ".");
+    return main[branch] || [];
+  }
+
+  function pairedResult(answer) {
+    if (!answer) fail("Invalid expression", "No path back to referenced node");
+    if (answer.error) fail(answer.error.message, answer.error.description || undefined);
+    return answer.item;
+  }
+
+  function nodeHandle(d, nodes, name) {
+    var info = nodeInfo(nodes, name);
+    function paired(method, index) {
+      if (!info.ancestor) fail("Invalid expression", "No path back to referenced node");
+      ensureExecuted(info, name);
+      if (index === undefined || index === d.itemIndex) return pairedResult(info.paired);
+      return pairedResult((info.matching || [])[index]);
+    }
+    return {
+      get isExecuted() { return !!info.executed; },
+      get params() { return info.parameters; },
+      get context() { return {}; },
+      get item() { return paired("item"); },
+      itemMatching: function (index) {
+        if (index === undefined) fail("Missing item index for .itemMatching()");
+        return paired("itemMatching", index);
+      },
+      pairedItem: function (index) { return paired("pairedItem", index); },
+      first: function (branch, run) {
+        ensureExecuted(info, name);
+        return nodeOutput(d, nodes, name, branch === undefined ? info.branch : branch, run)[0];
+      },
+      last: function (branch, run) {
+        ensureExecuted(info, name);
+        var list = nodeOutput(d, nodes, name, branch === undefined ? info.branch : branch, run);
+        return list[list.length - 1];
+      },
+      all: function (branch, run) {
+        ensureExecuted(info, name);
+        return nodeOutput(d, nodes, name, branch === undefined ? info.branch : branch, run);
+      }
+    };
+  }
+
+  // `$node["Name"]` (older syntax): the item at the same index as the current one.
+  function nodeProxy(d, nodes, itemIndex, run) {
+    return new Proxy({}, {
+      get: function (target, name) {
+        if (typeof name !== "string") return undefined;
+        return nodeData(d, nodes, name, itemIndex, run);
+      }
+    });
+  }
+
+  function nodeData(d, nodes, name, itemIndex, run) {
+    function item() {
+      var info = nodes[name];
+      if (!info || !info.exists) fail("Referenced node doesn't exist");
+      if (!info.connected) fail('connect "' + d.node.name + '" to "' + name + '"');
+      var list = info.executed ? nodeOutput(d, nodes, name, info.branch, run) : [];
+      if (!list.length) fail("Node '" + name + "' hasn't been executed", UNEXECUTED.replace("NAME", name));
+      if (list.length <= itemIndex) {
+        fail('"' + name + '" node has ' + list.length + " item(s) but you're trying to access item " + itemIndex);
+      }
+      return list[itemIndex];
+    }
+    return {
+      get json() { return item().json; },
+      get data() { return item().json; },
+      get binary() {
+        var binary = item().binary || {};
+        var out = {};
+        Object.keys(binary).forEach(function (k) {
+          out[k] = {};
+          Object.keys(binary[k] || {}).forEach(function (p) { if (p !== "data") out[k][p] = binary[k][p]; });
+        });
+        return out;
+      },
+      get parameter() { var info = nodeInfo(nodes, name); return info.parameters; },
+      get runIndex() { var info = nodes[name]; return info && info.runs ? info.runs.length - 1 : -1; },
+      get context() { return {}; }
+    };
+  }
+
+  // ---- evaluation ----
+
+  var EMPTY_THIS = { process: {} };
+
+  // QuickJS reports running out of memory as a catchable InternalError: it must end the
+  // evaluation, not become an undefined value.
+  function isFatal(e) {
+    return typeof InternalError === "function" && e instanceof InternalError;
+  }
+
+  function runBlock(fn, scope) {
+    try {
+      return fn.call(EMPTY_THIS, scope);
+    } catch (e) {
+      if (e instanceof ExpressionError || isFatal(e)) throw e;
+      var converted = globalThis.__n8nExtensionError(e);
+      if (converted) throw converted;
+      return undefined;
+    }
+  }
+
+  function evaluate(request) {
+    var chunks = request.chunks;
+    var d = request.data;
+    globalThis.__n8nState.zone = d.timezone || "UTC";
+    Settings.defaultZone = d.timezone || "UTC";
+    Settings.now = function () { return d.now; };
+    var source = chunks.map(function (c) { return c.code !== undefined ? "{{" + c.code + "}}" : c.text; }).join("");
+    checkSafety(source);
+    var fns;
+    try {
+      fns = chunks.map(function (c) { return c.code !== undefined ? compile(c.code) : null; });
+    } catch (e) {
+      if (e instanceof ExpressionError) throw e;
+      fail("invalid syntax");
+    }
+    var scope = makeScope(d);
+    var lone = chunks.length === 2 && chunks[0].text === "" && chunks[1].code !== undefined;
+    if (lone) return runBlock(fns[1], scope);
+    var parts = [];
+    chunks.forEach(function (c, i) {
+      if (c.code === undefined) { parts.push(c.text); return; }
+      var v = runBlock(fns[i], scope);
+      if (isExtension(v)) v = undefined;
+      parts.push(v || v === 0 || v === false ? v : "");
+    });
+    return parts.join("");
+  }
+
+  globalThis.__n8nState = { zone: "UTC" };
+  globalThis.__n8nExpressionError = ExpressionError;
+  globalThis.__n8nFail = fail;
+  globalThis.__n8nEvaluate = function (requestText) {
+    try {
+      return encode(evaluate(JSON.parse(requestText)));
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      if (e instanceof ExpressionError) {
+        return JSON.stringify({ error: { message: e.message, description: e.description } });
+      }
+      return JSON.stringify({ error: { message: String(e && e.message || e) } });
+    }
+  };
+})();

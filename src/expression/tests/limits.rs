@@ -1,0 +1,65 @@
+//! Limits: an expression that loops, eats memory or is too long fails alone, quickly, and the
+//! next expression on the same thread still works. Nothing outside the sandbox is reachable.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::fixture::Fixture;
+use super::{check, value};
+
+#[test]
+fn an_endless_loop_fails_at_the_deadline() {
+    let mut fixture = Fixture::standard();
+    fixture.limits.timeout = Duration::from_millis(200);
+    let started = Instant::now();
+    let outcome = fixture.eval("={{ (() => { while (true) {} })() }}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert_eq!(
+        outcome.map_err(|e| e.message),
+        Err("The expression took too long to evaluate".into())
+    );
+    assert_eq!(fixture.eval("={{ 1 + 1 }}"), Ok(json!(2)));
+}
+
+#[test]
+fn using_too_much_memory_fails_and_the_runtime_recovers() {
+    let mut fixture = Fixture::standard();
+    fixture.limits.memory_bytes = 32 * 1024 * 1024;
+    let outcome = fixture.eval("={{ (() => { const a = []; while (true) a.push('x'.repeat(1000) + a.length) })() }}");
+    assert_eq!(
+        outcome.map_err(|e| e.message),
+        Err("The expression used too much memory".into())
+    );
+    assert_eq!(fixture.eval("={{ $json.name.toUpperCase() }}"), Ok(json!("ADA LOVELACE")));
+}
+
+#[test]
+fn deep_recursion_is_an_ordinary_failure() {
+    check(&[("={{ (function f(n) { return f(n + 1) })(0) }}", json!(null))]);
+}
+
+#[test]
+fn a_too_long_expression_is_refused() {
+    let mut fixture = Fixture::standard();
+    fixture.limits.max_expression_length = 10;
+    let message = fixture
+        .eval("={{ 'a long expression' }}")
+        .map_err(|e| e.message);
+    assert!(message.is_err_and(|m| m.starts_with("The expression is too long")));
+}
+
+#[test]
+fn nothing_outside_the_sandbox_is_reachable() {
+    check(&[
+        ("={{ typeof require }}", json!("undefined")),
+        ("={{ typeof process.exit }}", json!("undefined")),
+        ("={{ typeof std }}", json!("undefined")),
+        ("={{ typeof os }}", json!("undefined")),
+        ("={{ typeof __host }}", json!("object")),
+        ("={{ typeof fetch }}", json!("object")),
+        ("={{ Function }}", json!({})),
+    ]);
+    // The host functions are pure: hashing and time zones only.
+    assert_eq!(value("={{ Object.keys(__host).sort() }}"), json!(["base64Decode", "base64Encode", "hash", "zone"]));
+}
