@@ -14,7 +14,10 @@ enum Step<'a> {
 }
 
 /// The value of `code` when it is a plain `$json` path that resolves to an existing value.
-pub(crate) fn lookup<'v>(code: &str, json: &'v serde_json::Map<String, Value>) -> Option<&'v Value> {
+pub(crate) fn lookup<'v>(
+    code: &str,
+    json: &'v serde_json::Map<String, Value>,
+) -> Option<&'v Value> {
     let steps = parse(code.trim())?;
     let mut steps = steps.into_iter();
     let mut current: &Value = match steps.next() {

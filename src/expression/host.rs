@@ -20,14 +20,12 @@ pub(crate) fn zone_offset(name: &str, ts: f64) -> Option<(i32, String)> {
 
 /// An IANA zone by name, in any letter case (as `Intl` accepts them).
 pub(crate) fn parse_zone(name: &str) -> Option<chrono_tz::Tz> {
-    name.parse::<chrono_tz::Tz>()
-        .ok()
-        .or_else(|| {
-            chrono_tz::TZ_VARIANTS
-                .iter()
-                .copied()
-                .find(|tz| tz.name().eq_ignore_ascii_case(name))
-        })
+    name.parse::<chrono_tz::Tz>().ok().or_else(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .copied()
+            .find(|tz| tz.name().eq_ignore_ascii_case(name))
+    })
 }
 
 /// `text` hashed with one of the algorithms n8n's `hash()` offers, as lowercase hex (base64

@@ -174,10 +174,8 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     host_object.set(
         "zone",
         Function::new(ctx.clone(), |name: String, ts: f64| {
-            host::zone_offset(&name, ts).map(|(offset, abbreviation)| vec![
-                offset.to_string(),
-                abbreviation,
-            ])
+            host::zone_offset(&name, ts)
+                .map(|(offset, abbreviation)| vec![offset.to_string(), abbreviation])
         })?,
     )?;
     host_object.set(

@@ -165,7 +165,11 @@ impl Expressions {
         self.evaluate_js(&template, ctx)
     }
 
-    fn evaluate_js(&self, template: &Template, ctx: &Context<'_>) -> Result<Value, ExpressionError> {
+    fn evaluate_js(
+        &self,
+        template: &Template,
+        ctx: &Context<'_>,
+    ) -> Result<Value, ExpressionError> {
         let needs = scope::Needs::scan(template);
         let request = serde_json::json!({
             "chunks": template.chunks,
@@ -175,26 +179,27 @@ impl Expressions {
             timeout: self.limits.timeout,
             memory_bytes: self.limits.memory_bytes,
         };
-        let answer = js::evaluate(&request.to_string(), limits).map_err(|failure| match failure {
-            js::JsFailure::TimedOut => ExpressionError::with_description(
-                "The expression took too long to evaluate",
-                format!(
-                    "Expressions may run for at most {} ms",
-                    self.limits.timeout.as_millis()
+        let answer =
+            js::evaluate(&request.to_string(), limits).map_err(|failure| match failure {
+                js::JsFailure::TimedOut => ExpressionError::with_description(
+                    "The expression took too long to evaluate",
+                    format!(
+                        "Expressions may run for at most {} ms",
+                        self.limits.timeout.as_millis()
+                    ),
                 ),
-            ),
-            js::JsFailure::OutOfMemory => ExpressionError::with_description(
-                "The expression used too much memory",
-                format!(
-                    "Expressions may use at most {} MB",
-                    self.limits.memory_bytes / (1024 * 1024)
+                js::JsFailure::OutOfMemory => ExpressionError::with_description(
+                    "The expression used too much memory",
+                    format!(
+                        "Expressions may use at most {} MB",
+                        self.limits.memory_bytes / (1024 * 1024)
+                    ),
                 ),
-            ),
-            js::JsFailure::Internal(message) => {
-                tracing::warn!(%message, "expression runtime failed");
-                ExpressionError::new("The expression could not be evaluated")
-            }
-        })?;
+                js::JsFailure::Internal(message) => {
+                    tracing::warn!(%message, "expression runtime failed");
+                    ExpressionError::new("The expression could not be evaluated")
+                }
+            })?;
         read_answer(&answer)
     }
 }

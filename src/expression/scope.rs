@@ -45,7 +45,12 @@ impl Needs {
             self.matching = true;
             self.input = true;
         }
-        for (marker, dotted) in [("$(", false), ("$node[", false), ("$node.", true), ("$items(", false)] {
+        for (marker, dotted) in [
+            ("$(", false),
+            ("$node[", false),
+            ("$node.", true),
+            ("$items(", false),
+        ] {
             let mut rest = code;
             while let Some(at) = rest.find(marker) {
                 let after = &rest[at + marker.len()..];
@@ -91,7 +96,10 @@ impl Needs {
 /// is anything else.
 fn literal_name(text: &str) -> Option<String> {
     let text = text.trim_start();
-    let quote = text.chars().next().filter(|c| matches!(c, '\'' | '"' | '`'))?;
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '"' | '`'))?;
     let body = &text[1..];
     let mut name = String::new();
     let mut chars = body.chars();
@@ -215,7 +223,9 @@ fn node_info(ctx: &Context<'_>, name: &str, needs: &Needs) -> Value {
                         .iter()
                         .map(|output| match output {
                             None => Value::Null,
-                            Some(items) => Value::Array(items.iter().map(lineage::item_json).collect()),
+                            Some(items) => {
+                                Value::Array(items.iter().map(lineage::item_json).collect())
+                            }
                         })
                         .collect(),
                 ),

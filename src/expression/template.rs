@@ -112,10 +112,7 @@ mod tests {
         assert_eq!(t.chunks, vec![text(""), code(" 1 "), text(" ")]);
         assert_eq!(t.lone_code(), None);
         let t = Template::parse("a{{ 1 }}b{{2}}");
-        assert_eq!(
-            t.chunks,
-            vec![text("a"), code(" 1 "), text("b"), code("2")]
-        );
+        assert_eq!(t.chunks, vec![text("a"), code(" 1 "), text("b"), code("2")]);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! evaluating). Expected values were checked on a running n8n 2.8 through a Webhook → Edit
 //! Fields workflow whose fields are the expressions below.
 
+mod dates;
+mod extensions;
 mod fixture;
 mod language;
-mod nodes;
-mod extensions;
-mod dates;
 mod limits;
+mod nodes;
 mod properties;
 
 use serde_json::{json, Value};

@@ -3,21 +3,39 @@
 
 use serde_json::json;
 
-use super::fixture::Fixture;
 use super::check;
+use super::fixture::Fixture;
 
 #[test]
 fn now_and_today_are_in_the_workflow_time_zone() {
     check(&[
-        ("={{ $now.toISO() }}", json!("2024-03-15T10:30:45.123-04:00")),
-        ("={{ $today.toISO() }}", json!("2024-03-15T00:00:00.000-04:00")),
+        (
+            "={{ $now.toISO() }}",
+            json!("2024-03-15T10:30:45.123-04:00"),
+        ),
+        (
+            "={{ $today.toISO() }}",
+            json!("2024-03-15T00:00:00.000-04:00"),
+        ),
         ("={{ $now.zoneName }}", json!("America/New_York")),
-        ("={{ $now.toFormat('yyyy-MM-dd HH:mm') }}", json!("2024-03-15 10:30")),
-        ("={{ $now.toFormat('cccc, LLLL d') }}", json!("Friday, March 15")),
+        (
+            "={{ $now.toFormat('yyyy-MM-dd HH:mm') }}",
+            json!("2024-03-15 10:30"),
+        ),
+        (
+            "={{ $now.toFormat('cccc, LLLL d') }}",
+            json!("Friday, March 15"),
+        ),
         ("={{ $now.toFormat('h:mm a ZZZZ') }}", json!("10:30 AM EDT")),
         ("={{ $now.toMillis() }}", json!(1_710_513_045_123_i64)),
-        ("={{ DateTime.now().toMillis() }}", json!(1_710_513_045_123_i64)),
-        ("={{ $now.setZone('Europe/Berlin').toFormat('HH:mm ZZ') }}", json!("15:30 +01:00")),
+        (
+            "={{ DateTime.now().toMillis() }}",
+            json!(1_710_513_045_123_i64),
+        ),
+        (
+            "={{ $now.setZone('Europe/Berlin').toFormat('HH:mm ZZ') }}",
+            json!("15:30 +01:00"),
+        ),
         ("={{ $now.setZone('UTC').hour }}", json!(14)),
         ("={{ $now.weekdayLong }}", json!("Friday")),
     ]);
@@ -28,7 +46,10 @@ fn a_date_time_result_is_written_as_iso_text() {
     check(&[
         ("={{ $now }}", json!("2024-03-15T10:30:45.123-04:00")),
         ("=at {{ $now }}", json!("at 2024-03-15T10:30:45.123-04:00")),
-        ("={{ new Date(Date.UTC(2024, 0, 2)) }}", json!("2024-01-02T00:00:00.000Z")),
+        (
+            "={{ new Date(Date.UTC(2024, 0, 2)) }}",
+            json!("2024-01-02T00:00:00.000Z"),
+        ),
     ]);
 }
 
@@ -52,23 +73,47 @@ fn luxon_parsing_arithmetic_and_durations() {
 #[test]
 fn n8n_date_functions() {
     check(&[
-        ("={{ $now.plus(1, 'day').toISODate() }}", json!("2024-03-16")),
+        (
+            "={{ $now.plus(1, 'day').toISODate() }}",
+            json!("2024-03-16"),
+        ),
         ("={{ $now.minus(2, 'hours').hour }}", json!(8)),
-        ("={{ $now.plus({weeks: 1}).toISODate() }}", json!("2024-03-22")),
-        ("={{ $now.beginningOf('month').toISO() }}", json!("2024-03-01T00:00:00.000-05:00")),
+        (
+            "={{ $now.plus({weeks: 1}).toISODate() }}",
+            json!("2024-03-22"),
+        ),
+        (
+            "={{ $now.beginningOf('month').toISO() }}",
+            json!("2024-03-01T00:00:00.000-05:00"),
+        ),
         ("={{ $now.endOfMonth().toISODate() }}", json!("2024-03-31")),
         ("={{ $now.extract('month') }}", json!(3)),
         ("={{ $now.extract() }}", json!(11)),
         ("={{ $now.format('yyyy LLL dd') }}", json!("2024 Mar 15")),
-        ("={{ $now.isBetween('2024-01-01', '2024-12-31') }}", json!(true)),
+        (
+            "={{ $now.isBetween('2024-01-01', '2024-12-31') }}",
+            json!(true),
+        ),
         ("={{ $now.isWeekend() }}", json!(false)),
         ("={{ $now.isDst() }}", json!(true)),
-        ("={{ $now.diffTo('2024-03-10T10:30:45.123-04:00', 'days') }}", json!(5)),
+        (
+            "={{ $now.diffTo('2024-03-10T10:30:45.123-04:00', 'days') }}",
+            json!(5),
+        ),
         ("={{ $now.toInt() }}", json!(1_710_513_045_123_i64)),
         ("={{ $json.joined.toDateTime().year }}", json!(2024)),
-        ("={{ '2024-01-05'.toDateTime().toISO() }}", json!("2024-01-05T00:00:00.000-05:00")),
-        ("={{ '15-03-2024'.toDateTime('dd-MM-yyyy').month }}", json!(3)),
-        ("={{ $json.joined.toDate().getTime() }}", json!(1_704_448_800_000_i64)),
+        (
+            "={{ '2024-01-05'.toDateTime().toISO() }}",
+            json!("2024-01-05T00:00:00.000-05:00"),
+        ),
+        (
+            "={{ '15-03-2024'.toDateTime('dd-MM-yyyy').month }}",
+            json!(3),
+        ),
+        (
+            "={{ $json.joined.toDate().getTime() }}",
+            json!(1_704_448_800_000_i64),
+        ),
     ]);
 }
 
@@ -81,8 +126,5 @@ fn another_time_zone_changes_now() {
         Ok(json!("2024-03-15T23:30:45.123+09:00"))
     );
     // And the next evaluation on the same runtime is back in its own zone.
-    assert_eq!(
-        Fixture::standard().eval("={{ $now.hour }}"),
-        Ok(json!(10))
-    );
+    assert_eq!(Fixture::standard().eval("={{ $now.hour }}"), Ok(json!(10)));
 }

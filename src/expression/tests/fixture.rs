@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use crate::engine::data::{Connections, ExecutionStatus, Item, JsonObject, RunData, SourceData, TaskData};
+use crate::engine::data::{
+    Connections, ExecutionStatus, Item, JsonObject, RunData, SourceData, TaskData,
+};
 use crate::engine::workflow::Workflow;
 use crate::expression::{Context, EnvAccess, ExecutionInfo, ExpressionError, Expressions, Limits};
 

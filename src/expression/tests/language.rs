@@ -61,7 +61,12 @@ fn a_missing_value_is_undefined_and_a_failing_block_too() {
 #[test]
 fn plain_paths_and_javascript_agree() {
     let fixture = super::Fixture::standard();
-    for path in ["$json.name", "$json.nested.a.b[1]", "$json[\"x y\"]", "$json.score"] {
+    for path in [
+        "$json.name",
+        "$json.nested.a.b[1]",
+        "$json[\"x y\"]",
+        "$json.score",
+    ] {
         let fast = fixture.eval(&format!("={{{{ {path} }}}}"));
         // The same path written so the fast path does not take it.
         let slow = fixture.eval(&format!("={{{{ ({path}) }}}}"));
@@ -77,7 +82,10 @@ fn a_syntax_error_fails_the_whole_expression() {
 
 #[test]
 fn functions_are_refused_as_results() {
-    assert_eq!(error("={{ $json.name.toUpperCase }}"), "this is a function, please add ()");
+    assert_eq!(
+        error("={{ $json.name.toUpperCase }}"),
+        "this is a function, please add ()"
+    );
     assert_eq!(
         error("={{ DateTime }}"),
         "this is a DateTime, please access its methods"
@@ -125,7 +133,10 @@ fn blocks_follow_n8ns_statement_rules() {
 #[test]
 fn objects_built_in_an_expression_can_use_extension_names_as_keys() {
     check(&[
-        ("={{ (() => { const o = {}; o.first = 1; o.keys = 2; return o })() }}", json!({"first": 1, "keys": 2})),
+        (
+            "={{ (() => { const o = {}; o.first = 1; o.keys = 2; return o })() }}",
+            json!({"first": 1, "keys": 2}),
+        ),
         ("={{ $json.first }}", json!(null)),
     ]);
 }

@@ -14,7 +14,11 @@ fn an_endless_loop_fails_at_the_deadline() {
     fixture.limits.timeout = Duration::from_millis(200);
     let started = Instant::now();
     let outcome = fixture.eval("={{ (() => { while (true) {} })() }}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(
         outcome.map_err(|e| e.message),
         Err("The expression took too long to evaluate".into())
@@ -26,12 +30,17 @@ fn an_endless_loop_fails_at_the_deadline() {
 fn using_too_much_memory_fails_and_the_runtime_recovers() {
     let mut fixture = Fixture::standard();
     fixture.limits.memory_bytes = 32 * 1024 * 1024;
-    let outcome = fixture.eval("={{ (() => { const a = []; while (true) a.push('x'.repeat(1000) + a.length) })() }}");
+    let outcome = fixture.eval(
+        "={{ (() => { const a = []; while (true) a.push('x'.repeat(1000) + a.length) })() }}",
+    );
     assert_eq!(
         outcome.map_err(|e| e.message),
         Err("The expression used too much memory".into())
     );
-    assert_eq!(fixture.eval("={{ $json.name.toUpperCase() }}"), Ok(json!("ADA LOVELACE")));
+    assert_eq!(
+        fixture.eval("={{ $json.name.toUpperCase() }}"),
+        Ok(json!("ADA LOVELACE"))
+    );
 }
 
 #[test]
@@ -61,5 +70,8 @@ fn nothing_outside_the_sandbox_is_reachable() {
         ("={{ Function }}", json!({})),
     ]);
     // The host functions are pure: hashing and time zones only.
-    assert_eq!(value("={{ Object.keys(__host).sort() }}"), json!(["base64Decode", "base64Encode", "hash", "zone"]));
+    assert_eq!(
+        value("={{ Object.keys(__host).sort() }}"),
+        json!(["base64Decode", "base64Encode", "hash", "zone"])
+    );
 }

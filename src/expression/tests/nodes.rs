@@ -44,11 +44,17 @@ fn other_nodes_by_name() {
         ("={{ $('Prepare').first().json.age }}", json!(36)),
         ("={{ $('Prepare').last().json.age }}", json!(41)),
         ("={{ $('Prepare').all().length }}", json!(2)),
-        ("={{ $('Prepare').all(0, 0)[1].json.name }}", json!("Alan Turing")),
+        (
+            "={{ $('Prepare').all(0, 0)[1].json.name }}",
+            json!("Alan Turing"),
+        ),
         ("={{ $('Prepare').isExecuted }}", json!(true)),
         ("={{ $('Unrun').isExecuted }}", json!(false)),
         ("={{ $('Prepare').params.mode }}", json!("raw")),
-        ("={{ $('Prepare').itemMatching(1).json.name }}", json!("Alan Turing")),
+        (
+            "={{ $('Prepare').itemMatching(1).json.name }}",
+            json!("Alan Turing"),
+        ),
         ("={{ $node['Prepare'].json.name }}", json!("Ada Lovelace")),
         ("={{ $node[\"Webhook\"].parameter.path }}", json!("people")),
         ("={{ $node.Prepare.runIndex }}", json!(0)),
@@ -61,7 +67,10 @@ fn other_nodes_by_name() {
 
 #[test]
 fn referencing_nodes_that_cannot_answer_fails_with_n8ns_messages() {
-    assert_eq!(error("={{ $('Nope').item.json }}"), "Referenced node doesn't exist");
+    assert_eq!(
+        error("={{ $('Nope').item.json }}"),
+        "Referenced node doesn't exist"
+    );
     assert_eq!(
         error("={{ $('Unrun').first().json }}"),
         "Node 'Unrun' hasn't been executed"
@@ -106,8 +115,14 @@ fn workflow_execution_and_variables() {
         ("={{ $workflow.active }}", json!(true)),
         ("={{ $execution.id }}", json!("42")),
         ("={{ $execution.mode }}", json!("production")),
-        ("={{ $execution.resumeUrl }}", json!("http://localhost:5678/webhook-waiting/42")),
-        ("={{ $execution.customData.set('k', 1), $execution.customData.get('k') }}", json!("1")),
+        (
+            "={{ $execution.resumeUrl }}",
+            json!("http://localhost:5678/webhook-waiting/42"),
+        ),
+        (
+            "={{ $execution.customData.set('k', 1), $execution.customData.get('k') }}",
+            json!("1"),
+        ),
         ("={{ $vars.region }}", json!("eu")),
         ("={{ $prevNode.name }}", json!("Prepare")),
         ("={{ $prevNode.outputIndex }}", json!(0)),
@@ -129,11 +144,17 @@ fn helpers_if_ifempty_min_max_jmespath() {
         ("={{ $if($json.age > 30, 'old', 'young') }}", json!("old")),
         ("={{ $if(false, 1) }}", json!(false)),
         ("={{ $ifEmpty($json.empty, 'dflt') }}", json!("dflt")),
-        ("={{ $ifEmpty($json.tags, 'dflt') }}", json!(["math", "poetry", "math"])),
+        (
+            "={{ $ifEmpty($json.tags, 'dflt') }}",
+            json!(["math", "poetry", "math"]),
+        ),
         ("={{ $min(3, 1, 2) }}", json!(1)),
         ("={{ $max(3, 1, 2) }}", json!(3)),
         ("={{ $jmespath($json, 'nested.a.b[1]') }}", json!(2)),
-        ("={{ $jmespath($input.all(), '[*].json.name') }}", json!(["Ada Lovelace", "Alan Turing"])),
+        (
+            "={{ $jmespath($input.all(), '[*].json.name') }}",
+            json!(["Ada Lovelace", "Alan Turing"]),
+        ),
     ]);
     // n8n rejects a one-argument $if while rewriting the code: a syntax error to the user.
     assert_eq!(error("={{ $if(true) }}"), "invalid syntax");
@@ -141,5 +162,8 @@ fn helpers_if_ifempty_min_max_jmespath() {
 
 #[test]
 fn the_if_helper_only_evaluates_the_branch_it_takes() {
-    check(&[("={{ $if($json.missing, $json.missing.deep, 'none') }}", json!("none"))]);
+    check(&[(
+        "={{ $if($json.missing, $json.missing.deep, 'none') }}",
+        json!("none"),
+    )]);
 }
