@@ -8,9 +8,28 @@
     "August", "September", "October", "November", "December"];
   var WEEKDAYS_LONG = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
+  // Like n8n on a server whose clock runs in UTC: `new Intl.DateTimeFormat()` without a
+  // zone answers the host's zone, not the workflow's.
   function defaultZone() {
-    return globalThis.__n8nState && globalThis.__n8nState.zone || "UTC";
+    return "UTC";
   }
+
+  // Long names of the zones most workflows use (ICU's names); other zones show their
+  // abbreviation.
+  var LONG_NAMES = {
+    UTC: "Coordinated Universal Time", GMT: "Greenwich Mean Time",
+    EST: "Eastern Standard Time", EDT: "Eastern Daylight Time",
+    CST: "Central Standard Time", CDT: "Central Daylight Time",
+    MST: "Mountain Standard Time", MDT: "Mountain Daylight Time",
+    PST: "Pacific Standard Time", PDT: "Pacific Daylight Time",
+    AKST: "Alaska Standard Time", AKDT: "Alaska Daylight Time",
+    HST: "Hawaii-Aleutian Standard Time", BST: "British Summer Time",
+    CET: "Central European Standard Time", CEST: "Central European Summer Time",
+    EET: "Eastern European Standard Time", EEST: "Eastern European Summer Time",
+    WET: "Western European Standard Time", WEST: "Western European Summer Time",
+    JST: "Japan Standard Time", KST: "Korean Standard Time", IST: "India Standard Time",
+    AEST: "Australian Eastern Standard Time", AEDT: "Australian Eastern Daylight Time"
+  };
 
   // Wall-clock fields of `ms` in `zone`.
   function fieldsOf(ms, zone) {
@@ -75,7 +94,8 @@
     if (o.era) { if (hasDate) lit(" "); push("era", f.year > 0 ? "AD" : "BC"); }
     var hasTime = o.hour || o.minute || o.second;
     if (hasTime) {
-      if (hasDate) lit(o.month === "long" || o.month === "short" && o.weekday ? ", " : ", ");
+      // ICU joins a long date and a time with " at ", anything shorter with a comma.
+      if (hasDate) lit(o.month === "long" ? " at " : ", ");
       timePart(o, f, push, lit, this._hour12);
     }
     if (o.timeZoneName) {
@@ -113,6 +133,7 @@
       if (style === "longOffset") return "GMT" + sign + pad2(h) + ":" + pad2(m);
       return "GMT" + sign + h + (m ? ":" + pad2(m) : "");
     }
+    if (style === "long" && LONG_NAMES[f.abbreviation]) return LONG_NAMES[f.abbreviation];
     return f.abbreviation;
   }
 
@@ -158,9 +179,27 @@
     if (o.hour && hour12) { lit(" "); push("dayPeriod", f.hour < 12 ? "AM" : "PM"); }
   }
 
+  // Decimal and group separators by language; the currency symbol goes after the number
+  // where the decimal separator is a comma (as ICU writes de-DE, fr-FR, es-ES...).
+  var SEPARATORS = {
+    en: [".", ","], de: [",", "."], es: [",", "."], it: [",", "."], nl: [",", "."],
+    pt: [",", "."], id: [",", "."], da: [",", "."], tr: [",", "."], el: [",", "."],
+    fr: [",", "\u202f"], ru: [",", "\u00a0"], pl: [",", "\u00a0"], cs: [",", "\u00a0"],
+    sv: [",", "\u00a0"], fi: [",", "\u00a0"], nb: [",", "\u00a0"], uk: [",", "\u00a0"],
+    ja: [".", ","], zh: [".", ","], ko: [".", ","], hi: [".", ","]
+  };
+
+  function separatorsOf(locale) {
+    var tag = String(Array.isArray(locale) ? locale[0] : locale || "en-US");
+    if (/^de-(CH|LI)/i.test(tag)) return [".", "\u2019"];
+    if (/^pt-PT/i.test(tag)) return [",", "\u00a0"];
+    return SEPARATORS[tag.split("-")[0].toLowerCase()] || SEPARATORS.en;
+  }
+
   function NumberFormat(locale, options) {
     if (!(this instanceof NumberFormat)) return new NumberFormat(locale, options);
     this._o = options || {};
+    this._sep = separatorsOf(locale);
   }
 
   NumberFormat.prototype.resolvedOptions = function () {
@@ -177,19 +216,21 @@
       : (style === "currency" ? 2 : 0);
     var maxFrac = o.maximumFractionDigits !== undefined ? Math.max(o.maximumFractionDigits, minFrac)
       : Math.max(minFrac, style === "currency" ? 2 : style === "percent" ? 0 : 3);
-    var negative = n < 0 || Object.is(n, -0) && false;
     var fixed = Math.abs(n).toFixed(maxFrac);
     var parts = fixed.split(".");
     var int = parts[0], frac = parts[1] || "";
     while (frac.length > minFrac && frac[frac.length - 1] === "0") frac = frac.slice(0, -1);
     if (o.minimumIntegerDigits) while (int.length < o.minimumIntegerDigits) int = "0" + int;
-    if (o.useGrouping !== false) int = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    var text = int + (frac ? "." + frac : "");
-    if (style === "percent") text += "%";
+    var decimal = this._sep[0], group = this._sep[1];
+    if (o.useGrouping !== false) int = int.replace(/\B(?=(\d{3})+(?!\d))/g, group);
+    var text = int + (frac ? decimal + frac : "");
+    if (style === "percent") text += decimal === "," ? "\u00a0%" : "%";
     if (style === "currency") {
       var symbols = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", INR: "₹" };
       var code = String(o.currency || "USD").toUpperCase();
-      text = (symbols[code] || code + " ") + text;
+      var symbol = symbols[code] || code;
+      text = decimal === "," ? text + "\u00a0" + symbol
+        : symbol + (symbols[code] ? "" : "\u00a0") + text;
     }
     if (style === "unit" && o.unit) {
       var unit = String(o.unit);
@@ -197,7 +238,8 @@
       text += display === "long" ? " " + (Number(value) === 1 ? unit : unit + "s")
         : " " + unit;
     }
-    return (negative && Number(text.replace(/[^0-9.]/g, "")) !== 0 ? "-" : "") + text;
+    var isZero = Number(fixed) === 0;
+    return (n < 0 && !isZero ? "-" : "") + text;
   };
 
   NumberFormat.prototype.formatToParts = function (value) {
@@ -218,6 +260,38 @@
     if (items.length < 2) return items.join("");
     if (items.length === 2) return items[0] + " " + word + " " + items[1];
     return items.slice(0, -1).join(", ") + ", " + word + " " + items[items.length - 1];
+  };
+
+  // QuickJS's own locale methods write dates in another shape; Node.js (en-US, UTC host)
+  // writes them through Intl.
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  function localeDate(kind) {
+    return function (locale, options) {
+      var o = options || {};
+      var has = ["weekday", "era", "year", "month", "day", "hour", "minute", "second",
+        "timeZoneName", "dateStyle", "timeStyle"].some(function (k) { return o[k] !== undefined; });
+      if (!has) {
+        var d = { year: "numeric", month: "numeric", day: "numeric" };
+        var t = { hour: "numeric", minute: "2-digit", second: "2-digit" };
+        o = Object.assign({}, o, kind === "date" ? d : kind === "time" ? t : Object.assign(d, t));
+      }
+      return new DateTimeFormat(locale, o).format(this);
+    };
+  }
+  Date.prototype.toLocaleString = localeDate("both");
+  Date.prototype.toLocaleDateString = localeDate("date");
+  Date.prototype.toLocaleTimeString = localeDate("time");
+  Date.prototype.toString = function () {
+    var ms = this.getTime();
+    if (isNaN(ms)) return "Invalid Date";
+    var d = new Date(ms);
+    return DAYS[d.getUTCDay()] + " " + MONTHS_LONG[d.getUTCMonth()].slice(0, 3) + " " +
+      pad2(d.getUTCDate()) + " " + String(d.getUTCFullYear()).padStart(4, "0") + " " +
+      pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes()) + ":" + pad2(d.getUTCSeconds()) +
+      " GMT+0000 (Coordinated Universal Time)";
+  };
+  Number.prototype.toLocaleString = function (locale, options) {
+    return new NumberFormat(locale, options).format(this);
   };
 
   globalThis.Intl = {

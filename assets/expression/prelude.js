@@ -19,9 +19,13 @@
     var answer = globalThis.__host.zone(this.name, ts);
     return answer ? Number(answer[0]) : NaN;
   };
-  IANAZone.prototype.offsetName = function (ts) {
-    var answer = globalThis.__host.zone(this.name, ts);
-    return answer ? answer[1] : null;
+  IANAZone.prototype.offsetName = function (ts, opts) {
+    if (!this.valid) return null;
+    var style = opts && opts.format === "long" ? "long" : "short";
+    var parts = new Intl.DateTimeFormat("en-US", { timeZone: this.name, timeZoneName: style })
+      .formatToParts(ts);
+    var named = parts.filter(function (p) { return p.type === "timeZoneName"; })[0];
+    return named ? named.value : null;
   };
 
   // n8n's own errors: they fail the expression; every other error is swallowed.
@@ -577,10 +581,12 @@
 
   var EMPTY_THIS = { process: {} };
 
-  // QuickJS reports running out of memory as a catchable InternalError: it must end the
-  // evaluation, not become an undefined value.
+  // QuickJS reports running out of memory as a catchable InternalError, or as a bare null
+  // when it cannot even build that error: either must end the evaluation, not become an
+  // undefined value.
   function isFatal(e) {
-    return typeof InternalError === "function" && e instanceof InternalError;
+    return e === null || e === undefined ||
+      (typeof InternalError === "function" && e instanceof InternalError);
   }
 
   function runBlock(fn, scope) {

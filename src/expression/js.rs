@@ -160,7 +160,11 @@ fn describe(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
         if let Some(text) = caught.as_string().and_then(|s| s.to_string().ok()) {
             return text;
         }
-        if caught.type_of() == rquickjs::Type::Uninitialized || caught.is_null() {
+        // QuickJS throws a bare null (or nothing) when it cannot allocate the error itself.
+        if caught.is_null()
+            || caught.is_undefined()
+            || caught.type_of() == rquickjs::Type::Uninitialized
+        {
             return "out of memory".into();
         }
         return format!("{caught:?}");

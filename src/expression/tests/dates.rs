@@ -128,3 +128,54 @@ fn another_time_zone_changes_now() {
     // And the next evaluation on the same runtime is back in its own zone.
     assert_eq!(Fixture::standard().eval("={{ $now.hour }}"), Ok(json!(10)));
 }
+
+#[test]
+fn localized_formats_are_written_as_an_en_us_node_writes_them() {
+    check(&[
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30:45', {zone: 'America/New_York'}).toLocaleString(DateTime.DATETIME_FULL) }}",
+            json!("March 15, 2024 at 10:30 AM EDT"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30:45', {zone: 'America/New_York'}).toLocaleString(DateTime.DATETIME_HUGE) }}",
+            json!("Friday, March 15, 2024 at 10:30 AM Eastern Daylight Time"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30:45', {zone: 'America/New_York'}).toLocaleString(DateTime.DATETIME_MED) }}",
+            json!("Mar 15, 2024, 10:30 AM"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T15:30:45', {zone: 'America/New_York'}).toLocaleString(DateTime.TIME_24_WITH_SECONDS) }}",
+            json!("15:30:45"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30:45', {zone: 'America/New_York'}).toFormat('DDD ff t') }}",
+            json!("March 15, 2024 Mar 15, 2024, 10:30 AM 10:30 AM"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30:45', {zone: 'America/New_York'}).toFormat('z ZZZZZ') }}",
+            json!("America/New_York Eastern Daylight Time"),
+        ),
+        (
+            "={{ Duration.fromObject({days: 1, hours: 2}).toHuman({listStyle: 'long'}) }}",
+            json!("1 day and 2 hours"),
+        ),
+        ("={{ (1234.5).format('de-DE') }}", json!("1.234,5")),
+        (
+            "={{ (1234.5).format('de-DE', {style: 'currency', currency: 'EUR'}) }}",
+            json!("1.234,50\u{a0}€"),
+        ),
+        (
+            "={{ (1234.5).format('en-US', {style: 'currency', currency: 'USD'}) }}",
+            json!("$1,234.50"),
+        ),
+        (
+            "={{ new Date(Date.UTC(2024, 0, 2)).toLocaleDateString() }}",
+            json!("1/2/2024"),
+        ),
+        (
+            "=x {{ new Date(Date.UTC(2024, 0, 2)) }}",
+            json!("x Tue Jan 02 2024 00:00:00 GMT+0000 (Coordinated Universal Time)"),
+        ),
+    ]);
+}

@@ -75,3 +75,39 @@ fn nothing_outside_the_sandbox_is_reachable() {
         json!(["base64Decode", "base64Encode", "hash", "zone"])
     );
 }
+
+/// What evaluations cost, printed: `cargo test --lib costs -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn costs() {
+    let fixture = Fixture::standard();
+    let thread = std::thread::spawn(move || {
+        let started = Instant::now();
+        let _ = fixture.eval("={{ 1 + 1 }}");
+        let first = started.elapsed();
+        let mut report = vec![format!("first evaluation on a new thread: {first:?}")];
+        for expression in [
+            "={{ $json.name }}",
+            "=Hi {{ $json.name }}, {{ $json.age }}",
+            "={{ 1 + 1 }}",
+            "={{ $json.name.toUpperCase() }}",
+            "={{ $json.name.toTitleCase() }}",
+            "={{ $('Prepare').item.json.name }}",
+            "={{ $now.toFormat('yyyy-MM-dd') }}",
+        ] {
+            let rounds = 2000;
+            let started = Instant::now();
+            for _ in 0..rounds {
+                let _ = fixture.eval(expression);
+            }
+            report.push(format!(
+                "{expression}: {:?} each",
+                started.elapsed() / rounds
+            ));
+        }
+        report
+    });
+    for line in thread.join().unwrap_or_default() {
+        println!("{line}");
+    }
+}
