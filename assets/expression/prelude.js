@@ -292,22 +292,120 @@
     return Array.isArray(items) ? items : [];
   }
 
-  function makeScope(d) {
-    var items = d.items;
-    var current = items ? items[d.itemIndex] : d.item;
-    var nodes = d.nodes || {};
-    var zone = d.timezone || "UTC";
-    var s = Object.create(null);
+  // The evaluation in progress: what the shared scope members below read.
+  var state = null;
 
-    function lazy(name, get) {
-      var cached, done = false;
-      Object.defineProperty(s, name, {
-        get: function () { if (!done) { cached = get(); done = true; } return cached; },
-        set: function (v) { cached = v; done = true; },
-        enumerable: true, configurable: true
-      });
+  function currentItems() { return itemList(state.d.items); }
+
+  // Everything that does not change between evaluations, built once and frozen; each
+  // evaluation's scope inherits from it and adds the values of that evaluation.
+  var BASE = Object.create(null);
+  BASE.DateTime = DateTime;
+  BASE.Duration = luxon.Duration;
+  BASE.Interval = luxon.Interval;
+  BASE.$jmespath = jmespath;
+  BASE.$jmesPath = jmespath;
+  BASE.$if = function (test, yes, no) {
+    if (arguments.length < 2) fail("invalid syntax");
+    return test ? yes : (arguments.length > 2 ? no : false);
+  };
+  BASE.$ifEmpty = ifEmpty;
+  BASE.$min = Math.min;
+  BASE.$max = Math.max;
+  BASE.min = Math.min;
+  BASE.max = Math.max;
+  BASE.$average = function () { return globalThis.__n8nAverage(Array.prototype.slice.call(arguments)); };
+  BASE.average = BASE.$average;
+  BASE.$not = function (v) { return !v; };
+  BASE.not = BASE.$not;
+  BASE.numberList = numberList;
+  BASE.zip = zip;
+  BASE.isFinite = Number.isFinite;
+  BASE.isNaN = Number.isNaN;
+  // What n8n hides from expressions.
+  ["document", "global", "window", "Window", "globalThis", "self", "alert", "prompt",
+    "confirm", "eval", "uneval", "setTimeout", "setInterval", "Function", "fetch",
+    "XMLHttpRequest", "Promise", "Generator", "GeneratorFunction", "AsyncFunction",
+    "AsyncGenerator", "AsyncGeneratorFunction", "WebAssembly", "Reflect", "Proxy",
+    "escape", "unescape"].forEach(function (k) { BASE[k] = Object.freeze({}); });
+  BASE.process = Object.freeze({ env: Object.freeze({}) });
+  Object.defineProperty(BASE, "$now", {
+    get: function () {
+      if (!state.now) state.now = DateTime.fromMillis(state.d.now, { zone: state.zone });
+      return state.now;
     }
+  });
+  Object.defineProperty(BASE, "$today", {
+    get: function () { return DateTime.fromMillis(state.d.now, { zone: state.zone }).startOf("day"); }
+  });
+  BASE.$input = Object.freeze({
+    get item() { return state.current; },
+    all: function () { return currentItems(); },
+    first: function () {
+      if (arguments.length) fail("$input.first() should have no arguments");
+      return currentItems()[0];
+    },
+    last: function () {
+      if (arguments.length) fail("$input.last() should have no arguments");
+      var list = currentItems();
+      return list[list.length - 1];
+    },
+    // n8n answers the parameters of the node the input came from.
+    get params() { return state.d.prevNodeParameters; },
+    get context() { return {}; }
+  });
+  BASE.$ = function (name) {
+    var d = state.d;
+    if (!name) {
+      name = d.prevNode && d.prevNode.name;
+      if (!name) fail("When calling $(), please specify a node");
+    }
+    return nodeHandle(d, d.nodes || {}, String(name));
+  };
+  BASE.$items = function (name, output, run) {
+    if (name === undefined) return currentItems();
+    var d = state.d;
+    return nodeOutput(d, d.nodes || {}, String(name), output || 0, run === undefined ? -1 : run);
+  };
+  BASE.$item = function (index, run) {
+    var d = state.d;
+    var item = currentItems()[index];
+    return {
+      $json: item ? item.json : undefined,
+      $binary: item ? item.binary || {} : undefined,
+      $node: nodeProxy(d, d.nodes || {}, index, run)
+    };
+  };
+  BASE.$env = new Proxy({}, {
+    has: function () { return true; },
+    get: function (target, name) {
+      if (typeof name !== "string") return undefined;
+      var env = state.d.env;
+      if (env === null || env === undefined) {
+        fail("access to env vars denied",
+          "If you need access please contact the administrator to remove the environment variable ‘N8N_BLOCK_ENV_ACCESS_IN_NODE‘");
+      }
+      return env[name];
+    },
+    set: function () { return false; },
+    defineProperty: function () { return false; }
+  });
+  BASE.$node = new Proxy({}, {
+    get: function (target, name) {
+      if (typeof name !== "string") return undefined;
+      return nodeData(state.d, state.d.nodes || {}, name, state.d.itemIndex);
+    },
+    set: function () { return false; },
+    defineProperty: function () { return false; }
+  });
+  Object.freeze(BASE);
 
+  function makeScope(d) {
+    var current = d.items ? d.items[d.itemIndex] : d.item;
+    state = { d: d, current: current, zone: d.timezone || "UTC", now: null };
+    var s = Object.create(BASE);
+    s.__extend = globalThis.__n8nExtensions.extend;
+    s.__extendOptional = globalThis.__n8nExtensions.extendOptional;
     s.$json = current ? current.json : undefined;
     s.$data = s.$json;
     s.$binary = current ? (current.binary || {}) : undefined;
@@ -328,81 +426,6 @@
     s.$execution = execution(d.execution);
     s.$executionId = d.execution.id;
     s.$resumeWebhookUrl = d.execution.resumeUrl;
-    s.$env = envProxy(d.env);
-    lazy("$now", function () { return DateTime.fromMillis(d.now, { zone: zone }); });
-    lazy("$today", function () { return DateTime.fromMillis(d.now, { zone: zone }).startOf("day"); });
-    s.DateTime = DateTime;
-    s.Duration = luxon.Duration;
-    s.Interval = luxon.Interval;
-    s.$jmespath = jmespath;
-    s.$jmesPath = jmespath;
-    s.$if = function (test, yes, no) {
-      if (arguments.length < 2) {
-        fail("$if requires at least 2 parameters: test, value_if_true[, and value_if_false]");
-      }
-      return test ? yes : (arguments.length > 2 ? no : false);
-    };
-    s.$ifEmpty = ifEmpty;
-    s.__extend = globalThis.__n8nExtensions.extend;
-    s.__extendOptional = globalThis.__n8nExtensions.extendOptional;
-    s.$min = Math.min;
-    s.$max = Math.max;
-    s.min = Math.min;
-    s.max = Math.max;
-    s.$average = function () { return globalThis.__n8nAverage(Array.prototype.slice.call(arguments)); };
-    s.average = s.$average;
-    s.$not = function (v) { return !v; };
-    s.not = s.$not;
-    s.numberList = numberList;
-    s.zip = zip;
-
-    s.$input = {
-      get item() { return current; },
-      all: function () { return itemList(items); },
-      first: function () {
-        if (arguments.length) fail("$input.first() should have no arguments");
-        return itemList(items)[0];
-      },
-      last: function () {
-        if (arguments.length) fail("$input.last() should have no arguments");
-        var list = itemList(items);
-        return list[list.length - 1];
-      },
-      // n8n answers the parameters of the node the input came from.
-      params: d.prevNodeParameters,
-      context: {}
-    };
-
-    s.$ = function (name) {
-      if (!name) {
-        name = d.prevNode && d.prevNode.name;
-        if (!name) fail("When calling $(), please specify a node");
-      }
-      return nodeHandle(d, nodes, String(name));
-    };
-    s.$node = nodeProxy(d, nodes, d.itemIndex);
-    s.$items = function (name, output, run) {
-      if (name === undefined) return itemList(items);
-      return nodeOutput(d, nodes, String(name), output || 0, run === undefined ? -1 : run);
-    };
-    s.$item = function (index, run) {
-      var item = itemList(items)[index];
-      return {
-        $json: item ? item.json : undefined,
-        $binary: item ? item.binary || {} : undefined,
-        $node: nodeProxy(d, nodes, index, run)
-      };
-    };
-
-    // What n8n hides from expressions.
-    ["document", "global", "window", "Window", "globalThis", "self", "alert", "prompt",
-      "confirm", "eval", "uneval", "setTimeout", "setInterval", "Function", "fetch",
-      "XMLHttpRequest", "Promise", "Generator", "GeneratorFunction", "AsyncFunction",
-      "AsyncGenerator", "AsyncGeneratorFunction", "WebAssembly", "Reflect", "Proxy",
-      "escape", "unescape"].forEach(function (k) { s[k] = {}; });
-    s.process = { env: {} };
-    s.isFinite = Number.isFinite;
-    s.isNaN = Number.isNaN;
     return s;
   }
 
@@ -420,20 +443,6 @@
         getAll: function () { return Object.assign({}, custom); }
       }
     };
-  }
-
-  function envProxy(env) {
-    return new Proxy({}, {
-      has: function () { return true; },
-      get: function (target, name) {
-        if (typeof name !== "string") return undefined;
-        if (env === null || env === undefined) {
-          fail("access to env vars denied",
-            "If you need access please contact the administrator to remove the environment variable ‘N8N_BLOCK_ENV_ACCESS_IN_NODE‘");
-        }
-        return env[name];
-      }
-    });
   }
 
   function jmespath(data, expression) {
@@ -600,11 +609,17 @@
     }
   }
 
+  var lastZone = null;
+
   function evaluate(request) {
     var chunks = request.chunks;
     var d = request.data;
     globalThis.__n8nState.zone = d.timezone || "UTC";
-    Settings.defaultZone = d.timezone || "UTC";
+    // Luxon validates a zone name each time one is set: only set it when it changes.
+    if (lastZone !== (d.timezone || "UTC")) {
+      lastZone = d.timezone || "UTC";
+      Settings.defaultZone = lastZone;
+    }
     Settings.now = function () { return d.now; };
     var source = chunks.map(function (c) { return c.code !== undefined ? "{{" + c.code + "}}" : c.text; }).join("");
     checkSafety(source);

@@ -6,8 +6,6 @@
 //! item back to the wanted node gives the matching item; several trails that end on
 //! different items are an error, as in n8n.
 
-use serde_json::Value;
-
 use super::{Context, ExpressionError};
 use crate::engine::data::{Item, PairedItem, SourceData};
 
@@ -163,9 +161,4 @@ fn not_found(target: &str) -> ExpressionError {
         "Paired item resolution failed",
         format!("Could not trace back to node '{target}'"),
     )
-}
-
-/// The item as JavaScript sees it (`{json, binary?, pairedItem?}`).
-pub(crate) fn item_json(item: &Item) -> Value {
-    serde_json::to_value(item).unwrap_or(Value::Null)
 }

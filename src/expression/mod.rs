@@ -170,36 +170,45 @@ impl Expressions {
         template: &Template,
         ctx: &Context<'_>,
     ) -> Result<Value, ExpressionError> {
+        #[derive(serde::Serialize)]
+        struct Request<'r> {
+            chunks: &'r [Chunk],
+            data: scope::Data<'r>,
+        }
         let needs = scope::Needs::scan(template);
-        let request = serde_json::json!({
-            "chunks": template.chunks,
-            "data": scope::data(ctx, &needs),
-        });
+        let request = Request {
+            chunks: &template.chunks,
+            data: scope::data(ctx, &needs),
+        };
+        let request = serde_json::to_string(&request).map_err(|e| {
+            ExpressionError::new(format!(
+                "The run's data could not be handed to the expression: {e}"
+            ))
+        })?;
         let limits = js::JsLimits {
             timeout: self.limits.timeout,
             memory_bytes: self.limits.memory_bytes,
         };
-        let answer =
-            js::evaluate(&request.to_string(), limits).map_err(|failure| match failure {
-                js::JsFailure::TimedOut => ExpressionError::with_description(
-                    "The expression took too long to evaluate",
-                    format!(
-                        "Expressions may run for at most {} ms",
-                        self.limits.timeout.as_millis()
-                    ),
+        let answer = js::evaluate(&request, limits).map_err(|failure| match failure {
+            js::JsFailure::TimedOut => ExpressionError::with_description(
+                "The expression took too long to evaluate",
+                format!(
+                    "Expressions may run for at most {} ms",
+                    self.limits.timeout.as_millis()
                 ),
-                js::JsFailure::OutOfMemory => ExpressionError::with_description(
-                    "The expression used too much memory",
-                    format!(
-                        "Expressions may use at most {} MB",
-                        self.limits.memory_bytes / (1024 * 1024)
-                    ),
+            ),
+            js::JsFailure::OutOfMemory => ExpressionError::with_description(
+                "The expression used too much memory",
+                format!(
+                    "Expressions may use at most {} MB",
+                    self.limits.memory_bytes / (1024 * 1024)
                 ),
-                js::JsFailure::Internal(message) => {
-                    tracing::warn!(%message, "expression runtime failed");
-                    ExpressionError::new("The expression could not be evaluated")
-                }
-            })?;
+            ),
+            js::JsFailure::Internal(message) => {
+                tracing::warn!(%message, "expression runtime failed");
+                ExpressionError::new("The expression could not be evaluated")
+            }
+        })?;
         read_answer(&answer)
     }
 }

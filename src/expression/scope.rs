@@ -6,11 +6,13 @@
 //! items, parameters and the item paired with the current one. A node named by a computed
 //! value (`$(name)`) makes every node that ran part of the request.
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
 use super::lineage;
 use super::template::Template;
-use super::{Context, EnvAccess};
+use super::{Context, EnvAccess, ExpressionError};
+use crate::engine::data::{Item, JsonObject};
+use crate::engine::workflow::Node;
 
 /// What the expression's text asks for.
 #[derive(Debug, Default, PartialEq)]
@@ -119,67 +121,105 @@ fn literal_name(text: &str) -> Option<String> {
     None
 }
 
-/// The request's `data`: everything the prelude builds the expression's scope from.
-pub(crate) fn data(ctx: &Context<'_>, needs: &Needs) -> Value {
-    let mut data = Map::new();
-    data.insert("itemIndex".into(), json!(ctx.item_index));
-    data.insert("runIndex".into(), json!(ctx.run_index));
-    data.insert(
-        "node".into(),
-        json!({
-            "name": ctx.node.name,
-            "id": ctx.node.id,
-            "type": ctx.node.kind,
-            "typeVersion": ctx.node.type_version,
-            "parameters": ctx.node.parameters,
-        }),
-    );
-    data.insert(
-        "workflow".into(),
-        json!({"id": ctx.workflow.id, "name": ctx.workflow.name, "active": ctx.workflow.active}),
-    );
-    data.insert(
-        "execution".into(),
-        json!({
-            "id": ctx.execution.id,
-            "mode": ctx.execution.mode,
-            "resumeUrl": ctx.execution.resume_url,
-            "customData": ctx.execution.custom_data,
-        }),
-    );
-    let previous = ctx.source.first().and_then(Option::as_ref);
-    data.insert(
-        "prevNode".into(),
-        previous.map_or(Value::Null, |s| {
-            json!({"name": s.previous_node, "outputIndex": s.previous_node_output, "runIndex": s.previous_node_run})
-        }),
-    );
-    data.insert(
-        "prevNodeParameters".into(),
-        previous
-            .and_then(|s| ctx.workflow.node(&s.previous_node))
-            .map_or(Value::Null, |n| Value::Object(n.parameters.clone())),
-    );
-    data.insert("now".into(), json!(ctx.now.timestamp_millis()));
-    data.insert("timezone".into(), json!(ctx.timezone));
-    data.insert("vars".into(), Value::Object(ctx.vars.clone()));
-    data.insert(
-        "env".into(),
-        match ctx.env {
-            EnvAccess::Blocked => Value::Null,
-            EnvAccess::Allowed(vars) => json!(vars),
-        },
-    );
-    if needs.input {
-        data.insert(
-            "items".into(),
-            Value::Array(ctx.input.iter().map(lineage::item_json).collect()),
-        );
-    } else if needs.item {
-        if let Some(item) = ctx.input.get(ctx.item_index) {
-            data.insert("item".into(), lineage::item_json(item));
-        }
+/// The request's `data`: everything the prelude builds the expression's scope from. It
+/// borrows the run and is written straight to JSON (no copy of the items).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Data<'a> {
+    item_index: usize,
+    run_index: usize,
+    node: NodeView<'a>,
+    workflow: WorkflowView<'a>,
+    execution: ExecutionView<'a>,
+    prev_node: Option<PreviousNode<'a>>,
+    prev_node_parameters: Option<&'a JsonObject>,
+    now: i64,
+    timezone: &'a str,
+    vars: &'a JsonObject,
+    /// `null` when `$env` is blocked.
+    env: Option<&'a std::collections::HashMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<&'a [Item]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<&'a Item>,
+    nodes: indexmap::IndexMap<String, NodeInfo<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeView<'a> {
+    name: &'a str,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    type_version: f64,
+    parameters: &'a JsonObject,
+}
+
+#[derive(Serialize)]
+struct WorkflowView<'a> {
+    id: &'a str,
+    name: &'a str,
+    active: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecutionView<'a> {
+    id: &'a str,
+    mode: &'a str,
+    resume_url: &'a str,
+    custom_data: &'a JsonObject,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PreviousNode<'a> {
+    name: &'a str,
+    output_index: usize,
+    run_index: usize,
+}
+
+/// What `$('name')` and `$node["name"]` answer from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeInfo<'a> {
+    exists: bool,
+    executed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<&'a JsonObject>,
+    connected: bool,
+    branch: usize,
+    ancestor: bool,
+    /// Per run, the outputs (`null` for runs not sent, or that failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs: Option<Vec<Option<&'a [Option<Vec<Item>>]>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paired: Option<Paired<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matching: Option<Vec<Paired<'a>>>,
+}
+
+/// One paired-item lookup: `{"item": ...}` or `{"error": {message, description}}`.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Paired<'a> {
+    Item(&'a Item),
+    Error(ExpressionError),
+}
+
+impl Serialize for ExpressionError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("ExpressionError", 2)?;
+        state.serialize_field("message", &self.message)?;
+        state.serialize_field("description", &self.description)?;
+        state.end()
     }
+}
+
+pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
+    let previous = ctx.source.first().and_then(Option::as_ref);
     let mut names: Vec<String> = if needs.all_nodes {
         ctx.workflow.nodes.iter().map(|n| n.name.clone()).collect()
     } else {
@@ -190,78 +230,107 @@ pub(crate) fn data(ctx: &Context<'_>, needs: &Needs) -> Value {
             names.push(previous.previous_node.clone());
         }
     }
-    let mut nodes = Map::new();
-    for name in names {
-        let info = node_info(ctx, &name, needs);
-        nodes.insert(name, info);
+    let nodes = names
+        .into_iter()
+        .map(|name| {
+            let info = node_info(ctx, &name, needs);
+            (name, info)
+        })
+        .collect();
+    Data {
+        item_index: ctx.item_index,
+        run_index: ctx.run_index,
+        node: NodeView {
+            name: &ctx.node.name,
+            id: &ctx.node.id,
+            kind: &ctx.node.kind,
+            type_version: ctx.node.type_version,
+            parameters: &ctx.node.parameters,
+        },
+        workflow: WorkflowView {
+            id: &ctx.workflow.id,
+            name: &ctx.workflow.name,
+            active: ctx.workflow.active,
+        },
+        execution: ExecutionView {
+            id: &ctx.execution.id,
+            mode: &ctx.execution.mode,
+            resume_url: &ctx.execution.resume_url,
+            custom_data: &ctx.execution.custom_data,
+        },
+        prev_node: previous.map(|s| PreviousNode {
+            name: &s.previous_node,
+            output_index: s.previous_node_output,
+            run_index: s.previous_node_run,
+        }),
+        prev_node_parameters: previous
+            .and_then(|s| ctx.workflow.node(&s.previous_node))
+            .map(|n| &n.parameters),
+        now: ctx.now.timestamp_millis(),
+        timezone: ctx.timezone,
+        vars: ctx.vars,
+        env: match ctx.env {
+            EnvAccess::Blocked => None,
+            EnvAccess::Allowed(vars) => Some(vars),
+        },
+        items: needs.input.then_some(ctx.input),
+        item: (needs.item && !needs.input)
+            .then(|| ctx.input.get(ctx.item_index))
+            .flatten(),
+        nodes,
     }
-    data.insert("nodes".into(), Value::Object(nodes));
-    Value::Object(data)
 }
 
-/// What `$('name')` and `$node["name"]` answer from.
-fn node_info(ctx: &Context<'_>, name: &str, needs: &Needs) -> Value {
+fn node_info<'a>(ctx: &'a Context<'a>, name: &str, needs: &Needs) -> NodeInfo<'a> {
     let Some(node) = ctx.workflow.node(name) else {
-        return json!({"exists": false});
+        return NodeInfo {
+            exists: false,
+            executed: false,
+            parameters: None,
+            connected: false,
+            branch: 0,
+            ancestor: false,
+            runs: None,
+            paired: None,
+            matching: None,
+        };
     };
     let runs = ctx.run_data.get(name);
-    let mut info = Map::new();
-    info.insert("exists".into(), json!(true));
-    info.insert("executed".into(), json!(runs.is_some()));
-    info.insert("parameters".into(), Value::Object(node.parameters.clone()));
     let branch = connection_output(ctx, name);
-    info.insert("connected".into(), json!(branch.is_some()));
-    info.insert("branch".into(), json!(branch.unwrap_or(0)));
     let ancestor = ctx.workflow.ancestors(&ctx.node.name).contains(&name);
-    info.insert("ancestor".into(), json!(ancestor));
-    if let Some(runs) = runs {
-        let outputs_of = |run: &crate::engine::data::TaskData| -> Value {
-            match &run.data {
-                None => Value::Null,
-                Some(data) => Value::Array(
-                    data.main
-                        .iter()
-                        .map(|output| match output {
-                            None => Value::Null,
-                            Some(items) => {
-                                Value::Array(items.iter().map(lineage::item_json).collect())
-                            }
-                        })
-                        .collect(),
-                ),
-            }
-        };
-        let last = runs.len().saturating_sub(1);
-        let sent: Vec<Value> = runs
-            .iter()
+    let last = runs.map_or(0, |r| r.len().saturating_sub(1));
+    let sent = runs.map(|runs| {
+        runs.iter()
             .enumerate()
             .map(|(i, run)| {
-                if needs.all_runs || i == last {
-                    outputs_of(run)
-                } else {
-                    Value::Null
-                }
+                (needs.all_runs || i == last)
+                    .then(|| run.data.as_ref().map(|d| d.main.as_slice()))
+                    .flatten()
             })
-            .collect();
-        info.insert("runs".into(), Value::Array(sent));
-        if ancestor {
-            info.insert("paired".into(), paired(ctx, name, ctx.item_index, "item"));
-            if needs.matching {
-                let all: Vec<Value> = (0..ctx.input.len())
-                    .map(|i| paired(ctx, name, i, "itemMatching"))
-                    .collect();
-                info.insert("matching".into(), Value::Array(all));
-            }
-        }
+            .collect()
+    });
+    let pairing = runs.is_some() && ancestor;
+    NodeInfo {
+        exists: true,
+        executed: runs.is_some(),
+        parameters: Some(&node.parameters),
+        connected: branch.is_some(),
+        branch: branch.unwrap_or(0),
+        ancestor,
+        runs: sent,
+        paired: pairing.then(|| paired(ctx, node, ctx.item_index, "item")),
+        matching: (pairing && needs.matching).then(|| {
+            (0..ctx.input.len())
+                .map(|i| paired(ctx, node, i, "itemMatching"))
+                .collect()
+        }),
     }
-    Value::Object(info)
 }
 
-/// `{"item": ...}` or `{"error": ...}` for one paired-item lookup.
-fn paired(ctx: &Context<'_>, name: &str, index: usize, method: &str) -> Value {
-    match lineage::paired_item(ctx, name, index, method) {
-        Ok(item) => json!({ "item": lineage::item_json(item) }),
-        Err(e) => json!({"error": {"message": e.message, "description": e.description}}),
+fn paired<'a>(ctx: &'a Context<'a>, node: &'a Node, index: usize, method: &'a str) -> Paired<'a> {
+    match lineage::paired_item(ctx, &node.name, index, method) {
+        Ok(item) => Paired::Item(item),
+        Err(e) => Paired::Error(e),
     }
 }
 
