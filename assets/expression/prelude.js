@@ -398,6 +398,10 @@
     set: function () { return false; },
     defineProperty: function () { return false; }
   });
+  Object.keys(BASE).forEach(function (k) {
+    var v = Object.getOwnPropertyDescriptor(BASE, k).value;
+    if (typeof v === "function") Object.freeze(v);
+  });
   Object.freeze(BASE);
 
   function makeScope(d) {
@@ -588,7 +592,7 @@
 
   // ---- evaluation ----
 
-  var EMPTY_THIS = { process: {} };
+  var EMPTY_THIS = Object.freeze({ process: Object.freeze({}) });
 
   // QuickJS reports running out of memory as a catchable InternalError, or as a bare null
   // when it cannot even build that error: either must end the evaluation, not become an
@@ -614,7 +618,6 @@
   function evaluate(request) {
     var chunks = request.chunks;
     var d = request.data;
-    globalThis.__n8nState.zone = d.timezone || "UTC";
     // Luxon validates a zone name each time one is set: only set it when it changes.
     if (lastZone !== (d.timezone || "UTC")) {
       lastZone = d.timezone || "UTC";
@@ -643,7 +646,6 @@
     return parts.join("");
   }
 
-  globalThis.__n8nState = { zone: "UTC" };
   globalThis.__n8nExpressionError = ExpressionError;
   globalThis.__n8nFail = fail;
   globalThis.__n8nEvaluate = function (requestText) {

@@ -24,5 +24,11 @@
   Object.freeze(Object.getPrototypeOf(Uint8Array));
   Object.freeze(Object.getPrototypeOf(Uint8Array.prototype));
   Object.freeze(luxon);
+  // Our own tables and host functions: nothing may replace an entry.
+  [globalThis.__host, globalThis.__n8nExtensions, globalThis.__n8nExtensions.names,
+    globalThis.__n8nDateExtensions].forEach(function (o) {
+    Object.keys(o).forEach(function (k) { if (typeof o[k] === "function") Object.freeze(o[k]); });
+    Object.freeze(o);
+  });
   Object.freeze(globalThis);
 })();

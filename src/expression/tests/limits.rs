@@ -111,3 +111,16 @@ fn costs() {
         println!("{line}");
     }
 }
+
+#[test]
+fn the_shared_parts_of_the_sandbox_are_frozen() {
+    let _ = value("={{ (this.leak = 1, __host.zone = null, $if.leak = 2, window.leak = 3) }}");
+    let _ = value("={{ (__n8nDateExtensions.plus = null, $input.first = null) }}");
+    check(&[
+        ("={{ this.leak }}", json!(null)),
+        ("={{ $if.leak }}", json!(null)),
+        ("={{ window.leak }}", json!(null)),
+        ("={{ $now.plus(1, 'day').day }}", json!(16)),
+        ("={{ $input.first().json.age }}", json!(36)),
+    ]);
+}
