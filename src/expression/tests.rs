@@ -44,3 +44,24 @@ pub(super) fn check(cases: &[(&str, Value)]) {
 fn the_fixture_answers_a_plain_path() {
     assert_eq!(value("={{ $json.name }}"), json!("Ada Lovelace"));
 }
+
+/// Prints the value (or error) of each expression of the file named by `EXPRESSIONS_FILE`
+/// (one per line), as JSON lines: a tool to compare with a running n8n.
+/// `EXPRESSIONS_FILE=cases.txt cargo test --lib print_expressions -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn print_expressions() {
+    let Ok(path) = std::env::var("EXPRESSIONS_FILE") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let fixture = Fixture::standard();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let expression = line.rsplit('\t').next().unwrap_or(line);
+        let out = match fixture.eval(expression) {
+            Ok(v) => json!({"value": v}),
+            Err(e) => json!({"error": e.message}),
+        };
+        println!("{}", json!({"expr": expression, "out": out}));
+    }
+}

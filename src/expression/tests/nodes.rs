@@ -167,3 +167,47 @@ fn the_if_helper_only_evaluates_the_branch_it_takes() {
         json!("none"),
     )]);
 }
+
+/// Gives Webhook a second item and links Prepare's first item to `links` of Webhook.
+fn with_lineage(links: Vec<crate::engine::data::PairedItem>) -> Fixture {
+    use crate::engine::data::{Item, PairedItems};
+    let mut fixture = Fixture::standard();
+    if let Some(runs) = fixture.run_data.get_mut("Webhook") {
+        if let Some(items) = runs[0].data.as_mut().and_then(|d| d.main[0].as_mut()) {
+            let mut second = items[0].json.clone();
+            second.insert("query".into(), json!({"debug": "2"}));
+            items.push(Item::new(second));
+        }
+    }
+    if let Some(runs) = fixture.run_data.get_mut("Prepare") {
+        if let Some(items) = runs[0].data.as_mut().and_then(|d| d.main[0].as_mut()) {
+            items[0].paired_item = Some(PairedItems::Many(links));
+        }
+    }
+    fixture
+}
+
+#[test]
+fn an_item_made_from_several_items_pairs_when_they_agree() {
+    use crate::engine::data::PairedItem;
+    let fixture = with_lineage(vec![PairedItem::new(1), PairedItem::new(1)]);
+    assert_eq!(
+        fixture.eval("={{ $('Webhook').item.json.query.debug }}"),
+        Ok(json!("2"))
+    );
+    let fixture = with_lineage(vec![PairedItem::new(0), PairedItem::new(1)]);
+    assert_eq!(
+        fixture
+            .eval("={{ $('Webhook').item.json }}")
+            .map_err(|e| e.message),
+        Err("Multiple matches found".into())
+    );
+    // A link to an input the node never had is skipped; none left means no path back.
+    let fixture = with_lineage(vec![PairedItem::on_input(0, 3)]);
+    assert_eq!(
+        fixture
+            .eval("={{ $('Webhook').item.json }}")
+            .map_err(|e| e.message),
+        Err("Branch not found".into())
+    );
+}
