@@ -199,3 +199,13 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     ctx.globals().set("__host", host_object)?;
     Ok(())
 }
+
+/// Bytes this thread's runtime holds (for the cost measurement).
+#[cfg(test)]
+pub(crate) fn memory_in_use() -> Option<i64> {
+    ENGINE.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .map(|engine| engine.runtime.memory_usage().memory_used_size)
+    })
+}

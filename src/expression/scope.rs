@@ -180,6 +180,9 @@ struct PreviousNode<'a> {
     run_index: usize,
 }
 
+/// The outputs of one run: items per output, `null` for an output with no data.
+type Outputs<'a> = &'a [Option<Vec<Item>>];
+
 /// What `$('name')` and `$node["name"]` answer from.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -193,7 +196,7 @@ struct NodeInfo<'a> {
     ancestor: bool,
     /// Per run, the outputs (`null` for runs not sent, or that failed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    runs: Option<Vec<Option<&'a [Option<Vec<Item>>]>>>,
+    runs: Option<Vec<Option<Outputs<'a>>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     paired: Option<Paired<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

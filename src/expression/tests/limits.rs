@@ -85,7 +85,13 @@ fn costs() {
         let started = Instant::now();
         let _ = fixture.eval("={{ 1 + 1 }}");
         let first = started.elapsed();
-        let mut report = vec![format!("first evaluation on a new thread: {first:?}")];
+        let mut report = vec![
+            format!("first evaluation on a new thread: {first:?}"),
+            format!(
+                "runtime memory after loading: {:?} bytes",
+                crate::expression::js::memory_in_use()
+            ),
+        ];
         for expression in [
             "={{ $json.name }}",
             "=Hi {{ $json.name }}, {{ $json.age }}",
