@@ -24,6 +24,7 @@ use super::host;
 const INTL: &str = include_str!("../../assets/expression/intl.js");
 const LUXON: &str = include_str!("../../assets/luxon/luxon.min.js");
 const JMESPATH: &str = include_str!("../../assets/jmespath/jmespath.js");
+const REWRITE: &str = include_str!("../../assets/expression/rewrite.js");
 const PRELUDE: &str = include_str!("../../assets/expression/prelude.js");
 const EXTENSIONS: &str = include_str!("../../assets/expression/extensions.js");
 const DATES: &str = include_str!("../../assets/expression/dates.js");
@@ -98,6 +99,7 @@ impl Engine {
                 ("intl", INTL),
                 ("luxon", LUXON),
                 ("jmespath", JMESPATH),
+                ("rewrite", REWRITE),
                 ("prelude", PRELUDE),
                 ("extensions", EXTENSIONS),
                 ("dates", DATES),
