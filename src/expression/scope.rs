@@ -25,6 +25,9 @@ pub(crate) struct Needs {
     pub matching: bool,
     /// `$()`: the node the input came from.
     pub previous: bool,
+    pub env: bool,
+    pub vars: bool,
+    pub parameters: bool,
 }
 
 impl Needs {
@@ -43,6 +46,9 @@ impl Needs {
         if code.contains("$input") || code.contains("$item(") || code.contains("$items()") {
             self.input = true;
         }
+        self.env |= code.contains("$env");
+        self.vars |= code.contains("$vars");
+        self.parameters |= code.contains("$parameter") || code.contains("$rawParameter");
         if code.contains("itemMatching") || code.contains("pairedItem(") {
             self.matching = true;
             self.input = true;
@@ -135,8 +141,8 @@ pub(crate) struct Data<'a> {
     prev_node_parameters: Option<&'a JsonObject>,
     now: i64,
     timezone: &'a str,
-    vars: &'a JsonObject,
-    /// `null` when `$env` is blocked.
+    vars: Option<&'a JsonObject>,
+    /// `null` when `$env` is blocked (or not mentioned).
     env: Option<&'a std::collections::HashMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     items: Option<&'a [Item]>,
@@ -153,7 +159,7 @@ struct NodeView<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     type_version: f64,
-    parameters: &'a JsonObject,
+    parameters: Option<&'a JsonObject>,
 }
 
 #[derive(Serialize)]
@@ -248,7 +254,7 @@ pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
             id: &ctx.node.id,
             kind: &ctx.node.kind,
             type_version: ctx.node.type_version,
-            parameters: &ctx.node.parameters,
+            parameters: needs.parameters.then_some(&ctx.node.parameters),
         },
         workflow: WorkflowView {
             id: &ctx.workflow.id,
@@ -267,14 +273,15 @@ pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
             run_index: s.previous_node_run,
         }),
         prev_node_parameters: previous
+            .filter(|_| needs.input)
             .and_then(|s| ctx.workflow.node(&s.previous_node))
             .map(|n| &n.parameters),
         now: ctx.now.timestamp_millis(),
         timezone: ctx.timezone,
-        vars: ctx.vars,
+        vars: needs.vars.then_some(ctx.vars),
         env: match ctx.env {
-            EnvAccess::Blocked => None,
-            EnvAccess::Allowed(vars) => Some(vars),
+            EnvAccess::Allowed(vars) if needs.env => Some(vars),
+            _ => None,
         },
         items: needs.input.then_some(ctx.input),
         item: (needs.item && !needs.input)
