@@ -38,6 +38,13 @@ pub(crate) fn lookup<'v>(
 
 /// `$json` followed by `.name`, `["name"]`, `['name']` or `[0]` steps.
 fn parse(code: &str) -> Option<Vec<Step<'_>>> {
+    // n8n refuses these names whatever the data holds; the JavaScript side says so.
+    if ["constructor", "__proto__", "prototype"]
+        .iter()
+        .any(|name| code.contains(name))
+    {
+        return None;
+    }
     let mut rest = code.strip_prefix("$json")?;
     let mut steps = Vec::new();
     while !rest.is_empty() {
@@ -135,6 +142,8 @@ mod tests {
             "$json[\"a\\\"b\"]",
             "$json.a + 1",
             "$jsonx",
+            "$json.constructor",
+            "$json[\"__proto__\"]",
         ] {
             assert_eq!(lookup(code, &item), None, "{code}");
         }

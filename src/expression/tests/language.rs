@@ -153,3 +153,17 @@ fn nested_parameters_are_walked() {
         Ok(json!({"a": [36, "plain"], "b": {"c": "x2"}, "d": 5}))
     );
 }
+
+#[test]
+fn a_forbidden_name_is_refused_even_when_the_item_has_it() {
+    let mut fixture = super::Fixture::standard();
+    fixture.input[0]
+        .json
+        .insert("constructor".into(), json!("data"));
+    assert_eq!(
+        fixture
+            .eval("={{ $json.constructor }}")
+            .map_err(|e| e.message),
+        Err("Expression contains invalid constructor function call".into())
+    );
+}
