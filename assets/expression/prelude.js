@@ -345,6 +345,7 @@
   }
 
   function pairedResult(answer) {
+    if (answer === "undefined") return undefined;
     if (!answer) fail("Invalid expression", "No path back to referenced node");
     if (answer.error) fail(answer.error.message, answer.error.description || undefined);
     return answer.item;

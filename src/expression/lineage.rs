@@ -12,13 +12,14 @@ use crate::engine::data::{Item, PairedItem, SourceData};
 /// Long chains (loops that ran many times) are followed this far at most.
 const MAX_DEPTH: usize = 5_000;
 
-/// The item of node `target` that input item `item_index` of the current node came from.
+/// The item of node `target` that input item `item_index` of the current node came from;
+/// `None` where n8n's lookup ends in undefined rather than an error.
 pub(crate) fn paired_item<'c>(
     ctx: &'c Context<'_>,
     target: &'c str,
     item_index: usize,
     method: &'c str,
-) -> Result<&'c Item, ExpressionError> {
+) -> Result<Option<&'c Item>, ExpressionError> {
     let active = ctx.node.name.as_str();
     let Some(input) = ctx.input.get(item_index) else {
         return Err(ExpressionError::with_description(
@@ -62,7 +63,7 @@ impl<'c> Walk<'c, '_> {
         source: &SourceData,
         paired: &PairedItem,
         depth: usize,
-    ) -> Result<&'c Item, ExpressionError> {
+    ) -> Result<Option<&'c Item>, ExpressionError> {
         if depth > MAX_DEPTH {
             return Err(not_found(self.target));
         }
@@ -87,6 +88,7 @@ impl<'c> Walk<'c, '_> {
         if source.previous_node == self.target {
             return outputs
                 .get(paired.item)
+                .map(Some)
                 .ok_or_else(|| missing_paired_item(&source.previous_node, self.method));
         }
         let item = outputs
@@ -110,37 +112,28 @@ impl<'c> Walk<'c, '_> {
                 None => Err(not_found(self.target)),
             };
             match outcome {
-                Ok(item) => found.push(item),
+                Ok(Some(item)) => found.push(item),
+                Ok(None) => {}
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
-        if found.is_empty() {
-            if tried > 0 {
-                if let Some(e) = first_error {
-                    return Err(e);
-                }
-            }
-            if sources.is_empty() {
-                return Err(no_path_back(self.target));
-            }
-            return Err(ExpressionError::with_description(
-                "Branch not found",
-                format!(
-                    "Item {} in node {} references a branch that doesn't exist.",
-                    paired.item, source.previous_node
-                ),
-            ));
-        }
-        let first = found[0];
+        // No link could be followed (each names an input the node never had): n8n trips over
+        // its own empty result list there, and the block ends up undefined.
+        let Some(&first) = found.first() else {
+            return match first_error {
+                Some(e) if tried > 0 => Err(e),
+                _ => Ok(None),
+            };
+        };
         if found.iter().any(|other| !std::ptr::eq(*other, first)) {
             return Err(ExpressionError::with_description(
                 "Multiple matches found",
                 format!("Multiple matching items for item [{}]", paired.item),
             ));
         }
-        Ok(first)
+        Ok(Some(first))
     }
 }
 
@@ -149,11 +142,6 @@ pub(crate) fn missing_paired_item(node: &str, method: &str) -> ExpressionError {
     ExpressionError::new(format!(
         "Paired item data for {method} from node '{node}' is unavailable. Ensure '{node}' is providing the required output."
     ))
-}
-
-/// n8n's message when the wanted node is not before the current one.
-pub(crate) fn no_path_back(_node: &str) -> ExpressionError {
-    ExpressionError::with_description("Invalid expression", "No path back to referenced node")
 }
 
 fn not_found(target: &str) -> ExpressionError {

@@ -209,12 +209,15 @@ struct NodeInfo<'a> {
     matching: Option<Vec<Paired<'a>>>,
 }
 
-/// One paired-item lookup: `{"item": ...}` or `{"error": {message, description}}`.
+/// One paired-item lookup: `{"item": ...}`, `{"error": {message, description}}` or
+/// `"undefined"`.
 #[derive(Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Paired<'a> {
     Item(&'a Item),
     Error(ExpressionError),
+    /// `{"undefined": null}`
+    Undefined,
 }
 
 impl Serialize for ExpressionError {
@@ -339,7 +342,8 @@ fn node_info<'a>(ctx: &'a Context<'a>, name: &str, needs: &Needs) -> NodeInfo<'a
 
 fn paired<'a>(ctx: &'a Context<'a>, node: &'a Node, index: usize, method: &'a str) -> Paired<'a> {
     match lineage::paired_item(ctx, &node.name, index, method) {
-        Ok(item) => Paired::Item(item),
+        Ok(Some(item)) => Paired::Item(item),
+        Ok(None) => Paired::Undefined,
         Err(e) => Paired::Error(e),
     }
 }
