@@ -240,7 +240,10 @@
 
   function makeScope(d) {
     var current = d.items ? d.items[d.itemIndex] : d.item;
-    state = { d: d, current: current, zone: d.timezone || "UTC", now: null };
+    state = {
+      d: d, current: current, zone: d.timezone || "UTC", now: null,
+      customData: Object.assign({}, d.execution.customData || {}), customDataChanged: false
+    };
     var s = Object.create(BASE);
     s.__extend = globalThis.__n8nExtensions.extend;
     s.__extendOptional = globalThis.__n8nExtensions.extendOptional;
@@ -267,18 +270,44 @@
     return s;
   }
 
+  // `$execution.customData`, by n8n's rules: at most 10 keys of A-Za-z0-9_ (50 characters),
+  // string or number values (512 characters). A bad key or value is ignored, except in manual
+  // runs where it fails the block (which then is undefined, like any non-n8n error).
   function execution(e) {
-    var custom = Object.assign({}, e.customData || {});
+    var manual = e.mode === "manual";
+    function set(key, value) {
+      var custom = state.customData;
+      if (!(key in custom) && Object.keys(custom).length >= 10) return;
+      var problem = null;
+      if (typeof key !== "string") problem = 'Custom data keys must be a string (key "' + key + '")';
+      else if (key.replace(/[A-Za-z0-9_]/g, "").length !== 0) {
+        problem = 'Custom date key can only contain characters "A-Za-z0-9_" (key "' + key + '")';
+      } else if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint") {
+        problem = 'Custom data values must be a string (key "' + key + '")';
+      }
+      if (problem) {
+        if (manual) throw new Error(problem);
+        return;
+      }
+      custom[key.slice(0, 50)] = String(value).slice(0, 512);
+      state.customDataChanged = true;
+    }
     return {
       id: e.id,
-      mode: e.mode === "manual" ? "test" : "production",
+      mode: manual ? "test" : "production",
       resumeUrl: e.resumeUrl,
       resumeFormUrl: e.resumeUrl ? e.resumeUrl.replace("/webhook-waiting/", "/form-waiting/") : e.resumeUrl,
       customData: {
-        set: function (key, value) { custom[String(key)] = String(value); },
-        setAll: function (obj) { Object.keys(obj || {}).forEach(function (k) { custom[k] = String(obj[k]); }); },
-        get: function (key) { return custom[key]; },
-        getAll: function () { return Object.assign({}, custom); }
+        set: set,
+        setAll: function (obj) {
+          var first = null;
+          Object.keys(obj || {}).forEach(function (k) {
+            try { set(k, obj[k]); } catch (err) { if (!first) first = err; }
+          });
+          if (first) throw first;
+        },
+        get: function (key) { return state.customData[String(key).slice(0, 50)]; },
+        getAll: function () { return Object.assign({}, state.customData); }
       }
     };
   }
@@ -483,15 +512,23 @@
 
   globalThis.__n8nExpressionError = ExpressionError;
   globalThis.__n8nFail = fail;
+  // The answer, with the custom data when the expression changed it (even if it failed
+  // afterwards: n8n keeps what was set).
+  function answer(text) {
+    if (!state || !state.customDataChanged) return text;
+    return text.slice(0, -1) + ',"customData":' + JSON.stringify(state.customData) + "}";
+  }
+
   globalThis.__n8nEvaluate = function (requestText) {
+    state = null;
     try {
-      return encode(evaluate(JSON.parse(requestText)));
+      return answer(encode(evaluate(JSON.parse(requestText))));
     } catch (e) {
       if (isFatal(e)) throw e;
       if (e instanceof ExpressionError) {
-        return JSON.stringify({ error: { message: e.message, description: e.description } });
+        return answer(JSON.stringify({ error: { message: e.message, description: e.description } }));
       }
-      return JSON.stringify({ error: { message: String(e && e.message || e) } });
+      return answer(JSON.stringify({ error: { message: String(e && e.message || e) } }));
     }
   };
 })();

@@ -47,7 +47,28 @@ pub struct ExecutionInfo {
     pub id: String,
     pub mode: String,
     pub resume_url: String,
-    pub custom_data: JsonObject,
+    pub custom_data: CustomData,
+}
+
+/// The execution's custom data (`$execution.customData`): expressions of every node of the
+/// run read and write the same map, which the run keeps in `resultData.metadata`.
+#[derive(Clone, Debug, Default)]
+pub struct CustomData(std::sync::Arc<std::sync::Mutex<JsonObject>>);
+
+impl CustomData {
+    pub fn new(values: JsonObject) -> CustomData {
+        CustomData(std::sync::Arc::new(std::sync::Mutex::new(values)))
+    }
+
+    /// A copy of the values.
+    pub fn snapshot(&self) -> JsonObject {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the values (with what an expression left).
+    pub fn replace(&self, values: JsonObject) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = values;
+    }
 }
 
 /// Whether `$env` may be read.
@@ -209,7 +230,7 @@ impl Expressions {
                 ExpressionError::new("The expression could not be evaluated")
             }
         })?;
-        read_answer(&answer)
+        read_answer(&answer, &ctx.execution.custom_data)
     }
 }
 
@@ -229,11 +250,15 @@ fn fast_path(template: &Template, ctx: &Context<'_>) -> Option<Value> {
     Some(Value::String(text))
 }
 
-/// The prelude answers `{"value": v}`, `{"undefined": true}` or `{"error": {...}}`.
-fn read_answer(answer: &str) -> Result<Value, ExpressionError> {
+/// The prelude answers `{"value": v}`, `{"undefined": true}` or `{"error": {...}}`, with
+/// `customData` when the expression changed it.
+fn read_answer(answer: &str, custom_data: &CustomData) -> Result<Value, ExpressionError> {
     let parsed: Value = serde_json::from_str(answer).map_err(|e| {
         ExpressionError::new(format!("The expression's result could not be read: {e}"))
     })?;
+    if let Some(Value::Object(custom)) = parsed.get("customData") {
+        custom_data.replace(custom.clone());
+    }
     if let Some(error) = parsed.get("error") {
         return Err(ExpressionError {
             message: error

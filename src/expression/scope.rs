@@ -175,7 +175,7 @@ struct ExecutionView<'a> {
     id: &'a str,
     mode: &'a str,
     resume_url: &'a str,
-    custom_data: &'a JsonObject,
+    custom_data: JsonObject,
 }
 
 #[derive(Serialize)]
@@ -268,7 +268,7 @@ pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
             id: &ctx.execution.id,
             mode: &ctx.execution.mode,
             resume_url: &ctx.execution.resume_url,
-            custom_data: &ctx.execution.custom_data,
+            custom_data: ctx.execution.custom_data.snapshot(),
         },
         prev_node: previous.map(|s| PreviousNode {
             name: &s.previous_node,

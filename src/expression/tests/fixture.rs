@@ -122,7 +122,7 @@ impl Fixture {
                 id: "42".into(),
                 mode: "webhook".into(),
                 resume_url: "http://localhost:5678/webhook-waiting/42".into(),
-                custom_data: JsonObject::new(),
+                custom_data: Default::default(),
             },
             vars: object(json!({"region": "eu"})),
             env: None,

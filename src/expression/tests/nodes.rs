@@ -207,3 +207,20 @@ fn an_item_made_from_several_items_pairs_when_they_agree() {
     let fixture = with_lineage(vec![PairedItem::on_input(0, 3)]);
     assert_eq!(fixture.eval("={{ $('Webhook').item }}"), Ok(json!(null)));
 }
+
+#[test]
+fn custom_data_set_by_one_expression_is_seen_by_the_next() {
+    let fixture = Fixture::standard();
+    assert_eq!(
+        fixture.eval("={{ $execution.customData.set('k', 42), $execution.customData.set('bad key', 1), $execution.customData.get('k') }}"),
+        Ok(json!("42"))
+    );
+    assert_eq!(
+        fixture.eval("={{ $execution.customData.getAll() }}"),
+        Ok(json!({"k": "42"}))
+    );
+    assert_eq!(
+        fixture.execution.custom_data.snapshot(),
+        json!({"k": "42"}).as_object().cloned().unwrap_or_default()
+    );
+}
