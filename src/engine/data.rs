@@ -240,6 +240,9 @@ pub struct ResultData {
     pub pin_data: Option<JsonObject>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_node_executed: Option<String>,
+    /// The execution's custom data (`$execution.customData`), as n8n keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<JsonObject>,
 }
 
 /// An execution's `data` document (n8n's `IRunExecutionData`).

@@ -230,7 +230,7 @@ impl Engine {
                     "{}/{}/{id}",
                     inner.webhook_base_url, config.endpoint_webhook_wait
                 ),
-                custom_data: JsonObject::new(),
+                custom_data: Default::default(),
             },
             vars: JsonObject::new(),
             env_vars: (!config.block_env_access).then(|| std::env::vars().collect()),

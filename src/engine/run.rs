@@ -150,6 +150,10 @@ impl Run {
     /// Answers the final status (`success`, `error`, `canceled` or `waiting`).
     pub async fn execute(&mut self) -> ExecutionStatus {
         let mut last_try: Option<(String, usize)> = None;
+        // A resumed or retried run carries on with the custom data it had.
+        if let Some(kept) = &self.data.result_data.metadata {
+            self.env.execution.custom_data.replace(kept.clone());
+        }
         loop {
             if let Some(reason) = self.env.stopped() {
                 return self.finish_stopped(reason);
@@ -188,6 +192,10 @@ impl Run {
             }
             last_try = Some((name.clone(), run_index));
             let step = self.run_node(&node, &entry, run_index).await;
+            let custom = self.env.execution.custom_data.snapshot();
+            if !custom.is_empty() {
+                self.data.result_data.metadata = Some(custom);
+            }
             match step {
                 Step::Skipped => continue,
                 Step::Failed(task) => {

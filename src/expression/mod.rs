@@ -1,24 +1,42 @@
 //! n8n expressions (`={{ ... }}`): the interface the engine evaluates parameters through.
 //!
-//! This first version understands literal text and plain property paths into the current
-//! item (`{{ $json.a.b }}`, `{{ $json["x y"] }}`); anything else is refused with an error that
-//! says so. The full language replaces it behind the same interface.
+//! A parameter string starting with `=` is an expression: literal text with `{{ code }}`
+//! blocks of JavaScript ([`template`]). Plain `$json` paths are answered in Rust ([`fast`]);
+//! everything else runs in an embedded QuickJS ([`js`]) that has Luxon, jmespath, n8n's `$`
+//! variables and extension functions, under a time and memory limit, and sees only the part
+//! of the run the expression mentions ([`scope`], [`lineage`]).
+
+mod fast;
+mod host;
+mod js;
+mod lineage;
+mod scope;
+mod template;
+
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::engine::data::{Item, JsonObject, RunData, SourceData};
 use crate::engine::workflow::{Node, Workflow};
+use template::{Chunk, Template};
 
 /// Limits on one evaluation.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_expression_length: usize,
+    /// How long one evaluation may run (n8n: 5 s).
+    pub timeout: Duration,
+    /// How much memory the JavaScript runtime may hold during one evaluation (n8n: 128 MB).
+    pub memory_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_expression_length: 64 * 1024,
+            timeout: Duration::from_secs(5),
+            memory_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -29,7 +47,28 @@ pub struct ExecutionInfo {
     pub id: String,
     pub mode: String,
     pub resume_url: String,
-    pub custom_data: JsonObject,
+    pub custom_data: CustomData,
+}
+
+/// The execution's custom data (`$execution.customData`): expressions of every node of the
+/// run read and write the same map, which the run keeps in `resultData.metadata`.
+#[derive(Clone, Debug, Default)]
+pub struct CustomData(std::sync::Arc<std::sync::Mutex<JsonObject>>);
+
+impl CustomData {
+    pub fn new(values: JsonObject) -> CustomData {
+        CustomData(std::sync::Arc::new(std::sync::Mutex::new(values)))
+    }
+
+    /// A copy of the values.
+    pub fn snapshot(&self) -> JsonObject {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the values (with what an expression left).
+    pub fn replace(&self, values: JsonObject) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = values;
+    }
 }
 
 /// Whether `$env` may be read.
@@ -60,6 +99,25 @@ pub struct Context<'a> {
 pub struct ExpressionError {
     pub message: String,
     pub description: Option<String>,
+}
+
+impl ExpressionError {
+    pub(crate) fn new(message: impl Into<String>) -> ExpressionError {
+        ExpressionError {
+            message: message.into(),
+            description: None,
+        }
+    }
+
+    pub(crate) fn with_description(
+        message: impl Into<String>,
+        description: impl Into<String>,
+    ) -> ExpressionError {
+        ExpressionError {
+            message: message.into(),
+            description: Some(description.into()),
+        }
+    }
 }
 
 impl std::fmt::Display for ExpressionError {
@@ -104,78 +162,118 @@ impl Expressions {
 
     fn evaluate(&self, text: &str, ctx: &Context<'_>) -> Result<Value, ExpressionError> {
         if text.len() > self.limits.max_expression_length {
-            return Err(error("The expression is too long"));
+            return Err(ExpressionError::new(format!(
+                "The expression is too long ({} characters; at most {} are allowed)",
+                text.len(),
+                self.limits.max_expression_length
+            )));
         }
-        let mut parts: Vec<Value> = Vec::new();
-        let mut rest = text;
-        let mut literal = String::new();
-        while let Some(start) = rest.find("{{") {
-            literal.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find("}}").ok_or_else(|| error("invalid syntax"))?;
-            if !literal.is_empty() {
-                parts.push(Value::String(std::mem::take(&mut literal)));
-            }
-            parts.push(path(after[..end].trim(), ctx)?);
-            rest = &after[end + 2..];
+        let template = Template::parse(text);
+        if !template.has_code() {
+            return Ok(Value::String(
+                template
+                    .chunks
+                    .iter()
+                    .map(|c| match c {
+                        Chunk::Text(t) | Chunk::Code(t) => t.as_str(),
+                    })
+                    .collect(),
+            ));
         }
-        literal.push_str(rest);
-        if !literal.is_empty() {
-            parts.push(Value::String(literal));
+        if let Some(value) = fast_path(&template, ctx) {
+            return Ok(value);
         }
-        if parts.len() == 1 && !text.trim_start().starts_with(|c: char| c != '{') {
-            return Ok(parts.pop().unwrap_or(Value::Null));
-        }
-        if parts.len() == 1 && text.starts_with("{{") && text.ends_with("}}") {
-            return Ok(parts.pop().unwrap_or(Value::Null));
-        }
-        Ok(Value::String(
-            parts
-                .iter()
-                .map(|p| match p {
-                    Value::String(s) => s.clone(),
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                })
-                .collect(),
-        ))
+        self.evaluate_js(&template, ctx)
     }
-}
 
-fn error(message: &str) -> ExpressionError {
-    ExpressionError {
-        message: message.to_owned(),
-        description: None,
-    }
-}
-
-/// `$json.a.b`, `$json["a"]`, or a number, string or boolean literal.
-fn path(code: &str, ctx: &Context<'_>) -> Result<Value, ExpressionError> {
-    if let Ok(literal) = serde_json::from_str::<Value>(code) {
-        return Ok(literal);
-    }
-    let rest = code
-        .strip_prefix("$json")
-        .ok_or_else(|| error("this expression is not supported yet"))?;
-    let mut current = Value::Object(
-        ctx.input
-            .get(ctx.item_index)
-            .map(|i| i.json.clone())
-            .unwrap_or_default(),
-    );
-    let mut rest = rest;
-    while !rest.is_empty() {
-        let (key, next) = if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            (r[..end].to_owned(), &r[end..])
-        } else if let Some(r) = rest.strip_prefix("[\"") {
-            let end = r.find("\"]").ok_or_else(|| error("invalid syntax"))?;
-            (r[..end].to_owned(), &r[end + 2..])
-        } else {
-            return Err(error("this expression is not supported yet"));
+    fn evaluate_js(
+        &self,
+        template: &Template,
+        ctx: &Context<'_>,
+    ) -> Result<Value, ExpressionError> {
+        #[derive(serde::Serialize)]
+        struct Request<'r> {
+            chunks: &'r [Chunk],
+            data: scope::Data<'r>,
+        }
+        let needs = scope::Needs::scan(template);
+        let request = Request {
+            chunks: &template.chunks,
+            data: scope::data(ctx, &needs),
         };
-        current = current.get(&key).cloned().unwrap_or(Value::Null);
-        rest = next;
+        let request = serde_json::to_string(&request).map_err(|e| {
+            ExpressionError::new(format!(
+                "The run's data could not be handed to the expression: {e}"
+            ))
+        })?;
+        let limits = js::JsLimits {
+            timeout: self.limits.timeout,
+            memory_bytes: self.limits.memory_bytes,
+        };
+        let answer = js::evaluate(&request, limits).map_err(|failure| match failure {
+            js::JsFailure::TimedOut => ExpressionError::with_description(
+                "The expression took too long to evaluate",
+                format!(
+                    "Expressions may run for at most {} ms",
+                    self.limits.timeout.as_millis()
+                ),
+            ),
+            js::JsFailure::OutOfMemory => ExpressionError::with_description(
+                "The expression used too much memory",
+                format!(
+                    "Expressions may use at most {} MB",
+                    self.limits.memory_bytes / (1024 * 1024)
+                ),
+            ),
+            js::JsFailure::Internal(message) => {
+                tracing::warn!(%message, "expression runtime failed");
+                ExpressionError::new("The expression could not be evaluated")
+            }
+        })?;
+        read_answer(&answer, &ctx.execution.custom_data)
     }
-    Ok(current)
 }
+
+/// Plain `$json` paths in every block: answered without JavaScript when certain.
+fn fast_path(template: &Template, ctx: &Context<'_>) -> Option<Value> {
+    let json = &ctx.input.get(ctx.item_index)?.json;
+    if let Some(code) = template.lone_code() {
+        return fast::lookup(code, json).cloned();
+    }
+    let mut text = String::new();
+    for chunk in &template.chunks {
+        match chunk {
+            Chunk::Text(t) => text.push_str(t),
+            Chunk::Code(code) => text.push_str(&fast::as_text(fast::lookup(code, json)?)?),
+        }
+    }
+    Some(Value::String(text))
+}
+
+/// The prelude answers `{"value": v}`, `{"undefined": true}` or `{"error": {...}}`, with
+/// `customData` when the expression changed it.
+fn read_answer(answer: &str, custom_data: &CustomData) -> Result<Value, ExpressionError> {
+    let parsed: Value = serde_json::from_str(answer).map_err(|e| {
+        ExpressionError::new(format!("The expression's result could not be read: {e}"))
+    })?;
+    if let Some(Value::Object(custom)) = parsed.get("customData") {
+        custom_data.replace(custom.clone());
+    }
+    if let Some(error) = parsed.get("error") {
+        return Err(ExpressionError {
+            message: error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("invalid syntax")
+                .to_owned(),
+            description: error
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        });
+    }
+    Ok(parsed.get("value").cloned().unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests;

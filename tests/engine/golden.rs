@@ -3,9 +3,10 @@
 //! A file holds `workflow` (nodes, connections, settings), `calls` (webhook requests with the
 //! expected `status` and `json` or `text`), and `execution` (the expected `status`,
 //! `lastNodeExecuted`, node outputs by name (first run), how many times nodes ran (`runs`), the
-//! order of all node runs (`order`), and error `message` of the last execution). Expected
-//! JSON is matched as a subset: every expected key must be there with that value, lists must
-//! have the same length (headers the client sends, and times, are left out of the files).
+//! order of all node runs (`order`), custom data (`metadata`) and error `message` of the last
+//! execution). Expected JSON is matched as a subset: every expected key must be there with that
+//! value, lists must have the same length (headers the client sends, and times, are left out of
+//! the files).
 
 use serde_json::Value;
 
@@ -87,6 +88,12 @@ async fn run_one(name: &str, golden: &Value) {
         if let Some(last) = expected.get("lastNodeExecuted") {
             assert_eq!(
                 &execution["data"]["resultData"]["lastNodeExecuted"], last,
+                "{context}"
+            );
+        }
+        if let Some(metadata) = expected.get("metadata") {
+            assert_eq!(
+                &execution["data"]["resultData"]["metadata"], metadata,
                 "{context}"
             );
         }

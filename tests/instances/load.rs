@@ -89,7 +89,7 @@ async fn sixty_four_clients_mixing_reads_and_writes_get_no_errors_and_memory_sta
                 };
                 match response {
                     Ok(r) if (200..300).contains(&r.status) => {
-                        if n % 6 == 0 {
+                        if n.is_multiple_of(6) {
                             mine = r.json()["id"].as_str().map(str::to_owned);
                         }
                         ok.fetch_add(1, Ordering::Relaxed);

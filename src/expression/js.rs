@@ -1,0 +1,213 @@
+//! The JavaScript side of expressions: one QuickJS runtime per thread, loaded once with Luxon,
+//! jmespath and our own prelude (the `$` API, n8n's extension functions, a small `Intl`),
+//! with a memory cap and a deadline on every evaluation.
+//!
+//! Why one runtime per thread: QuickJS runtimes are not `Send`, and `resolve` is called
+//! synchronously from the engine's tasks. A thread-local runtime costs nothing to reach (no
+//! channel round trip, no context switch), and each worker thread of the server keeps one for
+//! its life; loading the bundled scripts takes a few milliseconds once per thread. A runtime
+//! that hit its memory cap or its deadline is dropped and built again on the next evaluation,
+//! since QuickJS gives no guarantee about its state after an uncatchable interrupt.
+//!
+//! The context has no module loader and no host objects beyond the few pure functions below
+//! (time zone offsets, hashing, base64): no `require`, no `process`, no file system. Built-in
+//! prototypes are frozen after loading, so an expression cannot change what the next one sees.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::{Context as JsContext, Ctx, Function, Object, Runtime};
+
+use super::host;
+
+const INTL: &str = include_str!("../../assets/expression/intl.js");
+const LUXON: &str = include_str!("../../assets/luxon/luxon.min.js");
+const JMESPATH: &str = include_str!("../../assets/jmespath/jmespath.js");
+const REWRITE: &str = include_str!("../../assets/expression/rewrite.js");
+const PRELUDE: &str = include_str!("../../assets/expression/prelude.js");
+const EXTENSIONS: &str = include_str!("../../assets/expression/extensions.js");
+const DATES: &str = include_str!("../../assets/expression/dates.js");
+const SEAL: &str = include_str!("../../assets/expression/seal.js");
+
+/// The limits one evaluation runs under.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JsLimits {
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+}
+
+/// Why the JavaScript side could not answer.
+#[derive(Debug)]
+pub(crate) enum JsFailure {
+    /// The evaluation ran past its deadline.
+    TimedOut,
+    /// The evaluation needed more memory than allowed.
+    OutOfMemory,
+    /// The runtime itself failed (a bug on our side, reported as an expression error).
+    Internal(String),
+}
+
+struct Engine {
+    // Field order matters: the context must be dropped before its runtime.
+    context: JsContext,
+    runtime: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+/// Runs `__n8n.evaluate(request)` on this thread's runtime and returns its JSON answer.
+pub(crate) fn evaluate(request: &str, limits: JsLimits) -> Result<String, JsFailure> {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Engine::new().map_err(JsFailure::Internal)?);
+        }
+        let engine = slot
+            .as_ref()
+            .ok_or_else(|| JsFailure::Internal("no JavaScript runtime".into()))?;
+        let outcome = engine.run(request, limits);
+        if matches!(
+            outcome,
+            Err(JsFailure::TimedOut | JsFailure::OutOfMemory | JsFailure::Internal(_))
+        ) {
+            // Start from a clean runtime next time.
+            *slot = None;
+        }
+        outcome
+    })
+}
+
+impl Engine {
+    fn new() -> Result<Engine, String> {
+        let runtime = Runtime::new().map_err(|e| e.to_string())?;
+        // Deep recursion in an expression must end as a RangeError well before the thread's
+        // own stack does.
+        runtime.set_max_stack_size(512 * 1024);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let watched = deadline.clone();
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            watched.get().is_some_and(|d| Instant::now() >= d)
+        })));
+        let context = JsContext::full(&runtime).map_err(|e| e.to_string())?;
+        context.with(|ctx| -> Result<(), String> {
+            install_host(&ctx).map_err(|e| format!("host functions: {e}"))?;
+            for (name, source) in [
+                ("intl", INTL),
+                ("luxon", LUXON),
+                ("jmespath", JMESPATH),
+                ("rewrite", REWRITE),
+                ("prelude", PRELUDE),
+                ("extensions", EXTENSIONS),
+                ("dates", DATES),
+                ("seal", SEAL),
+            ] {
+                ctx.eval::<(), _>(source)
+                    .map_err(|e| format!("{name}: {}", describe(&ctx, e)))?;
+            }
+            Ok(())
+        })?;
+        Ok(Engine {
+            context,
+            runtime,
+            deadline,
+        })
+    }
+
+    fn run(&self, request: &str, limits: JsLimits) -> Result<String, JsFailure> {
+        self.runtime.set_memory_limit(limits.memory_bytes);
+        self.deadline.set(Some(Instant::now() + limits.timeout));
+        let answer = self.context.with(|ctx| {
+            let evaluate: Function = ctx
+                .globals()
+                .get("__n8nEvaluate")
+                .map_err(|e| JsFailure::Internal(e.to_string()))?;
+            match evaluate.call::<_, String>((request,)) {
+                Ok(answer) => Ok(answer),
+                Err(e) => Err(failure(&ctx, e, self.deadline.get())),
+            }
+        });
+        self.deadline.set(None);
+        // Leave the cap off between evaluations so garbage collection is never starved.
+        self.runtime.set_memory_limit(0);
+        answer
+    }
+}
+
+/// Classifies an error that escaped the evaluator (everything catchable is caught in JS).
+fn failure(ctx: &Ctx<'_>, error: rquickjs::Error, deadline: Option<Instant>) -> JsFailure {
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return JsFailure::TimedOut;
+    }
+    let text = describe(ctx, error);
+    if text.contains("out of memory") {
+        JsFailure::OutOfMemory
+    } else if text.contains("interrupted") {
+        JsFailure::TimedOut
+    } else {
+        JsFailure::Internal(text)
+    }
+}
+
+/// The message of a JavaScript exception (or of the Rust error when there is none).
+fn describe(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
+    if matches!(error, rquickjs::Error::Exception) {
+        let caught = ctx.catch();
+        if let Some(exception) = caught.as_exception() {
+            return exception.message().unwrap_or_else(|| "exception".into());
+        }
+        if let Some(text) = caught.as_string().and_then(|s| s.to_string().ok()) {
+            return text;
+        }
+        // QuickJS throws a bare null (or nothing) when it cannot allocate the error itself.
+        if caught.is_null()
+            || caught.is_undefined()
+            || caught.type_of() == rquickjs::Type::Uninitialized
+        {
+            return "out of memory".into();
+        }
+        return format!("{caught:?}");
+    }
+    error.to_string()
+}
+
+/// The pure host functions the prelude calls (all in `__host`).
+fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+    let host_object = Object::new(ctx.clone())?;
+    host_object.set(
+        "zone",
+        Function::new(ctx.clone(), |name: String, ts: f64| {
+            host::zone_offset(&name, ts)
+                .map(|(offset, abbreviation)| vec![offset.to_string(), abbreviation])
+        })?,
+    )?;
+    host_object.set(
+        "hash",
+        Function::new(ctx.clone(), |algorithm: String, text: String| {
+            host::hash(&algorithm, &text)
+        })?,
+    )?;
+    host_object.set(
+        "base64Encode",
+        Function::new(ctx.clone(), |text: String| host::base64_encode(&text))?,
+    )?;
+    host_object.set(
+        "base64Decode",
+        Function::new(ctx.clone(), |text: String| host::base64_decode(&text))?,
+    )?;
+    ctx.globals().set("__host", host_object)?;
+    Ok(())
+}
+
+/// Bytes this thread's runtime holds (for the cost measurement).
+#[cfg(test)]
+pub(crate) fn memory_in_use() -> Option<i64> {
+    ENGINE.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .map(|engine| engine.runtime.memory_usage().memory_used_size)
+    })
+}
