@@ -285,5 +285,5 @@ fn as_object(value: Value) -> Map<String, Value> {
 /// How long to wait after each batch.
 pub fn batch_pause(options: &Options, index: usize) -> Option<Duration> {
     let (size, interval) = options.batch?;
-    (index > 0 && index % size == 0).then(|| Duration::from_millis(interval))
+    (index > 0 && index.is_multiple_of(size)).then(|| Duration::from_millis(interval))
 }
