@@ -259,7 +259,7 @@
     s.$nodeVersion = d.node.typeVersion;
     s.$nodeId = d.node.id;
     s.$mode = d.execution.mode;
-    s.$parameter = d.node.parameters;
+    s.$parameter = parameterView(d.node.parameters || {}, d.resolvedParameters || {});
     s.$rawParameter = d.node.parameters;
     s.$workflow = { id: d.workflow.id, name: d.workflow.name, active: d.workflow.active };
     s.$prevNode = d.prevNode || {};
@@ -310,6 +310,27 @@
         getAll: function () { return Object.assign({}, state.customData); }
       }
     };
+  }
+
+  // `$parameter`: the node's parameters with expressions evaluated (done by the server before
+  // the call) and resource locators reduced to their value.
+  function parameterView(raw, resolved) {
+    return new Proxy(raw, {
+      get: function (target, name) {
+        if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(target, name)) {
+          return undefined;
+        }
+        var outcome = resolved[name];
+        if (outcome) {
+          if (outcome.error) fail(outcome.error.message, outcome.error.description || undefined);
+          return outcome.value;
+        }
+        var value = target[name];
+        if (value === "={{ $parameter." + name + " }}") return undefined;
+        if (value && typeof value === "object" && value.__rl) return value.value;
+        return value;
+      }
+    });
   }
 
   function jmespath(data, expression) {
