@@ -40,7 +40,10 @@ impl Needs {
     }
 
     fn scan_code(&mut self, code: &str) {
-        if code.contains("$json") || code.contains("$binary") || code.contains("$data") {
+        if ["$json", "$binary", "$data", "$thisItem"]
+            .iter()
+            .any(|name| code.contains(name))
+        {
             self.item = true;
         }
         if code.contains("$input") || code.contains("$item(") || code.contains("$items()") {
