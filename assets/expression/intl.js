@@ -60,9 +60,33 @@
     return name;
   }
 
+  // Month and weekday names of the languages workflows use most (long forms; short forms
+  // are their first three letters). Other languages are written in English.
+  var LANGUAGES = {
+    de: { months: "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+      days: "Sonntag Montag Dienstag Mittwoch Donnerstag Freitag Samstag", numeric: "d.M.y", day: "d.", join: " um " },
+    fr: { months: "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+      days: "dimanche lundi mardi mercredi jeudi vendredi samedi", numeric: "dd/MM/y", day: "d", join: " à " },
+    es: { months: "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+      days: "domingo lunes martes miércoles jueves viernes sábado", numeric: "d/M/y", day: "d", of: " de ", join: ", " },
+    it: { months: "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+      days: "domenica lunedì martedì mercoledì giovedì venerdì sabato", numeric: "d/M/y", day: "d", join: " alle ore " },
+    pt: { months: "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+      days: "domingo segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado", numeric: "dd/MM/y", day: "d", of: " de ", join: " às " },
+    nl: { months: "januari februari maart april mei juni juli augustus september oktober november december",
+      days: "zondag maandag dinsdag woensdag donderdag vrijdag zaterdag", numeric: "d-M-y", day: "d", join: " om " }
+  };
+
+  function languageOf(locale) {
+    var tag = String(Array.isArray(locale) ? locale[0] || "" : locale || "");
+    var language = tag.split("-")[0].toLowerCase();
+    return LANGUAGES[language] ? { tag: tag, names: LANGUAGES[language] } : null;
+  }
+
   function DateTimeFormat(locale, options) {
     if (!(this instanceof DateTimeFormat)) return new DateTimeFormat(locale, options);
     var o = options || {};
+    this._language = languageOf(locale);
     this._zone = checkZone(o.timeZone);
     var has = ["weekday", "era", "year", "month", "day", "hour", "minute", "second",
       "fractionalSecondDigits", "timeZoneName", "dateStyle", "timeStyle"].some(function (k) {
@@ -70,12 +94,12 @@
     });
     this._o = has ? o : { year: "numeric", month: "numeric", day: "numeric" };
     this._hour12 = o.hourCycle ? (o.hourCycle === "h12" || o.hourCycle === "h11")
-      : (o.hour12 === undefined ? true : !!o.hour12);
+      : (o.hour12 === undefined ? !this._language : !!o.hour12);
   }
 
   DateTimeFormat.prototype.resolvedOptions = function () {
     return {
-      locale: "en-US", calendar: "gregory", numberingSystem: "latn",
+      locale: this._language ? this._language.tag : "en-US", calendar: "gregory", numberingSystem: "latn",
       timeZone: this._zone, hour12: this._hour12
     };
   };
@@ -90,12 +114,14 @@
     function push(type, value) { parts.push({ type: type, value: String(value) }); }
     function lit(value) { parts.push({ type: "literal", value: value }); }
     var hasDate = o.year || o.month || o.day || o.weekday;
-    if (hasDate) datePart(o, f, push, lit);
+    var language = this._language;
+    if (hasDate) (language ? localDatePart : datePart)(o, f, push, lit, language && language.names);
     if (o.era) { if (hasDate) lit(" "); push("era", f.year > 0 ? "AD" : "BC"); }
     var hasTime = o.hour || o.minute || o.second;
     if (hasTime) {
-      // ICU joins a long date and a time with " at ", anything shorter with a comma.
-      if (hasDate) lit(o.month === "long" ? " at " : ", ");
+      // ICU joins a long date and a time with " at " (or its translation), anything shorter
+      // with a comma.
+      if (hasDate) lit(o.month === "long" ? (language ? language.names.join : " at ") : ", ");
       timePart(o, f, push, lit, this._hour12);
     }
     if (o.timeZoneName) {
@@ -160,6 +186,34 @@
     if (o.day) pieces.push(["day", o.day === "2-digit" ? pad2(f.day) : f.day]);
     if (o.year) pieces.push(["year", yearText(o, f)]);
     pieces.forEach(function (p, i) { if (i) lit("/"); push(p[0], p[1]); });
+  }
+
+  // Dates in one of LANGUAGES: day before month, the language's names and separators.
+  function localDatePart(o, f, push, lit, names) {
+    var months = names.months.split(" "), days = names.days.split(" ");
+    var textual = o.month === "long" || o.month === "short" || o.month === "narrow";
+    if (o.weekday) {
+      var w = days[f.weekday];
+      push("weekday", o.weekday === "long" ? w : w.slice(0, 3));
+      if (o.month || o.day || o.year) lit(names.of || names.join === " um " ? ", " : " ");
+    }
+    if (textual) {
+      var m = months[f.month - 1];
+      if (o.day) {
+        push("day", o.day === "2-digit" ? pad2(f.day) : f.day);
+        lit(names.day === "d." ? ". " : names.of || " ");
+      }
+      push("month", o.month === "long" ? m : m.slice(0, 3));
+      if (o.year) { lit(names.of || " "); push("year", yearText(o, f)); }
+      return;
+    }
+    var pattern = names.numeric;
+    var separator = pattern.replace(/[dMy]/g, "")[0] || "/";
+    var pieces = [];
+    if (o.day) pieces.push(["day", pattern.indexOf("dd") >= 0 || o.day === "2-digit" ? pad2(f.day) : f.day]);
+    if (o.month) pieces.push(["month", pattern.indexOf("MM") >= 0 || o.month === "2-digit" ? pad2(f.month) : f.month]);
+    if (o.year) pieces.push(["year", yearText(o, f)]);
+    pieces.forEach(function (p, i) { if (i) lit(separator); push(p[0], p[1]); });
   }
 
   function timePart(o, f, push, lit, hour12) {

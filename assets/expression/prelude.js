@@ -48,9 +48,9 @@
   // ---- compiling blocks ----
 
   var compiled = new Map();
-  var UNSAFE = ["__proto__", "prototype", "constructor", "getPrototypeOf", "setPrototypeOf",
-    "defineProperty", "__defineGetter__", "__defineSetter__", "__lookupGetter__",
-    "__lookupSetter__", "mainModule", "binding", "_load"];
+  // Names n8n refuses to read, written or computed from a literal (checked on n8n 2.8).
+  var UNSAFE = ["__proto__", "prototype", "constructor", "getPrototypeOf", "__defineGetter__",
+    "__defineSetter__", "__lookupGetter__", "__lookupSetter__", "mainModule", "binding", "_load"];
 
   function checkSafety(expression) {
     if (/\.\s*constructor/m.test(expression)) {
@@ -163,6 +163,20 @@
     "AsyncGenerator", "AsyncGeneratorFunction", "WebAssembly", "Reflect", "Proxy",
     "escape", "unescape"].forEach(function (k) { BASE[k] = Object.freeze({}); });
   BASE.process = Object.freeze({ env: Object.freeze({}) });
+  // `Object` without the statics that reach around property checks, as n8n hands it out
+  // (a copy: the real one is frozen, and a proxy may not hide a frozen property).
+  var HIDDEN_STATICS = ["defineProperty", "defineProperties", "setPrototypeOf", "getPrototypeOf",
+    "getOwnPropertyDescriptor", "getOwnPropertyDescriptors"];
+  var SafeObject = function Object(value) { return globalThis.Object(value); };
+  SafeObject.prototype = Object.prototype;
+  Object.getOwnPropertyNames(Object).forEach(function (name) {
+    if (HIDDEN_STATICS.indexOf(name) >= 0 || name === "prototype" || name === "length" ||
+      name === "name") return;
+    SafeObject[name] = Object[name];
+  });
+  SafeObject.create = function create(proto) { return Object.create(proto); };
+  Object.freeze(SafeObject);
+  BASE.Object = SafeObject;
   Object.defineProperty(BASE, "$now", {
     get: function () {
       if (!state.now) state.now = DateTime.fromMillis(state.d.now, { zone: state.zone });
@@ -259,7 +273,7 @@
     s.$nodeVersion = d.node.typeVersion;
     s.$nodeId = d.node.id;
     s.$mode = d.execution.mode;
-    s.$parameter = d.node.parameters;
+    s.$parameter = parameterView(d.node.parameters || {}, d.resolvedParameters || {});
     s.$rawParameter = d.node.parameters;
     s.$workflow = { id: d.workflow.id, name: d.workflow.name, active: d.workflow.active };
     s.$prevNode = d.prevNode || {};
@@ -310,6 +324,27 @@
         getAll: function () { return Object.assign({}, state.customData); }
       }
     };
+  }
+
+  // `$parameter`: the node's parameters with expressions evaluated (done by the server before
+  // the call) and resource locators reduced to their value.
+  function parameterView(raw, resolved) {
+    return new Proxy(raw, {
+      get: function (target, name) {
+        if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(target, name)) {
+          return undefined;
+        }
+        var outcome = resolved[name];
+        if (outcome) {
+          if (outcome.error) fail(outcome.error.message, outcome.error.description || undefined);
+          return outcome.value;
+        }
+        var value = target[name];
+        if (value === "={{ $parameter." + name + " }}") return undefined;
+        if (value && typeof value === "object" && value.__rl) return value.value;
+        return value;
+      }
+    });
   }
 
   function jmespath(data, expression) {

@@ -197,9 +197,13 @@ impl Expressions {
             data: scope::Data<'r>,
         }
         let needs = scope::Needs::scan(template);
+        let mut data = scope::data(ctx, &needs);
+        if template.codes().any(|code| code.contains("$parameter")) {
+            data.resolved_parameters = Some(self.resolve_parameters(ctx));
+        }
         let request = Request {
             chunks: &template.chunks,
-            data: scope::data(ctx, &needs),
+            data,
         };
         let request = serde_json::to_string(&request).map_err(|e| {
             ExpressionError::new(format!(
@@ -231,6 +235,43 @@ impl Expressions {
             }
         })?;
         read_answer(&answer, &ctx.execution.custom_data)
+    }
+}
+
+thread_local! {
+    /// How deep `$parameter` resolution is nested on this thread (a parameter whose
+    /// expression reads `$parameter` again).
+    static PARAMETER_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Expressions {
+    /// `$parameter.name` gives the value of the current node's top-level parameters with
+    /// their expressions evaluated for the same item, as n8n does; a parameter that is just
+    /// `={{ $parameter.name }}` of itself, or nesting deeper than three, stays unevaluated.
+    fn resolve_parameters(&self, ctx: &Context<'_>) -> JsonObject {
+        let depth = PARAMETER_DEPTH.with(|d| d.get());
+        let mut resolved = JsonObject::new();
+        if depth >= 3 {
+            return resolved;
+        }
+        PARAMETER_DEPTH.with(|d| d.set(depth + 1));
+        for (name, raw) in &ctx.node.parameters {
+            let Some(text) = raw.as_str().and_then(|t| t.strip_prefix('=')) else {
+                continue;
+            };
+            if text == format!("{{{{ $parameter.{name} }}}}") {
+                continue;
+            }
+            let outcome = match self.evaluate(text, ctx) {
+                Ok(value) => serde_json::json!({ "value": value }),
+                Err(e) => {
+                    serde_json::json!({"error": {"message": e.message, "description": e.description}})
+                }
+            };
+            resolved.insert(name.clone(), outcome);
+        }
+        PARAMETER_DEPTH.with(|d| d.set(depth));
+        resolved
     }
 }
 

@@ -40,7 +40,10 @@ impl Needs {
     }
 
     fn scan_code(&mut self, code: &str) {
-        if code.contains("$json") || code.contains("$binary") || code.contains("$data") {
+        if ["$json", "$binary", "$data", "$thisItem"]
+            .iter()
+            .any(|name| code.contains(name))
+        {
             self.item = true;
         }
         if code.contains("$input") || code.contains("$item(") || code.contains("$items()") {
@@ -149,6 +152,10 @@ pub(crate) struct Data<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<&'a Item>,
     nodes: indexmap::IndexMap<String, NodeInfo<'a>>,
+    /// `$parameter`'s values: per parameter holding an expression, `{"value": v}` or
+    /// `{"error": {...}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_parameters: Option<JsonObject>,
 }
 
 #[derive(Serialize)]
@@ -291,6 +298,7 @@ pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
             .then(|| ctx.input.get(ctx.item_index))
             .flatten(),
         nodes,
+        resolved_parameters: None,
     }
 }
 

@@ -179,3 +179,33 @@ fn localized_formats_are_written_as_an_en_us_node_writes_them() {
         ),
     ]);
 }
+
+#[test]
+fn common_european_languages_name_months_and_days() {
+    check(&[
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('de').toFormat('cccc, d. MMMM yyyy') }}",
+            json!("Freitag, 15. März 2024"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('fr').toFormat('cccc d MMMM yyyy') }}",
+            json!("vendredi 15 mars 2024"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('de').toLocaleString(DateTime.DATE_SHORT) }}",
+            json!("15.3.2024"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('es').toLocaleString(DateTime.DATE_FULL) }}",
+            json!("15 de marzo de 2024"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('de').toLocaleString(DateTime.DATE_HUGE) }}",
+            json!("Freitag, 15. März 2024"),
+        ),
+        (
+            "={{ DateTime.fromISO('2024-03-15T10:30').setLocale('nl').toFormat('d MMMM yyyy') }}",
+            json!("15 maart 2024"),
+        ),
+    ]);
+}

@@ -167,3 +167,29 @@ fn a_forbidden_name_is_refused_even_when_the_item_has_it() {
         Err("Expression contains invalid constructor function call".into())
     );
 }
+
+#[test]
+fn object_hands_out_no_way_around_property_checks() {
+    check(&[
+        ("={{ typeof Object.defineProperty }}", json!("undefined")),
+        ("={{ Object.keys({a: 1}) }}", json!(["a"])),
+        ("={{ Object.entries({a: 1}) }}", json!([["a", 1]])),
+        ("={{ $json.setPrototypeOf }}", json!(null)),
+    ]);
+    for name in [
+        "getPrototypeOf",
+        "mainModule",
+        "binding",
+        "_load",
+        "__defineGetter__",
+    ] {
+        assert_eq!(
+            error(&format!("={{{{ $json.{name} }}}}")),
+            format!("Cannot access \"{name}\" due to security concerns")
+        );
+    }
+    assert_eq!(
+        error("={{ $json[\"constructor\"] }}"),
+        "Cannot access \"constructor\" due to security concerns"
+    );
+}

@@ -224,3 +224,47 @@ fn custom_data_set_by_one_expression_is_seen_by_the_next() {
         json!({"k": "42"}).as_object().cloned().unwrap_or_default()
     );
 }
+
+#[test]
+fn parameter_gives_the_nodes_parameters_evaluated_for_the_item() {
+    let mut fixture = Fixture::standard();
+    if let Some(node) = fixture
+        .workflow
+        .nodes
+        .iter_mut()
+        .find(|n| n.name == "Edit Fields")
+    {
+        node.parameters
+            .insert("greeting".into(), json!("=Hi {{ $json.name }}"));
+        node.parameters
+            .insert("itself".into(), json!("={{ $parameter.itself }}"));
+        node.parameters.insert(
+            "list".into(),
+            json!({"__rl": true, "value": "abc", "mode": "id"}),
+        );
+    }
+    check_with(
+        &fixture,
+        &[
+            ("={{ $parameter.greeting }}", json!("Hi Ada Lovelace")),
+            ("={{ $parameter['options'] }}", json!({})),
+            ("={{ $parameter.list }}", json!("abc")),
+            ("={{ $parameter.itself }}", json!(null)),
+            ("={{ $parameter.missing }}", json!(null)),
+            (
+                "={{ $rawParameter.greeting }}",
+                json!("=Hi {{ $json.name }}"),
+            ),
+        ],
+    );
+}
+
+fn check_with(fixture: &Fixture, cases: &[(&str, serde_json::Value)]) {
+    for (expression, expected) in cases {
+        assert_eq!(
+            fixture.eval(expression).as_ref(),
+            Ok(expected),
+            "{expression}"
+        );
+    }
+}
