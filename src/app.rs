@@ -122,8 +122,9 @@ impl AppState {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
-    let v1 = api::v1::router(&state);
-    let rest = rest::router(&state);
+    // A NUL character in a path or query is refused before any API handler sees it.
+    let v1 = api::v1::router(&state).layer(middleware::from_fn(crate::extract::refuse_nul_in_uri));
+    let rest = rest::router(&state).layer(middleware::from_fn(crate::extract::refuse_nul_in_uri));
     let web = web::router(config);
     let webhooks = crate::engine::webhook::router(&state);
     let api_prefix = config.public_api_prefix();

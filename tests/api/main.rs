@@ -21,6 +21,7 @@ mod helpers;
 mod import_n8n;
 mod metrics;
 mod mounting;
+mod nul_characters;
 mod openapi;
 mod owner;
 mod projects;
