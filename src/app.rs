@@ -274,15 +274,11 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     instance::spawn_housekeeping(db.clone());
     let engine = state.engine.clone();
     engine.start_background();
+    let state_config = state.config.clone();
     let app = router(state);
     tracing::info!(%address, "ready");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    let limits = crate::serve::ConnectionLimits::from_config(&state_config);
+    crate::serve::serve_connections(listener, app, limits, shutdown_signal()).await;
     engine.shutdown();
     db.close().await;
     tracing::info!("stopped");

@@ -29,6 +29,7 @@ mod query_parameters;
 mod request_limits;
 mod route_table;
 mod sessions;
+mod slow_headers;
 mod source_control;
 mod tags;
 mod users;
