@@ -122,8 +122,9 @@ impl AppState {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
-    let v1 = api::v1::router(&state);
-    let rest = rest::router(&state);
+    // A NUL character in a path or query is refused before any API handler sees it.
+    let v1 = api::v1::router(&state).layer(middleware::from_fn(crate::extract::refuse_nul_in_uri));
+    let rest = rest::router(&state).layer(middleware::from_fn(crate::extract::refuse_nul_in_uri));
     let web = web::router(config);
     let webhooks = crate::engine::webhook::router(&state);
     let api_prefix = config.public_api_prefix();
@@ -273,15 +274,11 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     instance::spawn_housekeeping(db.clone());
     let engine = state.engine.clone();
     engine.start_background();
+    let state_config = state.config.clone();
     let app = router(state);
     tracing::info!(%address, "ready");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    let limits = crate::serve::ConnectionLimits::from_config(&state_config);
+    crate::serve::serve_connections(listener, app, limits, shutdown_signal()).await;
     engine.shutdown();
     db.close().await;
     tracing::info!("stopped");

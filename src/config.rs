@@ -365,6 +365,19 @@ pub struct Config {
           default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client has to send a request's headers; a slower one is disconnected, so
+    /// that trickled headers cannot hold a connection open for ever.
+    #[arg(long = "http-header-read-timeout", env = "N8N_HTTP_HEADER_READ_TIMEOUT",
+          value_name = "N8N_HTTP_HEADER_READ_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub header_read_timeout_secs: u64,
+
+    /// Open connections served at once; past it, new connections wait to be accepted.
+    #[arg(long = "http-max-connections", env = "N8N_HTTP_MAX_CONNECTIONS",
+          value_name = "N8N_HTTP_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_connections: u64,
+
     /// Git repository `POST /source-control/pull` imports from: a URL (`https://`, `ssh://`,
     /// `git@host:path`, `file://`) or a local path. Unset: source control is not connected.
     #[arg(

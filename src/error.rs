@@ -46,6 +46,13 @@ pub enum ApiError {
     /// 429 with the seconds after which a retry may succeed.
     #[error("Too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503 with the seconds after which a retry may succeed: a bounded resource (the password
+    /// hashing slots) stayed busy past the wait.
+    #[error("{message}")]
+    Busy {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     /// A status and body of n8n's that carry more than a message (e.g. a publish refused with a
     /// `reason`). The body must hold a `message`.
     #[error("{status}")]
@@ -82,8 +89,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::WithBody { status, .. } => *status,
             ApiError::Database(e) if is_too_many_values(e) => StatusCode::BAD_REQUEST,
+            ApiError::Database(e) if is_unstorable_text(e) => StatusCode::BAD_REQUEST,
             ApiError::Database(e) if is_outage(e) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -97,6 +106,9 @@ impl ApiError {
                 format!(
                     "The request holds too many values: one statement may bind at most {MAX_BINDS}"
                 )
+            }
+            ApiError::Database(e) if is_unstorable_text(e) => {
+                "The request holds text the database cannot store (a NUL character)".to_owned()
             }
             ApiError::Database(e) if is_disk_full(e) => {
                 "The database's disk is full, please try again later".to_owned()
@@ -117,7 +129,7 @@ impl ApiError {
             ApiError::Database(e) if is_outage(e) => {
                 tracing::warn!(error = %e, "database unavailable")
             }
-            ApiError::Database(e) if is_too_many_values(e) => {}
+            ApiError::Database(e) if is_too_many_values(e) || is_unstorable_text(e) => {}
             ApiError::Database(e) => tracing::error!(error = ?e, "database error"),
             ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             _ => {}
@@ -126,7 +138,10 @@ impl ApiError {
 
     fn headers(&self, response: &mut Response) {
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Busy {
+                retry_after_secs, ..
+            } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, v);
                 }
@@ -139,6 +154,17 @@ impl ApiError {
             _ => {}
         }
     }
+}
+
+/// PostgreSQL's `character_not_in_repertoire` (22021), which is what a NUL character in a
+/// text value gives. The request extractors refuse NUL first; this is the last line for any
+/// text that reaches a statement another way.
+fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some_and(|pg| pg.code() == "22021")
 }
 
 /// SQLite's "database or disk is full" (and PostgreSQL's `disk_full`): an operator must make

@@ -95,7 +95,53 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::bad_request("Invalid JSON in request body"))?;
+    if let Some(path) = nul_at(&value) {
+        return Err(ApiError::BadRequest(format!(
+            "request/body{path} {NUL_MESSAGE}"
+        )));
+    }
     from_value("body", value)
+}
+
+/// The NUL character cannot be stored in PostgreSQL text and is never meaningful in a name or
+/// value, so it is refused at the edge, the same on both databases.
+const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
+
+/// The JSON pointer of the first string (or object key) in `value` holding a NUL character.
+fn nul_at(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item).map(|rest| format!("/{i}{rest}"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(String::new());
+            }
+            nul_at(item).map(|rest| format!("/{key}{rest}"))
+        }),
+        _ => None,
+    }
+}
+
+/// Middleware of the API routers: 400 for a NUL character (`%00`) in the path or the query,
+/// before any handler or extractor sees them.
+pub async fn refuse_nul_in_uri(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let decoded_has_nul =
+        |text: &str| percent_encoding::percent_decode_str(text).any(|byte| byte == 0);
+    if decoded_has_nul(uri.path()) {
+        return ApiError::BadRequest(format!("request/path {NUL_MESSAGE}")).into_response();
+    }
+    if uri.query().is_some_and(decoded_has_nul) {
+        return ApiError::BadRequest(format!("request/query {NUL_MESSAGE}")).into_response();
+    }
+    next.run(request).await
 }
 
 /// Deserialises `value` into `T`, with validation messages in n8n's form:
@@ -195,6 +241,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(ApiError::BadRequest(format!("request/query {NUL_MESSAGE}")));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {

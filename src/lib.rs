@@ -46,6 +46,7 @@ pub mod pagination;
 /// The internal `/rest` API (owner set-up, sign-in, API keys).
 pub mod rest;
 /// Rules shared by handlers and the command line.
+pub mod serve;
 pub mod service;
 /// Logging.
 pub mod telemetry;

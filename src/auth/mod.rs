@@ -11,6 +11,7 @@
 //! minute is over (a valid key used from another address is unaffected).
 
 pub mod limiter;
+pub mod same_origin;
 pub mod scopes;
 pub mod session;
 
@@ -119,6 +120,11 @@ pub async fn guard(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    if principal.credential == Credential::Session {
+        if let Err(e) = same_origin::check(&parts.method, &parts.headers) {
+            return e.into_response();
+        }
+    }
     if let Some(scope) = route.scope {
         if !principal.scopes.contains(scope) {
             return ApiError::Forbidden.into_response();

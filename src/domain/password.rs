@@ -5,6 +5,37 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::error::ApiError;
+
+/// How long a sign-in waits for a hashing slot before it is answered 503.
+const SLOT_WAIT: Duration = Duration::from_secs(5);
+
+/// Each hash or verification holds 19 MiB for its whole run; without a bound, a burst of
+/// sign-ins (failed ones included) would grow memory with every request. One slot per CPU
+/// keeps the CPUs busy and the memory fixed.
+fn slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Semaphore::new(cpus)
+    })
+}
+
+/// Waits up to [`SLOT_WAIT`] for a hashing slot; past that the server is too busy: 503.
+async fn acquire_slot() -> Result<SemaphorePermit<'static>, ApiError> {
+    let busy = ApiError::Busy {
+        message: "Too many sign-ins at once, please try again shortly",
+        retry_after_secs: 5,
+    };
+    match tokio::time::timeout(SLOT_WAIT, slots().acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) | Err(_) => Err(busy),
+    }
+}
 
 /// Checks n8n's password rules and answers the first broken rule with n8n's message.
 pub fn validate(password: &str, min_length: usize) -> Result<(), &'static str> {
@@ -33,9 +64,10 @@ fn hasher() -> Argon2<'static> {
 
 /// Hashes a password into a PHC string. CPU-heavy: runs on the blocking pool so it never
 /// stalls the request executor, and carries the caller's span with it.
-pub async fn hash(password: String) -> anyhow::Result<String> {
+pub async fn hash(password: String) -> Result<String, ApiError> {
+    let _slot = acquire_slot().await?;
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let hashed = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -43,7 +75,9 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
     })
-    .await?
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(hashed)
 }
 
 /// A hash of a random password, verified against when the user is unknown (or has no
@@ -52,9 +86,10 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 /// Verifies `password` against `stored` (or against a dummy hash when `stored` is `None`,
 /// which always fails). Runs on the blocking pool.
-pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    let _slot = acquire_slot().await?;
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let verdict = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
@@ -63,9 +98,11 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
         let matches = hasher()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
-        Ok(known && matches)
+        anyhow::Ok(known && matches)
     })
-    .await?
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(verdict)
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ pub mod auth;
 pub mod users;
 
 use axum::extract::{Request, State};
-use axum::http::header::{HOST, ORIGIN};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -16,7 +15,6 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::app::{AppState, RawErrorBody};
-use crate::error::ApiError;
 
 /// n8n's success envelope.
 #[derive(Serialize)]
@@ -98,25 +96,12 @@ async fn public_api_enabled(
     next.run(request).await
 }
 
-/// Refuses state-changing requests that a browser sent from another site. Together with the
-/// `SameSite=Lax` cookie and JSON-only bodies (which a cross-site form cannot send), this is
-/// the CSRF protection of the cookie-authenticated routes.
+/// Refuses state-changing requests that a browser sent from another site (see
+/// [`crate::auth::same_origin`]). Together with the `SameSite=Lax` cookie this is the CSRF
+/// protection of the cookie-authenticated routes.
 async fn same_origin(request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if !safe {
-        if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-            let origin_host = origin
-                .split_once("://")
-                .map(|(_, rest)| rest.trim_end_matches('/'));
-            let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
-            if origin_host.is_none() || origin_host != host {
-                return ApiError::ForbiddenWith("Cross-origin request refused".into())
-                    .into_response();
-            }
-        }
+    if let Err(e) = crate::auth::same_origin::check(request.method(), request.headers()) {
+        return e.into_response();
     }
     next.run(request).await
 }

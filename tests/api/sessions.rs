@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{TestApp, OWNER_EMAIL, PASSWORD};
+use crate::helpers::{workflow_body, TestApp, OWNER_EMAIL, PASSWORD};
 
 const WRONG: &str = "Wrong username or password. Do you have caps lock on?";
 
@@ -152,4 +152,121 @@ async fn state_changing_rest_calls_from_another_origin_are_refused() {
 
     assert_eq!(cross.status, 403);
     assert_eq!(same.status, 200, "{}", same.text());
+}
+
+/// The same-origin rule holds on every cookie-authenticated write, `/api/v1` included, while
+/// API-key requests (which a browser cannot forge) are unaffected.
+#[tokio::test]
+async fn cookie_writes_on_the_public_api_from_another_site_are_refused() {
+    let app = TestApp::spawn().await;
+    let workflow = app
+        .create_workflow(&app.owner_key, workflow_body("csrf target"))
+        .await;
+    let archive = format!(
+        "/api/v1/workflows/{}/archive",
+        workflow["id"].as_str().unwrap()
+    );
+
+    let cross_origin = app
+        .post(&archive)
+        .cookie(&app.owner.cookie)
+        .header("host", "localhost:5678")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .raw("a=b")
+        .send()
+        .await;
+    let cross_site = app
+        .post(&archive)
+        .cookie(&app.owner.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await;
+    let form_body = app
+        .post(&archive)
+        .cookie(&app.owner.cookie)
+        .header("content-type", "text/plain")
+        .raw("x")
+        .send()
+        .await;
+    cross_origin.assert_error(403, "Cross-origin request refused");
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(form_body.status, 403);
+    let unchanged = app
+        .get(&format!(
+            "/api/v1/workflows/{}",
+            workflow["id"].as_str().unwrap()
+        ))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(unchanged.json()["isArchived"], false);
+
+    let same_origin = app
+        .post(&archive)
+        .cookie(&app.owner.cookie)
+        .header("host", "localhost:5678")
+        .header("origin", "http://localhost:5678")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await;
+    assert_eq!(same_origin.status, 200, "{}", same_origin.text());
+
+    // A key request with a foreign Origin and a form type is not a browser's forged write.
+    let other = app
+        .create_workflow(&app.owner_key, workflow_body("by key"))
+        .await;
+    let by_key = app
+        .post(&format!(
+            "/api/v1/workflows/{}/archive",
+            other["id"].as_str().unwrap()
+        ))
+        .key(&app.owner_key)
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await;
+    assert_eq!(by_key.status, 200, "{}", by_key.text());
+}
+
+/// Password hashing is bounded: a burst of sign-ins (to unknown accounts, which cost a full
+/// verification too) is answered 401 or, past a short wait for a slot, 503 with
+/// `Retry-After`; none hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_failed_sign_ins_is_answered_401_or_503_never_hangs() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let mut attempts = Vec::new();
+    for i in 0..40 {
+        let app = app.clone();
+        attempts.push(tokio::spawn(async move {
+            let response = app
+                .post("/rest/login")
+                .json(json!({
+                    "emailOrLdapLoginId": format!("nobody{i}@example.com"),
+                    "password": "Wrong-Passw0rd",
+                }))
+                .send()
+                .await;
+            (
+                response.status.as_u16(),
+                response.header("retry-after").map(str::to_owned),
+            )
+        }));
+    }
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        let mut answers = Vec::new();
+        for attempt in attempts {
+            answers.push(attempt.await.expect("task"));
+        }
+        answers
+    })
+    .await
+    .expect("every sign-in is answered");
+    assert!(answers.iter().any(|(status, _)| *status == 401));
+    for (status, retry_after) in answers {
+        assert!(status == 401 || status == 503, "status {status}");
+        if status == 503 {
+            assert_eq!(retry_after.as_deref(), Some("5"));
+        }
+    }
 }
