@@ -287,6 +287,8 @@ pub struct Finished<'a> {
     /// The run data; `None` keeps what is stored.
     pub data: Option<&'a str>,
     pub wait_till: Option<&'a str>,
+    /// `$execution.customData` as JSON; `None` keeps what is stored.
+    pub custom_data: Option<&'a str>,
 }
 
 /// Records the end (or pause) of a run; answers whether the row still existed.
@@ -297,6 +299,7 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
                        stopped_at = coalesce(case when status = 'canceled' then stopped_at end, $4), \
                        data = coalesce($5, data), json_size_bytes = coalesce($6, json_size_bytes), \
                        wait_till = case when status = 'canceled' then null else $7 end, \
+                       custom_data = coalesce($8, custom_data), \
                        lease_owner = null, lease_until = null where id = $1";
     let size = f.data.map(|d| d.len() as i64);
     let changed = Sql::query(SQL)
@@ -307,6 +310,7 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
         .bind(f.data)
         .bind(size)
         .bind(f.wait_till)
+        .bind(f.custom_data)
         .execute(conn)
         .await?;
     Ok(changed == 1)

@@ -315,6 +315,13 @@ impl Engine {
         }
         let data = serde_json::to_string(&run.data).map_err(anyhow::Error::from)?;
         let wait_till = run.data.wait_till.clone();
+        // The executions API shows `$execution.customData` as `customData`, as n8n does.
+        let custom_data = match &run.data.result_data.metadata {
+            Some(metadata) if !metadata.is_empty() => {
+                Some(serde_json::to_string(metadata).map_err(anyhow::Error::from)?)
+            }
+            _ => None,
+        };
         repo::finish(
             tx.conn(),
             id,
@@ -324,6 +331,7 @@ impl Engine {
                 stopped_at: &now_iso(),
                 data: Some(&data),
                 wait_till: wait_till.as_deref(),
+                custom_data: custom_data.as_deref(),
             },
         )
         .await?;

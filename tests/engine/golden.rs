@@ -96,6 +96,8 @@ async fn run_one(name: &str, golden: &Value) {
                 &execution["data"]["resultData"]["metadata"], metadata,
                 "{context}"
             );
+            // The executions API answers the same custom data as `customData`.
+            assert_eq!(&execution["customData"], metadata, "{context}: customData");
         }
         if let Some(message) = expected.get("errorMessage") {
             assert_eq!(
