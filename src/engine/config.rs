@@ -10,11 +10,27 @@ pub enum SaveData {
     None,
 }
 
-/// How executions are run: in the instance that starts them, or queued for any instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// How executions are run. Only n8n's `regular` mode is built: the instance that receives a
+/// trigger runs the execution. `queue` (a queue in the database, workers) is refused at
+/// start rather than accepted and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutionsMode {
     Regular,
-    Queue,
+}
+
+fn parse_executions_mode(value: &str) -> Result<ExecutionsMode, String> {
+    match value {
+        "regular" => Ok(ExecutionsMode::Regular),
+        "queue" => Err(
+            "queue mode is not built yet: every instance runs the executions it starts \
+             (several instances may share one PostgreSQL database; each webhook is answered by \
+             the instance that receives it and each schedule fires on one instance)"
+                .to_owned(),
+        ),
+        other => Err(format!(
+            "unknown executions mode \"{other}\" (expected: regular)"
+        )),
+    }
 }
 
 #[derive(Clone, Debug, Args)]
@@ -135,6 +151,7 @@ pub struct EngineConfig {
         env = "EXECUTIONS_MODE",
         value_name = "EXECUTIONS_MODE",
         default_value = "regular",
+        value_parser = parse_executions_mode,
         global = true
     )]
     pub mode: ExecutionsMode,

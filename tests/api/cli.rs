@@ -25,6 +25,8 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_the_variable() {
         ("DB_TYPE", "oracle"),
         ("N8N_PAYLOAD_SIZE_MAX", "0"),
         ("N8N_PUBLIC_API_DISABLED", "maybe"),
+        // Not built: refused, never accepted and ignored.
+        ("EXECUTIONS_MODE", "queue"),
     ] {
         let output = flowgate()
             .env("N8N_USER_FOLDER", dir.path())
