@@ -259,7 +259,8 @@ pub async fn rename_personal(
     Ok(())
 }
 
-/// Moves every workflow and folder of one project into another (keeping the folder tree).
+/// Moves every workflow, folder, credential, variable and data table of one project into
+/// another (keeping the folder tree).
 pub async fn move_contents(
     mut conn: Conn<'_>,
     from: &str,
@@ -269,6 +270,9 @@ pub async fn move_contents(
     const FOLDERS: &str =
         "update folders set project_id = $2, updated_at = $3 where project_id = $1";
     const WORKFLOWS: &str = "update workflows set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
+    const CREDENTIALS: &str = "update credentials set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
+    const VARIABLES: &str =
+        "update variables set project_id = $2, updated_at = $3 where project_id = $1";
     Sql::query(FOLDERS)
         .bind(from)
         .bind(to)
@@ -281,6 +285,34 @@ pub async fn move_contents(
         .bind(now)
         .execute(conn.reborrow())
         .await?;
+    Sql::query(CREDENTIALS)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn.reborrow())
+        .await?;
+    Sql::query(VARIABLES)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(conn.reborrow())
+        .await?;
     crate::db::data_tables::move_all(conn, from, to, now).await?;
     Ok(())
+}
+
+/// A variable key of project `from` that project `to` already has: a key is unique within its
+/// project, so such a variable cannot move there as it is.
+pub async fn clashing_variable_key(
+    conn: Conn<'_>,
+    from: &str,
+    to: &str,
+) -> sqlx::Result<Option<String>> {
+    const SQL: &str = "select f.key from variables f join variables t on t.key = f.key \
+                       where f.project_id = $1 and t.project_id = $2 order by f.key limit 1";
+    Sql::query(SQL)
+        .bind(from)
+        .bind(to)
+        .fetch_scalar_optional(conn)
+        .await
 }

@@ -307,8 +307,8 @@ pub async fn change_role(
     Ok(())
 }
 
-/// Deletes a user. Their personal project's workflows and folders move to `transfer_to` when
-/// given, and are deleted otherwise; their keys and sessions end at once.
+/// Deletes a user. Their personal project's workflows, folders, data tables, credentials and
+/// variables move to `transfer_to` when given, and are deleted otherwise; their keys and sessions end at once.
 pub async fn delete(
     state: &AppState,
     caller_id: &str,
@@ -343,6 +343,14 @@ pub async fn delete(
             return Err(ApiError::bad_request("Request to delete a user failed because the ownership cannot be transferred to the user being deleted"));
         }
         if let Some(from) = &personal {
+            // A variable key is unique within a project: refuse the whole deletion rather
+            // than drop or rename one of the two variables.
+            if let Some(key) = projects::clashing_variable_key(tx.conn(), from, destination).await?
+            {
+                return Err(ApiError::bad_request(format!(
+                    "Cannot transfer the variable \"{key}\": project \"{destination}\" already has a variable with that key"
+                )));
+            }
             projects::move_contents(tx.conn(), from, destination, &now_iso()).await?;
         }
     }

@@ -1265,3 +1265,63 @@ async fn the_size_limit_refuses_writes_with_n8n_message() {
     let listed = app.get("/api/v1/data-tables").key(key).send().await.json();
     assert!(listed["data"][0]["sizeBytes"].as_i64().is_some());
 }
+
+/// A caller who cannot see a table gets the 404 of a missing table on every write, even with
+/// storage full: the size error would tell them the table exists and how big the data is.
+#[tokio::test]
+async fn writes_to_a_hidden_table_are_404_before_the_size_limit() {
+    let app = TestApp::spawn_with(|c| {
+        // Every write is over a limit of zero bytes.
+        c.data_tables_max_size_bytes = 0;
+        c.data_tables_size_check_cache_ms = 0;
+    })
+    .await;
+    let owner_key = &app.owner_key;
+    let member = app.add_user("member@example.com", "global:member").await;
+    let member_key = app.full_key(&member).await;
+    let hidden = people(&app, owner_key).await;
+    let base = format!("/api/v1/data-tables/{hidden}/rows");
+    let filter = json!({ "filters": [{ "columnName": "name", "condition": "eq", "value": "A" }] });
+
+    // The owner sees the table, so the owner gets the size error.
+    let full = app
+        .post(&base)
+        .key(owner_key)
+        .json(json!({ "data": [{ "name": "A" }] }))
+        .send()
+        .await;
+    assert_eq!(full.status, 400, "{}", full.text());
+    assert!(
+        full.message().starts_with("Data table size limit exceeded"),
+        "{}",
+        full.message()
+    );
+
+    let not_found = format!("Data table with ID \"{hidden}\" not found.");
+    app.post(&base)
+        .key(&member_key)
+        .json(json!({ "data": [{ "name": "A" }] }))
+        .send()
+        .await
+        .assert_error(404, &not_found);
+    app.post(&format!("{base}/upsert"))
+        .key(&member_key)
+        .json(json!({ "filter": filter, "data": { "name": "A" } }))
+        .send()
+        .await
+        .assert_error(404, &not_found);
+    app.patch(&format!("{base}/update"))
+        .key(&member_key)
+        .json(json!({ "filter": filter, "data": { "name": "B" } }))
+        .send()
+        .await
+        .assert_error(404, &not_found);
+    // The same answer as a table that does not exist at all.
+    let missing = "AbCdEfGhIjKlMnOp";
+    app.post(&format!("/api/v1/data-tables/{missing}/rows"))
+        .key(&member_key)
+        .json(json!({ "data": [{ "name": "A" }] }))
+        .send()
+        .await
+        .assert_error(404, &format!("Data table with ID \"{missing}\" not found."));
+}

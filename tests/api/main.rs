@@ -36,4 +36,5 @@ mod users;
 mod variables;
 mod web;
 mod workflow_rules;
+mod workflow_saves;
 mod workflows;

@@ -436,3 +436,159 @@ async fn the_rest_user_endpoints_serve_the_web_page() {
         json!({ "code": 403, "message": "Forbidden" })
     );
 }
+
+/// The leaver's credential, a workflow of theirs that uses it, and a variable of their
+/// personal project: what a transfer must carry over.
+struct LeaverContents {
+    credential: String,
+    workflow: String,
+    personal_project: String,
+}
+
+async fn leaver_contents(app: &TestApp, leaver_key: &str, variable_key: &str) -> LeaverContents {
+    let created = app
+        .post("/api/v1/credentials")
+        .key(leaver_key)
+        .json(json!({ "name": "Leaver's header", "type": "httpHeaderAuth", "data": { "name": "X-Token", "value": "secret" } }))
+        .send()
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let credential = created.json()["id"].as_str().expect("id").to_owned();
+    let mut body = workflow_body("uses the credential");
+    body["nodes"]
+        .as_array_mut()
+        .expect("nodes")
+        .push(json!({
+            "name": "Call", "type": "n8n-nodes-base.httpRequest", "typeVersion": 4.2, "position": [200, 0],
+            "parameters": { "url": "http://example.com", "authentication": "genericCredentialType", "genericAuthType": "httpHeaderAuth" },
+            "credentials": { "httpHeaderAuth": { "id": credential, "name": "Leaver's header" } }
+        }));
+    let workflow = app.create_workflow(leaver_key, body).await;
+    let personal_project = workflow["shared"][0]["projectId"]
+        .as_str()
+        .expect("project")
+        .to_owned();
+    let variable = app
+        .post("/api/v1/variables")
+        .key(&app.owner_key)
+        .json(json!({ "key": variable_key, "value": "leaver's", "projectId": personal_project }))
+        .send()
+        .await;
+    assert_eq!(variable.status, 201, "{}", variable.text());
+    LeaverContents {
+        credential,
+        workflow: workflow["id"].as_str().expect("id").to_owned(),
+        personal_project,
+    }
+}
+
+/// The project of credential `id`, as the owner's credential list shows it.
+async fn credential_project(app: &TestApp, id: &str) -> Option<String> {
+    let listed = app
+        .get("/api/v1/credentials")
+        .key(&app.owner_key)
+        .send()
+        .await
+        .json();
+    listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|c| c["id"] == id)
+        .and_then(|c| c["shared"][0]["id"].as_str())
+        .map(str::to_owned)
+}
+
+async fn variable_keys(app: &TestApp, project: &str) -> Vec<String> {
+    let listed = app
+        .get(&format!("/api/v1/variables?projectId={project}"))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .json();
+    listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|v| v["key"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_transfer_carries_the_leavers_credentials_and_variables_over() {
+    let app = TestApp::spawn().await;
+    let leaver = app.add_user("leaver@example.com", "global:member").await;
+    let leaver_key = app.full_key(&leaver).await;
+    let contents = leaver_contents(&app, &leaver_key, "LEAVER_URL").await;
+    let project = app.create_project("Handover").await;
+
+    let handed = app
+        .delete(&format!("/api/v1/users/{}?transferId={project}", leaver.id))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(handed.status, 204, "{}", handed.text());
+
+    // The credential lives on in the project the workflow moved to, so the workflow's
+    // reference (same id, same project) still reaches it.
+    assert_eq!(
+        credential_project(&app, &contents.credential).await,
+        Some(project.clone())
+    );
+    let workflow = app
+        .get(&format!("/api/v1/workflows/{}", contents.workflow))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .json();
+    assert_eq!(workflow["shared"][0]["projectId"], project.as_str());
+    assert_eq!(
+        workflow["nodes"][1]["credentials"]["httpHeaderAuth"]["id"],
+        contents.credential.as_str()
+    );
+    assert_eq!(variable_keys(&app, &project).await, vec!["LEAVER_URL"]);
+}
+
+#[tokio::test]
+async fn a_transfer_onto_a_clashing_variable_key_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let leaver = app.add_user("leaver@example.com", "global:member").await;
+    let leaver_key = app.full_key(&leaver).await;
+    let contents = leaver_contents(&app, &leaver_key, "SHARED_KEY").await;
+    let project = app.create_project("Handover").await;
+    let existing = app
+        .post("/api/v1/variables")
+        .key(&app.owner_key)
+        .json(json!({ "key": "SHARED_KEY", "value": "the team's", "projectId": project }))
+        .send()
+        .await;
+    assert_eq!(existing.status, 201, "{}", existing.text());
+
+    app.delete(&format!("/api/v1/users/{}?transferId={project}", leaver.id))
+        .key(&app.owner_key)
+        .send()
+        .await
+        .assert_error(
+            400,
+            &format!("Cannot transfer the variable \"SHARED_KEY\": project \"{project}\" already has a variable with that key"),
+        );
+
+    // Nothing moved and nothing was deleted: the leaver, their key and everything they had.
+    assert_eq!(
+        app.get("/api/v1/workflows")
+            .key(&leaver_key)
+            .send()
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        credential_project(&app, &contents.credential).await,
+        Some(contents.personal_project.clone())
+    );
+    assert_eq!(
+        variable_keys(&app, &contents.personal_project).await,
+        vec!["SHARED_KEY"]
+    );
+    assert_eq!(variable_keys(&app, &project).await, vec!["SHARED_KEY"]);
+}
