@@ -317,8 +317,8 @@ impl Proxy {
 
 #[tokio::test]
 async fn a_database_outage_answers_503_quickly_and_heals_by_itself() {
-    let Some(url) = postgres_url() else {
-        eprintln!("skipped: set TEST_DATABASE_URL to a PostgreSQL database to run this test");
+    let Some(url) = postgres_only("a_database_outage_answers_503_quickly_and_heals_by_itself")
+    else {
         return;
     };
     let parsed = reqwest::Url::parse(&url).expect("url");

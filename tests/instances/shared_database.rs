@@ -3,7 +3,8 @@
 //! revoked key, a demoted user) holds on the other from the very next request, because no
 //! instance caches credentials.
 //!
-//! PostgreSQL only (SQLite is one process's file): skipped unless `TEST_DATABASE_URL` is set.
+//! PostgreSQL only (SQLite is one process's file): skipped, with a line on stderr, unless
+//! `TEST_DATABASE_URL` is set (and failed instead on CI with `FLOWGATE_REQUIRE_POSTGRES=1`).
 
 use serde_json::json;
 
@@ -31,17 +32,13 @@ async fn start_pair(dir: &std::path::Path, url: &str, schema: &str) -> (Instance
     (a, b)
 }
 
-fn skip() -> Option<String> {
-    let url = postgres_url();
-    if url.is_none() {
-        eprintln!("skipped: set TEST_DATABASE_URL to a PostgreSQL database to run this test");
-    }
-    url
-}
-
 #[tokio::test]
 async fn two_instances_starting_at_once_apply_each_migration_exactly_once() {
-    let Some(url) = skip() else { return };
+    let Some(url) =
+        postgres_only("two_instances_starting_at_once_apply_each_migration_exactly_once")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let schema = unique_schema("inst");
 
@@ -86,7 +83,11 @@ async fn two_instances_starting_at_once_apply_each_migration_exactly_once() {
 
 #[tokio::test]
 async fn keys_revocations_and_demotions_on_one_instance_hold_on_the_other_at_once() {
-    let Some(url) = skip() else { return };
+    let Some(url) =
+        postgres_only("keys_revocations_and_demotions_on_one_instance_hold_on_the_other_at_once")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let schema = unique_schema("inst");
     let (a, b) = start_pair(dir.path(), &url, &schema).await;
@@ -197,4 +198,15 @@ async fn keys_revocations_and_demotions_on_one_instance_hold_on_the_other_at_onc
         200,
         "member scopes remain"
     );
+}
+
+#[test]
+fn a_missing_postgres_fails_only_on_ci_when_required() {
+    assert!(postgres_required(Some("true"), Some("1")));
+    assert!(postgres_required(Some("1"), Some("1")));
+    assert!(!postgres_required(None, Some("1")));
+    assert!(!postgres_required(Some("false"), Some("1")));
+    assert!(!postgres_required(Some(""), Some("1")));
+    assert!(!postgres_required(Some("true"), None));
+    assert!(!postgres_required(Some("true"), Some("0")));
 }

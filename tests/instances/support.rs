@@ -22,6 +22,38 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| u.starts_with("postgres"))
 }
 
+/// The PostgreSQL URL of a test that runs only on PostgreSQL. Without one the test is skipped
+/// and says so on stderr (it still counts as passed, so the line is the only trace); on CI
+/// with `FLOWGATE_REQUIRE_POSTGRES=1` a missing URL fails the test instead, so a PostgreSQL
+/// run whose URL got lost cannot pass by skipping.
+pub fn postgres_only(test: &str) -> Option<String> {
+    use std::io::Write as _;
+    let url = postgres_url();
+    if url.is_none() {
+        let ci = std::env::var("CI").ok();
+        let require = std::env::var("FLOWGATE_REQUIRE_POSTGRES").ok();
+        assert!(
+            !postgres_required(ci.as_deref(), require.as_deref()),
+            "{test} needs PostgreSQL: TEST_DATABASE_URL is unset or not a postgres URL, and \
+             FLOWGATE_REQUIRE_POSTGRES=1 on CI forbids skipping it"
+        );
+        // Straight to the process's stderr: the test harness captures `eprintln!` of
+        // passing tests, which would hide the skip.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: needs PostgreSQL (set TEST_DATABASE_URL): {test}"
+        );
+    }
+    url
+}
+
+/// Whether a PostgreSQL-only test must fail rather than skip: on CI (`CI` set to anything
+/// but empty, `false` or `0`) when `FLOWGATE_REQUIRE_POSTGRES=1`.
+pub fn postgres_required(ci: Option<&str>, require: Option<&str>) -> bool {
+    let on_ci = ci.is_some_and(|value| !matches!(value.trim(), "" | "0" | "false" | "FALSE"));
+    on_ci && require.is_some_and(|value| value.trim() == "1")
+}
+
 /// A schema name no other run uses, so runs never see each other's tables.
 pub fn unique_schema(prefix: &str) -> String {
     format!(

@@ -5,6 +5,7 @@
 //! unless allowed); optionally an allow-list of hosts. Names are checked after DNS resolution
 //! and the connection goes to the checked address; every redirect is checked again.
 
+pub mod address;
 pub mod client;
 pub mod config;
 pub mod policy;
@@ -12,9 +13,10 @@ pub mod policy;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use address::{is_internal, is_metadata};
 pub use client::{refusal, ClientOptions};
 pub use config::OutboundConfig;
-pub use policy::{is_internal, is_metadata, OutboundPolicy};
+pub use policy::OutboundPolicy;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum OutboundError {

@@ -95,3 +95,53 @@ async fn the_operator_can_allow_only_listed_hosts_or_refuse_private_networks() {
     );
     assert!(server.seen().is_empty());
 }
+
+/// IPv6 addresses that carry the metadata address (IPv4-mapped, NAT64) are the metadata
+/// address; ranges that are not global unicast (benchmarking, documentation) are refused once
+/// private networks are.
+#[tokio::test]
+async fn embedded_metadata_and_special_purpose_ranges_are_refused() {
+    let app = TestApp::spawn().await;
+    for (name, url) in [
+        ("mapped", "http://[::ffff:169.254.169.254]/latest/"),
+        ("nat64", "http://[64:ff9b::a9fe:a9fe]/latest/"),
+    ] {
+        let refused = run(
+            &app,
+            name,
+            4.2,
+            json!({"url": url, "options": {"timeout": 2000}}),
+            json!({}),
+        )
+        .await;
+        let message = http_error(&refused)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with("Requests to cloud metadata addresses are not allowed"),
+            "{name}: {message}"
+        );
+    }
+
+    let private = TestApp::spawn_with(|c| c.outbound.block_private_networks = true).await;
+    for (name, url) in [
+        ("benchmarking", "http://198.18.0.1/"),
+        ("documentation", "http://[2001:db8::1]/"),
+        ("six-to-four", "http://[2002:7f00:1::1]/"),
+    ] {
+        let refused = run(
+            &private,
+            name,
+            4.2,
+            json!({"url": url, "options": {"timeout": 2000}}),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            http_error(&refused)["message"],
+            "Requests to private, loopback or link-local addresses are not allowed",
+            "{name}"
+        );
+    }
+}
