@@ -273,30 +273,14 @@ pub async fn move_contents(
     const CREDENTIALS: &str = "update credentials set project_id = $2, shared_at = $3, updated_at = $3 where project_id = $1";
     const VARIABLES: &str =
         "update variables set project_id = $2, updated_at = $3 where project_id = $1";
-    Sql::query(FOLDERS)
-        .bind(from)
-        .bind(to)
-        .bind(now)
-        .execute(conn.reborrow())
-        .await?;
-    Sql::query(WORKFLOWS)
-        .bind(from)
-        .bind(to)
-        .bind(now)
-        .execute(conn.reborrow())
-        .await?;
-    Sql::query(CREDENTIALS)
-        .bind(from)
-        .bind(to)
-        .bind(now)
-        .execute(conn.reborrow())
-        .await?;
-    Sql::query(VARIABLES)
-        .bind(from)
-        .bind(to)
-        .bind(now)
-        .execute(conn.reborrow())
-        .await?;
+    for statement in [FOLDERS, WORKFLOWS, CREDENTIALS, VARIABLES] {
+        Sql::query(statement)
+            .bind(from)
+            .bind(to)
+            .bind(now)
+            .execute(conn.reborrow())
+            .await?;
+    }
     crate::db::data_tables::move_all(conn, from, to, now).await?;
     Ok(())
 }

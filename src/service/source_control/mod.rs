@@ -1,7 +1,7 @@
 //! Source-control pull: fetch the configured branch ([`git`]), read n8n's layout
 //! ([`layout`]), and import it into the instance in one transaction.
 //!
-//! Past 600 lines on purpose: planning and applying a pull share one `Import` over one
+//! Long because planning and applying a pull share one `Import` over one
 //! transaction; split across files they would pass its state around for no gain in clarity.
 //!
 //! What counts as a conflict: a workflow that was changed here since the last pull imported
