@@ -34,6 +34,7 @@ pub mod settings;
 pub mod source_control;
 pub mod sql;
 pub mod tags;
+pub mod timestamps;
 pub mod users;
 pub mod variables;
 pub mod webhooks;

@@ -83,7 +83,9 @@ async fn n8n_exports_arrive_in_the_owners_project_with_their_ids_tags_and_sealed
         "{notes}"
     );
     assert!(
-        notes.contains("1 workflow active in n8n was imported unpublished"),
+        notes.contains(
+            "workflow \"Sync users\" (Xk3PqR7tY2wZ9aBc) was active in n8n and is imported unpublished"
+        ),
         "{notes}"
     );
 
@@ -99,6 +101,9 @@ async fn n8n_exports_arrive_in_the_owners_project_with_their_ids_tags_and_sealed
         json!({ "httpBasicAuth": { "id": "cR3dB4s1cAuth001", "name": "Example API" } })
     );
     assert_eq!(synced["settings"]["executionOrder"], "v1");
+    // The times n8n recorded, not the import's.
+    assert_eq!(synced["createdAt"], "2025-03-01T09:00:00.000Z");
+    assert_eq!(synced["updatedAt"], "2025-03-04T17:30:00.000Z");
     assert_eq!(synced["shared"][0]["projectId"], project.as_str());
     let report = get(&app, "/api/v1/workflows/Mn0pQrStUvWx1234").await;
     let tag_ids: Vec<&str> = report["tags"]
@@ -125,6 +130,13 @@ async fn n8n_exports_arrive_in_the_owners_project_with_their_ids_tags_and_sealed
         .collect();
     names.sort_unstable();
     assert_eq!(names, ["Example API", "Team Slack", "Weather service"]);
+    let example = credentials["data"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .find(|c| c["id"] == "cR3dB4s1cAuth001")
+        .expect("credential");
+    assert_eq!(example["createdAt"], "2025-02-10T08:00:00.000Z");
     assert_eq!(
         stored_data(&app, "cR3dB4s1cAuth001").await,
         json!({ "user": "api-user", "password": "n8n-Secret-42" })
@@ -147,13 +159,21 @@ async fn n8n_exports_arrive_in_the_owners_project_with_their_ids_tags_and_sealed
 }
 
 #[tokio::test]
-async fn a_second_import_gets_new_ids_and_its_workflows_use_its_own_credentials() {
+async fn a_second_import_replaces_by_id_and_creates_no_copies() {
     let app = TestApp::spawn().await;
     let first = import(
         &app,
         &["--workflows", WORKFLOWS, "--credentials", CREDENTIALS],
     );
     assert!(first.status.success(), "{}", stderr(&first));
+    // Changed here between the two imports: the second import brings n8n's content back.
+    let renamed = app
+        .put("/api/v1/workflows/Mn0pQrStUvWx1234")
+        .key(&app.owner_key)
+        .json(json!({ "name": "Changed here", "nodes": [], "connections": {}, "settings": {} }))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
 
     let again = import(
         &app,
@@ -163,44 +183,118 @@ async fn a_second_import_gets_new_ids_and_its_workflows_use_its_own_credentials(
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(
         stdout(&again)
-            .starts_with("imported 3 workflows, 3 credentials and 0 new tags (2 existing)"),
+            .starts_with("imported 3 workflows, 3 credentials and 0 new tags (2 existing)")
+            && stdout(&again).ends_with("(3 workflows and 3 credentials replaced by id)"),
         "{}",
         stdout(&again)
     );
-    let notes = stderr(&again);
     assert!(
-        notes.contains("workflow Xk3PqR7tY2wZ9aBc was imported as"),
+        !stderr(&again).contains("was imported as"),
+        "{}",
+        stderr(&again)
+    );
+    let workflows = get(&app, "/api/v1/workflows").await;
+    assert_eq!(workflows["data"].as_array().map(Vec::len), Some(3));
+    let report = get(&app, "/api/v1/workflows/Mn0pQrStUvWx1234").await;
+    assert_eq!(report["name"], "Weekly report");
+    assert_eq!(report["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(report["updatedAt"], "2025-03-02T10:05:00.000Z");
+    assert_eq!(get(&app, "/api/v1/workflows/3").await["isArchived"], true);
+    let credentials = get(&app, "/api/v1/credentials").await;
+    assert_eq!(credentials["data"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        stored_data(&app, "cR3dB4s1cAuth001").await,
+        json!({ "user": "api-user", "password": "n8n-Secret-42" })
+    );
+    let tags = get(&app, "/api/v1/tags").await;
+    assert_eq!(tags["data"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn ids_taken_by_another_project_are_renamed_with_every_reference_to_them() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let files = dir.path().join("workflows.json");
+    let caller = json!({
+        "id": "CallerWorkflow01", "name": "Caller",
+        "nodes": [
+            { "id": "1", "name": "Start", "type": "n8n-nodes-base.manualTrigger",
+              "typeVersion": 1, "position": [0, 0], "parameters": {} },
+            { "id": "2", "name": "Call", "type": "n8n-nodes-base.executeWorkflow",
+              "typeVersion": 1.2, "position": [200, 0],
+              "parameters": { "workflowId": { "__rl": true, "mode": "list", "value": "CalledWorkflow01" } } }
+        ],
+        "connections": { "Start": { "main": [[{ "node": "Call", "type": "main", "index": 0 }]] } },
+        "settings": { "errorWorkflow": "CalledWorkflow01" }
+    });
+    let called = json!({
+        "id": "CalledWorkflow01", "name": "Called",
+        "nodes": [
+            { "id": "1", "name": "Start", "type": "n8n-nodes-base.executeWorkflowTrigger",
+              "typeVersion": 1.1, "position": [0, 0], "parameters": { "inputSource": "passthrough" } }
+        ],
+        "connections": {}, "settings": {}
+    });
+    std::fs::write(&files, json!([caller, called]).to_string()).expect("write");
+    let files = files.display().to_string();
+    let team = app.create_project("Elsewhere").await;
+    let into_team = import(&app, &["--workflows", &files, "--project", &team]);
+    assert!(into_team.status.success(), "{}", stderr(&into_team));
+
+    let personal = import(&app, &["--workflows", &files]);
+
+    assert!(personal.status.success(), "{}", stderr(&personal));
+    let notes = stderr(&personal);
+    assert!(
+        notes.contains("workflow CallerWorkflow01 was imported as"),
         "{notes}"
     );
-    let credentials = get(&app, "/api/v1/credentials").await;
-    let copy = credentials["data"]
-        .as_array()
-        .expect("credentials")
-        .iter()
-        .find(|c| c["name"] == "Example API" && c["id"] != "cR3dB4s1cAuth001")
-        .expect("the second copy")["id"]
-        .as_str()
-        .expect("id")
+    let new_called = notes
+        .lines()
+        .find_map(|line| line.strip_prefix("workflow CalledWorkflow01 was imported as "))
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the called workflow's new id")
         .to_owned();
-    let workflows = get(&app, "/api/v1/workflows").await;
-    let copies: Vec<&Value> = workflows["data"]
+    let (project, _) = personal_project(&app).await;
+    let workflows = get(&app, &format!("/api/v1/workflows?projectId={project}")).await;
+    let copy = workflows["data"]
         .as_array()
         .expect("workflows")
         .iter()
-        .filter(|w| w["name"] == "Sync users")
-        .collect();
-    assert_eq!(copies.len(), 2);
-    let second = copies
-        .iter()
-        .find(|w| w["id"] != "Xk3PqR7tY2wZ9aBc")
-        .expect("second copy");
+        .find(|w| w["name"] == "Caller")
+        .expect("the caller's copy")
+        .clone();
+    assert_ne!(copy["id"], "CallerWorkflow01");
     assert_eq!(
-        second["nodes"][1]["credentials"]["httpBasicAuth"]["id"],
-        copy.as_str()
+        copy["nodes"][1]["parameters"]["workflowId"]["value"],
+        new_called.as_str()
     );
-    assert_ne!(second["versionId"], "0b7c1f1e-3c1d-4c55-9a61-5f1c2d3e4f50");
-    let tags = get(&app, "/api/v1/tags").await;
-    assert_eq!(tags["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(copy["settings"]["errorWorkflow"], new_called.as_str());
+    // The team's workflows are untouched.
+    let original = get(&app, "/api/v1/workflows/CallerWorkflow01").await;
+    assert_eq!(original["shared"][0]["projectId"], team.as_str());
+    assert_eq!(
+        original["nodes"][1]["parameters"]["workflowId"]["value"],
+        "CalledWorkflow01"
+    );
+}
+
+#[tokio::test]
+async fn a_flowgate_export_given_as_n8n_files_is_named_as_such() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let backup = dir.path().join("backup.json");
+    let exported = run(
+        &app.state.config,
+        "test-encryption-key",
+        &["export", "--output", &backup.display().to_string()],
+    );
+    assert!(exported.status.success(), "{}", stderr(&exported));
+
+    refused(
+        &import(&app, &["--workflows", &backup.display().to_string()]),
+        "is a flowgate export, not n8n's: restore it with `flowgate import --input",
+    );
 }
 
 #[tokio::test]

@@ -11,25 +11,34 @@
 //!
 //! What happens to them:
 //!
-//! - Workflows are checked by the rules of the workflow routes, keep n8n's id (and version id)
-//!   when it is free here and get a new one otherwise, and arrive unpublished, as n8n's own
-//!   `import:workflow` leaves them (archived ones stay archived). Their tags are found by name
-//!   or created (with n8n's tag id when free).
+//! - Records keep n8n's ids, and their creation and change times. As n8n's own import does,
+//!   a record whose id exists here in the receiving project is replaced (upsert by id), so
+//!   running the same import twice changes nothing the second time; an id taken by a record of
+//!   another project gets a new id, and every imported reference to it (credentials of nodes,
+//!   called workflows, error workflows) is rewritten.
+//! - Workflows are checked by the rules of the workflow routes and arrive unpublished, as
+//!   n8n's own `import:workflow` leaves them (archived ones stay archived); a replaced workflow
+//!   that is published here keeps its published version until someone publishes the new one.
+//!   Their tags are found by name or created (with n8n's tag id when free).
 //! - Credentials of a type in this server's catalog are checked against it, as the credential
 //!   routes check them; types the catalog lacks are stored unchecked (listing, transfer and
 //!   deletion work; an update is refused until the catalog knows the type). Their data is
-//!   sealed with `N8N_ENCRYPTION_KEY` by the credential routes' own sealing. A credential that
-//!   gets a new id is renamed in every imported workflow node that uses it.
+//!   sealed with `N8N_ENCRYPTION_KEY` by the credential routes' own sealing.
 //! - Everything goes into the owner's personal project, or the project given.
 
-use std::collections::HashMap;
+mod files;
+mod references;
+mod summary;
+
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::{counted, Error, Result};
+use super::{Error, Result};
 use crate::app::AppState;
-use crate::db::workflows as workflows_repo;
+use crate::db::timestamps::{self, Table};
+use crate::db::workflows::{self as workflows_repo, WorkflowRow};
 use crate::db::{credentials, projects, source_control, tags, users, Tx};
 use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::time::now_iso;
@@ -39,9 +48,9 @@ use crate::service::credentials::seal;
 use crate::service::source_control::layout::workflow_content;
 use crate::service::workflows::steps::{self, Actor, Save, SaveTo};
 use crate::service::workflows::Hooks;
-
-/// Largest input file read (n8n's `--all` export of a big instance, pinned data included).
-const FILE_MAX: u64 = 256 * 1024 * 1024;
+use files::{id_of, read_items, times_of, Item};
+use references::Renamed;
+pub use summary::{Named, Summary};
 
 /// What to import, and where to.
 pub struct Options<'a> {
@@ -51,160 +60,19 @@ pub struct Options<'a> {
     pub project_id: Option<&'a str>,
 }
 
-/// What an import wrote.
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub project_id: String,
-    pub project_name: String,
-    pub workflows: usize,
-    /// Workflows whose n8n id was taken here (or not an id), with the id they got.
-    pub workflows_renamed: Vec<(String, String)>,
-    /// Workflows that were active in n8n (imported unpublished).
-    pub workflows_active: usize,
-    pub credentials: usize,
-    pub credentials_renamed: Vec<(String, String)>,
-    /// Credential types this server's catalog does not know (stored unchecked).
-    pub unknown_types: Vec<String>,
-    pub tags_created: usize,
-    pub tags_existing: usize,
-}
-
-impl Summary {
-    /// The line the command prints: counts only.
-    pub fn line(&self) -> String {
-        format!(
-            "imported {}, {} and {} ({} existing) into project \"{}\" ({})",
-            counted(self.workflows, "workflow", "workflows"),
-            counted(self.credentials, "credential", "credentials"),
-            counted(self.tags_created, "new tag", "new tags"),
-            self.tags_existing,
-            self.project_name,
-            self.project_id
-        )
-    }
-
-    /// Lines worth a look: ids that changed, types stored unchecked, workflows to publish.
-    pub fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        for (from, to) in &self.workflows_renamed {
-            notes.push(format!(
-                "workflow {from} was imported as {to} (its id is taken here)"
-            ));
-        }
-        for (from, to) in &self.credentials_renamed {
-            notes.push(format!(
-                "credential {from} was imported as {to} (its id is taken here); the imported workflows use the new id"
-            ));
-        }
-        if !self.unknown_types.is_empty() {
-            notes.push(format!(
-                "credential types this server does not know, stored unchecked: {}",
-                self.unknown_types.join(", ")
-            ));
-        }
-        if self.workflows_active > 0 {
-            notes.push(format!(
-                "{} active in n8n {} imported unpublished; publish {} when ready",
-                counted(self.workflows_active, "workflow", "workflows"),
-                if self.workflows_active == 1 {
-                    "was"
-                } else {
-                    "were"
-                },
-                if self.workflows_active == 1 {
-                    "it"
-                } else {
-                    "them"
-                },
-            ));
-        }
-        notes
-    }
-}
-
-/// One object of an input file, with where it came from (for messages).
-struct Item {
-    at: String,
-    object: Map<String, Value>,
-}
-
-/// The objects of an n8n export: a file of an array or one object, or a folder of such files.
-fn read_items(path: &Path) -> Result<Vec<Item>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::file(path, e))?;
-    let mut files = Vec::new();
-    if meta.is_dir() {
-        for entry in std::fs::read_dir(path).map_err(|e| Error::file(path, e))? {
-            let entry = entry.map_err(|e| Error::file(path, e))?;
-            let file = entry.path();
-            if file.extension().is_some_and(|e| e == "json") && file.is_file() {
-                files.push(file);
-            }
-        }
-        files.sort();
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut items = Vec::new();
-    for file in files {
-        let name = file.display().to_string();
-        let size = std::fs::metadata(&file)
-            .map_err(|e| Error::file(&file, e))?
-            .len();
-        if size > FILE_MAX {
-            return Err(Error::Input(format!(
-                "{name} is larger than {} MiB",
-                FILE_MAX / 1024 / 1024
-            )));
-        }
-        let bytes = std::fs::read(&file).map_err(|e| Error::file(&file, e))?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Input(if e.is_eof() {
-                format!(
-                    "{name}: the file ends too early (line {}): it was cut short",
-                    e.line()
-                )
-            } else {
-                format!("{name} is not valid JSON: {e}")
-            })
-        })?;
-        match value {
-            Value::Array(values) => {
-                for (i, value) in values.into_iter().enumerate() {
-                    let Value::Object(object) = value else {
-                        return Err(Error::Input(format!("{name}[{i}] must be an object")));
-                    };
-                    items.push(Item {
-                        at: format!("{name}[{i}]"),
-                        object,
-                    });
-                }
-            }
-            Value::Object(object) => items.push(Item { at: name, object }),
-            _ => {
-                return Err(Error::Input(format!(
-                    "{name} must hold an array of objects or one object"
-                )))
-            }
-        }
-    }
-    Ok(items)
-}
-
-/// An id as n8n writes it: a string, or a number in exports of old versions.
-fn id_of(object: &Map<String, Value>, key: &str) -> Option<String> {
-    match object.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// The credential routes' rule for a client-chosen id.
 fn valid_credential_id(id: &str) -> bool {
     (1..=16).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Where an imported record goes: a new record (with n8n's id or a new one), or over the
+/// record of the receiving project that has its id.
+enum Target<R> {
+    New(String),
+    Replace(R),
 }
 
 /// Reads the files, then imports them in one transaction.
@@ -222,8 +90,14 @@ pub async fn import(state: &AppState, options: &Options<'_>) -> Result<Summary> 
     for item in credential_items {
         import.credential(item).await?;
     }
-    for item in workflow_items {
-        import.workflow(item).await?;
+    // Every workflow's id is settled before any is written, so that a workflow calling one
+    // that comes later in the files already points at the id it will have.
+    let mut targets = Vec::with_capacity(workflow_items.len());
+    for item in &workflow_items {
+        targets.push(import.workflow_target(&item.object).await?);
+    }
+    for (item, target) in workflow_items.into_iter().zip(targets) {
+        import.workflow(item, target).await?;
     }
     let Import { summary, hooks, .. } = import;
     tx.commit().await?;
@@ -240,8 +114,11 @@ struct Import<'a, 't> {
     /// The owner, who imports: the versions' author.
     owner_id: String,
     author: String,
-    /// n8n credential id -> the id here.
-    credential_ids: HashMap<String, String>,
+    /// n8n ids that changed on the way in.
+    renamed: Renamed,
+    /// Workflow ids this import has given out (a file naming one id twice gets two workflows).
+    workflow_ids: HashSet<String>,
+    credential_ids: HashSet<String>,
     tag_ids: HashMap<String, String>,
     summary: Summary,
 }
@@ -277,7 +154,9 @@ impl<'a, 't> Import<'a, 't> {
             now: now_iso(),
             owner_id: owner.id,
             author,
-            credential_ids: HashMap::new(),
+            renamed: Renamed::default(),
+            workflow_ids: HashSet::new(),
+            credential_ids: HashSet::new(),
             tag_ids: HashMap::new(),
             summary: Summary {
                 project_id: project.id,
@@ -290,6 +169,7 @@ impl<'a, 't> Import<'a, 't> {
     async fn credential(&mut self, item: Item) -> Result<()> {
         let Item { at, mut object } = item;
         let given_id = id_of(&object, "id");
+        let times = times_of(&object);
         let name = object
             .get("name")
             .and_then(Value::as_str)
@@ -324,74 +204,115 @@ impl<'a, 't> Import<'a, 't> {
                 }
             }
         }
-        let keep = match &given_id {
-            Some(id) if valid_credential_id(id) => {
-                credentials::find(self.tx.conn(), id).await?.is_none()
+        let target = match &given_id {
+            Some(id) if valid_credential_id(id) && !self.credential_ids.contains(id) => {
+                match credentials::find(self.tx.conn(), id).await? {
+                    None => Target::New(id.clone()),
+                    Some(existing) if existing.project_id == self.summary.project_id => {
+                        Target::Replace(existing)
+                    }
+                    Some(_) => Target::New(new_id()),
+                }
             }
-            _ => false,
+            _ => Target::New(new_id()),
         };
-        let id = match (&given_id, keep) {
-            (Some(id), true) => id.clone(),
-            _ => new_id(),
+        let id = match &target {
+            Target::New(id) => id.clone(),
+            Target::Replace(existing) => existing.id.clone(),
         };
-        if let Some(given) = given_id {
-            if given != id {
-                self.summary
-                    .credentials_renamed
-                    .push((given.clone(), id.clone()));
-            }
-            self.credential_ids.insert(given, id.clone());
+        self.credential_ids.insert(id.clone());
+        if let Some(given) = given_id.filter(|given| *given != id) {
+            self.summary
+                .credentials_renamed
+                .push((given.clone(), id.clone()));
+            self.renamed.credentials.insert(given, id.clone());
         }
         let sealed = seal(&self.state.keys, &id, &data);
-        credentials::insert(
-            self.tx.conn(),
-            &credentials::NewCredential {
-                id: &id,
-                name: &name,
-                kind: &kind,
-                data: &sealed,
-                key_id: self.state.keys.primary_id(),
-                project_id: &self.summary.project_id,
-                is_resolvable: false,
-                now: &self.now,
-            },
-        )
-        .await?;
+        match target {
+            Target::New(_) => {
+                credentials::insert(
+                    self.tx.conn(),
+                    &credentials::NewCredential {
+                        id: &id,
+                        name: &name,
+                        kind: &kind,
+                        data: &sealed,
+                        key_id: self.state.keys.primary_id(),
+                        project_id: &self.summary.project_id,
+                        is_resolvable: false,
+                        now: &self.now,
+                    },
+                )
+                .await?
+            }
+            Target::Replace(existing) => {
+                credentials::update(
+                    self.tx.conn(),
+                    &id,
+                    &credentials::Changes {
+                        name: &name,
+                        kind: &kind,
+                        data: &sealed,
+                        key_id: self.state.keys.primary_id(),
+                        is_global: existing.is_global,
+                        is_resolvable: existing.is_resolvable,
+                        now: &self.now,
+                    },
+                )
+                .await?;
+                self.summary.credentials_replaced += 1;
+            }
+        }
+        if let Some((created, updated)) = times {
+            timestamps::keep(self.tx.conn(), Table::Credentials, &id, &created, &updated).await?;
+        }
         self.summary.credentials += 1;
         Ok(())
     }
 
-    /// Points the nodes' credential references at the ids the credentials got here.
-    fn rename_credentials(&self, nodes: Option<&mut Value>) {
-        let Some(Value::Array(nodes)) = nodes else {
-            return;
-        };
-        for node in nodes {
-            let Some(Value::Object(used)) = node.get_mut("credentials") else {
-                continue;
-            };
-            for reference in used.values_mut() {
-                let Some(reference) = reference.as_object_mut() else {
-                    continue;
-                };
-                let renamed = id_of(reference, "id").and_then(|id| self.credential_ids.get(&id));
-                if let Some(new) = renamed {
-                    reference.insert("id".to_owned(), Value::String(new.clone()));
+    /// Where an exported workflow goes: its n8n id when free here, over the workflow of the
+    /// receiving project with that id, or a new id (recorded, for the references to it).
+    async fn workflow_target(
+        &mut self,
+        object: &Map<String, Value>,
+    ) -> Result<Target<WorkflowRow>> {
+        let given_id = id_of(object, "id");
+        let target = match &given_id {
+            Some(id) if is_plausible_id(id) && !self.workflow_ids.contains(id) => {
+                match workflows_repo::find(self.tx.conn(), id).await? {
+                    None => Target::New(id.clone()),
+                    Some(existing) if existing.project_id == self.summary.project_id => {
+                        Target::Replace(existing)
+                    }
+                    Some(_) => Target::New(new_id()),
                 }
             }
+            _ => Target::New(new_id()),
+        };
+        let id = match &target {
+            Target::New(id) => id,
+            Target::Replace(existing) => &existing.id,
+        };
+        self.workflow_ids.insert(id.clone());
+        if let Some(given) = given_id.filter(|given| given != id) {
+            self.summary
+                .workflows_renamed
+                .push((given.clone(), id.clone()));
+            self.renamed.workflows.insert(given, id.clone());
         }
+        Ok(target)
     }
 
-    async fn workflow(&mut self, item: Item) -> Result<()> {
+    async fn workflow(&mut self, item: Item, target: Target<WorkflowRow>) -> Result<()> {
         let Item { at, mut object } = item;
-        let given_id = id_of(&object, "id");
         let name = object
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
         let at = format!("{at} (workflow \"{name}\")");
-        self.rename_credentials(object.get_mut("nodes"));
+        self.renamed.rewrite(&mut object);
+        let times = times_of(&object);
         let active = object.get("active").and_then(Value::as_bool) == Some(true);
         let archived = object.get("isArchived").and_then(Value::as_bool) == Some(true);
         let given_version = id_of(&object, "versionId");
@@ -399,19 +320,6 @@ impl<'a, 't> Import<'a, 't> {
         let input = workflow::parse(workflow_content(&mut object), BodyKind::Update)
             .map_err(|m| Error::Input(format!("{at}: {m}")))?;
 
-        let keep = match &given_id {
-            Some(id) if is_plausible_id(id) => {
-                workflows_repo::find(self.tx.conn(), id).await?.is_none()
-            }
-            _ => false,
-        };
-        let id = match (&given_id, keep) {
-            (Some(id), true) => id.clone(),
-            _ => new_id(),
-        };
-        if let Some(given) = given_id.filter(|given| *given != id) {
-            self.summary.workflows_renamed.push((given, id.clone()));
-        }
         let keep_version = match &given_version {
             Some(v) if is_plausible_id(v) => {
                 workflows_repo::find_versions(self.tx.conn(), &[v.as_str()])
@@ -426,34 +334,66 @@ impl<'a, 't> Import<'a, 't> {
         };
 
         let description = input.description.clone().flatten();
-        let to = SaveTo::New {
-            id: &id,
-            project_id: &self.summary.project_id,
+        // A replaced workflow stays in its folder; a new one goes to the project's root.
+        let (to, folder) = match &target {
+            Target::New(id) => (
+                SaveTo::New {
+                    id,
+                    project_id: &self.summary.project_id,
+                },
+                None,
+            ),
+            Target::Replace(existing) => (
+                SaveTo::Existing { id: &existing.id },
+                existing.parent_folder_id.clone(),
+            ),
         };
         let save = Save {
             input: &input,
             description: description.as_deref(),
-            parent_folder_id: None,
+            parent_folder_id: folder.as_deref(),
             version_id: &version_id,
             author: &self.author,
             now: &self.now,
         };
-        let (row, _) = steps::save_version(self.tx.conn(), to, &save)
+        let (mut row, _) = steps::save_version(self.tx.conn(), to, &save)
             .await?
-            .ok_or_else(|| Error::Refused(format!("{at}: the new workflow vanished")))?;
-        if archived {
-            let actor = Actor {
-                user_id: &self.owner_id,
-                now: &self.now,
-            };
-            steps::archive(self.tx.conn(), &mut self.hooks, row, actor).await?;
+            .ok_or_else(|| Error::Refused(format!("{at}: the workflow vanished")))?;
+        let actor = Actor {
+            user_id: &self.owner_id,
+            now: &self.now,
+        };
+        if archived && !row.is_archived {
+            row = steps::archive(self.tx.conn(), &mut self.hooks, row, actor).await?;
+        } else if !archived && row.is_archived {
+            row = steps::set_archived(self.tx.conn(), &row.id, false, &self.now).await?;
         }
         let tag_ids = self.tags(&at, tag_list).await?;
-        if !tag_ids.is_empty() {
-            workflows_repo::set_tags(self.tx.conn(), &id, &tag_ids).await?;
+        if matches!(target, Target::Replace(_)) || !tag_ids.is_empty() {
+            workflows_repo::set_tags(self.tx.conn(), &row.id, &tag_ids).await?;
         }
+        if let Some((created, updated)) = times {
+            timestamps::keep(
+                self.tx.conn(),
+                Table::Workflows,
+                &row.id,
+                &created,
+                &updated,
+            )
+            .await?;
+        }
+        let named = || Named {
+            id: row.id.clone(),
+            name: row.name.clone(),
+        };
         if active {
-            self.summary.workflows_active += 1;
+            self.summary.workflows_active.push(named());
+        }
+        if let Target::Replace(_) = target {
+            self.summary.workflows_replaced += 1;
+            if row.active {
+                self.summary.workflows_still_published.push(named());
+            }
         }
         self.summary.workflows += 1;
         Ok(())
@@ -468,14 +408,15 @@ impl<'a, 't> Import<'a, 't> {
         };
         let mut ids = Vec::new();
         for item in items {
-            let (given_id, raw_name) = match &item {
-                Value::String(name) => (None, name.clone()),
+            let (given_id, raw_name, times) = match &item {
+                Value::String(name) => (None, name.clone(), None),
                 Value::Object(tag) => (
                     id_of(tag, "id"),
                     tag.get("name")
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_owned(),
+                    times_of(tag),
                 ),
                 _ => {
                     return Err(Error::Input(format!(
@@ -506,6 +447,16 @@ impl<'a, 't> Import<'a, 't> {
                                 _ => new_id(),
                             };
                             tags::insert(self.tx.conn(), &id, &name, &self.now).await?;
+                            if let Some((created, updated)) = &times {
+                                timestamps::keep(
+                                    self.tx.conn(),
+                                    Table::Tags,
+                                    &id,
+                                    created,
+                                    updated,
+                                )
+                                .await?;
+                            }
                             self.summary.tags_created += 1;
                             id
                         }
