@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 #[tokio::test]
-async fn discover_lists_the_keys_scopes_and_the_endpoints_they_open() {
+async fn discover_lists_only_what_the_keys_scopes_open() {
     let app = TestApp::spawn().await;
     let key = app
         .key_with(&app.owner, &["tag:read", "tag:list", "workflow:read"])
@@ -19,6 +19,14 @@ async fn discover_lists_the_keys_scopes_and_the_endpoints_they_open() {
         data["scopes"],
         json!(["tag:read", "tag:list", "workflow:read"])
     );
+    let mut resources: Vec<&String> = data["resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .collect();
+    resources.sort();
+    // Routes that need no scope (this one, the credential type schema) are not listed.
+    assert_eq!(resources, ["tag", "workflow"]);
     assert_eq!(
         data["resources"]["tag"]["operations"],
         json!(["list", "read"])
@@ -26,35 +34,71 @@ async fn discover_lists_the_keys_scopes_and_the_endpoints_they_open() {
     let endpoints = data["resources"]["tag"]["endpoints"]
         .as_array()
         .expect("endpoints");
-    assert!(endpoints
-        .iter()
-        .any(|e| e["method"] == "GET" && e["path"] == "/api/v1/tags" && e["scope"] == "tag:list"));
-    assert!(
-        data["resources"].get("credential").is_some(),
-        "the schema route needs no scope"
-    );
+    assert!(endpoints.iter().any(
+        |e| e == &json!({ "method": "GET", "path": "/api/v1/tags", "operationId": "getTags" })
+    ));
     assert!(data["resources"]["workflow"]["endpoints"]
         .as_array()
         .expect("endpoints")
         .iter()
-        .all(|e| e["scope"] == "workflow:read"));
+        .all(|e| e["method"] == "GET" && e.get("requestSchema").is_none()));
+    assert_eq!(
+        data["filters"]["resource"]["values"],
+        json!(["tag", "workflow"])
+    );
+    assert_eq!(
+        data["filters"]["operation"]["values"],
+        json!(["list", "read"])
+    );
+    assert!(data["filters"]["resource"]["description"].is_string());
     assert_eq!(data["specUrl"], "/api/v1/openapi.yml");
+    assert!(data.get("schemas").is_none());
+}
+
+#[tokio::test]
+async fn schemas_come_inlined_on_each_endpoint_that_takes_a_body() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key_with(&app.owner, &["tag:create", "tag:list", "workflow:create"])
+        .await;
 
     let filtered = app
-        .get("/api/v1/discover?resource=tag&operation=read&include=schemas")
+        .get("/api/v1/discover?resource=tag&operation=create&include=schemas")
         .key(&key)
         .send()
         .await
         .json();
-    let only = filtered["data"]["resources"]
+
+    let data = &filtered["data"];
+    let only: Vec<&String> = data["resources"]
         .as_object()
-        .expect("resources");
-    assert_eq!(only.keys().collect::<Vec<_>>(), vec!["tag"]);
+        .expect("resources")
+        .keys()
+        .collect();
+    assert_eq!(only, ["tag"]);
+    let create = &data["resources"]["tag"]["endpoints"][0];
+    assert_eq!(create["method"], "POST");
     assert_eq!(
-        filtered["data"]["resources"]["tag"]["endpoints"][0]["response"]["$ref"],
-        "#/components/schemas/tag"
+        create["requestSchema"]["properties"]["name"]["type"],
+        "string"
     );
-    assert!(filtered["data"]["schemas"]["tag"].is_object());
+    // The filters still show every value this key may use.
+    assert_eq!(
+        data["filters"]["resource"]["values"],
+        json!(["tag", "workflow"])
+    );
+    assert!(data.get("schemas").is_none());
+    let workflows = app
+        .get("/api/v1/discover?resource=workflow&include=schemas")
+        .key(&key)
+        .send()
+        .await
+        .json();
+    let body = &workflows["data"]["resources"]["workflow"]["endpoints"][0]["requestSchema"];
+    assert!(
+        body["properties"]["nodes"].is_object() && !body.to_string().contains("$ref"),
+        "{body}"
+    );
     assert_eq!(
         app.get("/api/v1/discover?include=everything")
             .key(&key)

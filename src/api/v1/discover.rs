@@ -1,8 +1,12 @@
 //! `GET /discover`: what the calling key may do — its scopes, the resources and operations
 //! they open with their endpoints, and where the full specification is. Built from the route
-//! table, so it always matches what the guard enforces.
+//! table, so it always matches what the guard enforces. As n8n's: only routes behind a scope
+//! the key holds are listed (the two routes that need no scope, this one and the credential
+//! type schema, are not resources of their own), `filters` says which values `resource` and
+//! `operation` may take for this key, and `include=schemas` puts each endpoint's request body
+//! schema on the endpoint itself, with its references resolved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::http::Method;
@@ -21,7 +25,7 @@ use crate::extract::ApiQuery;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint::new(Method::GET, "/discover", None, get(discover),
         Doc::new("discover", "Discover", "What this API key may do")
-            .param(query_param("include", json!({"type": "string", "enum": ["schemas"]}), "Also return the request and response schemas of each endpoint."))
+            .param(query_param("include", json!({"type": "string", "enum": ["schemas"]}), "Also return the request body schema of each endpoint."))
             .param(query_param("resource", json!({"type": "string"}), "Only this resource (e.g. workflow)."))
             .param(query_param("operation", json!({"type": "string"}), "Only this operation (e.g. read)."))
             .response(200, "What the key may do.", json!({"type": "object", "required": ["data"], "properties": {"data": {"type": "object", "properties": {
@@ -37,29 +41,52 @@ pub struct Query {
     operation: Option<String>,
 }
 
-/// The resource and operation of an endpoint: from its scope, or (for routes any key may call)
-/// from its path.
-fn resource_and_operation(endpoint: &Endpoint) -> (String, String) {
-    match endpoint.auth.scope {
-        Some(scope) => {
-            let (resource, operation) = scope
-                .as_str()
-                .split_once(':')
-                .unwrap_or((scope.as_str(), ""));
-            (resource.to_owned(), operation.to_owned())
-        }
-        None => {
-            let first = endpoint
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            (
-                first.trim_end_matches('s').to_owned(),
-                endpoint.doc.operation_id.to_owned(),
+/// The resource and operation of a scope (`workflow:read` → `workflow`, `read`).
+fn resource_and_operation(scope: &str) -> (String, String) {
+    let (resource, operation) = scope.split_once(':').unwrap_or((scope, ""));
+    (resource.to_owned(), operation.to_owned())
+}
+
+/// How deep references inside one request schema are resolved (the schemas of this API nest
+/// a few levels; a reference that would go deeper, or back into itself, stays a reference).
+const INLINE_DEPTH: usize = 8;
+
+/// `schema` with every `{"$ref": "#/components/schemas/<name>"}` replaced by that schema.
+fn inline(schema: &Value, components: &Map<String, Value>, within: &mut Vec<String>) -> Value {
+    match schema {
+        Value::Object(object) => {
+            if let Some(name) = object
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                let target = components.get(name);
+                return match target {
+                    Some(target)
+                        if within.len() < INLINE_DEPTH && !within.iter().any(|n| n == name) =>
+                    {
+                        within.push(name.to_owned());
+                        let resolved = inline(target, components, within);
+                        within.pop();
+                        resolved
+                    }
+                    _ => schema.clone(),
+                };
+            }
+            Value::Object(
+                object
+                    .iter()
+                    .map(|(k, v)| (k.clone(), inline(v, components, within)))
+                    .collect(),
             )
         }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| inline(v, components, within))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -82,19 +109,30 @@ async fn discover(
         state.config.base_path().unwrap_or_default(),
         state.config.public_api_prefix()
     );
+    let components: Map<String, Value> = if with_schemas {
+        super::schemas()
+            .into_iter()
+            .map(|(n, s)| (n.to_owned(), s))
+            .collect()
+    } else {
+        Map::new()
+    };
     let mut resources: BTreeMap<String, (Vec<String>, Vec<Value>)> = BTreeMap::new();
+    let mut resource_values = BTreeSet::new();
+    let mut operation_values = BTreeSet::new();
     for endpoint in super::endpoints() {
-        if endpoint
-            .auth
-            .scope
-            .is_some_and(|s| !principal.scopes.contains(s))
+        let Some(scope) = endpoint.auth.scope else {
+            continue;
+        };
+        if !principal.scopes.contains(scope)
+            || (endpoint.auth.api_key_only
+                && principal.credential == crate::auth::Credential::Session)
         {
             continue;
         }
-        if endpoint.auth.api_key_only && principal.credential == crate::auth::Credential::Session {
-            continue;
-        }
-        let (resource, operation) = resource_and_operation(&endpoint);
+        let (resource, operation) = resource_and_operation(scope.as_str());
+        resource_values.insert(resource.clone());
+        operation_values.insert(operation.clone());
         if query.resource.as_deref().is_some_and(|r| r != resource)
             || query.operation.as_deref().is_some_and(|o| o != operation)
         {
@@ -104,20 +142,13 @@ async fn discover(
             "method": endpoint.method.as_str(),
             "path": format!("{prefix}{}", endpoint.path),
             "operationId": endpoint.doc.operation_id,
-            "summary": endpoint.doc.summary,
-            "scope": endpoint.auth.scope.map(|s| s.as_str()),
         });
         if with_schemas {
             if let Some(body) = &endpoint.doc.body {
-                described["requestBody"] = body["content"]["application/json"]["schema"].clone();
-            }
-            if let Some((_, ok)) = endpoint
-                .doc
-                .responses
-                .iter()
-                .find(|(s, _)| (200..300).contains(s))
-            {
-                described["response"] = ok["content"]["application/json"]["schema"].clone();
+                let schema = &body["content"]["application/json"]["schema"];
+                if !schema.is_null() {
+                    described["requestSchema"] = inline(schema, &components, &mut Vec::new());
+                }
             }
         }
         let entry = resources.entry(resource).or_default();
@@ -135,18 +166,50 @@ async fn discover(
             )
         })
         .collect();
-    let mut data = json!({
+    let data = json!({
         "scopes": principal.scopes.names(),
         "resources": resources,
-        "filters": { "resource": query.resource, "operation": query.operation },
+        "filters": {
+            "resource": {
+                "description": "Only the endpoints of this resource.",
+                "values": resource_values,
+            },
+            "operation": {
+                "description": "Only the endpoints of this operation.",
+                "values": operation_values,
+            },
+        },
         "specUrl": format!("{prefix}/openapi.yml"),
     });
-    if with_schemas {
-        let schemas: Map<String, Value> = super::schemas()
-            .into_iter()
-            .map(|(n, s)| (n.to_owned(), s))
-            .collect();
-        data["schemas"] = Value::Object(schemas);
-    }
     Ok(Json(json!({ "data": data })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_resolved_and_cycles_stay_references() {
+        let components: Map<String, Value> = serde_json::from_value(json!({
+            "tag": { "type": "object", "properties": { "name": { "type": "string" } } },
+            "node": { "type": "object", "properties": {
+                "children": { "type": "array", "items": { "$ref": "#/components/schemas/node" } },
+                "tag": { "$ref": "#/components/schemas/tag" } } }
+        }))
+        .expect("components");
+        let schema = json!({ "type": "array", "items": { "$ref": "#/components/schemas/node" } });
+
+        let inlined = inline(&schema, &components, &mut Vec::new());
+
+        assert_eq!(
+            inlined["items"]["properties"]["tag"]["properties"]["name"]["type"],
+            "string"
+        );
+        assert_eq!(
+            inlined["items"]["properties"]["children"]["items"]["$ref"],
+            "#/components/schemas/node"
+        );
+        let unknown = json!({ "$ref": "#/components/schemas/none" });
+        assert_eq!(inline(&unknown, &components, &mut Vec::new()), unknown);
+    }
 }
