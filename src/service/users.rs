@@ -6,7 +6,7 @@
 //! stored, the link can be shown again while it is valid, and replacing or removing the
 //! invitation row (a new invitation, an acceptance, a deletion) voids every earlier link.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -107,10 +107,15 @@ pub async fn invite(
     let expires_at = now_unix() + INVITE_LIFETIME_SECS;
     let mut tx = state.db.begin().await?;
     let emails: Vec<&str> = parsed.iter().map(|(e, _)| e.as_str()).collect();
-    let existing = users::find_many_by_email(tx.conn(), &emails).await?;
+    // By e-mail, so that a long list is matched in one pass, not one scan per invitee.
+    let existing: HashMap<String, UserRow> = users::find_many_by_email(tx.conn(), &emails)
+        .await?
+        .into_iter()
+        .map(|u| (u.email.clone(), u))
+        .collect();
     let mut results = Vec::new();
     for (email, role) in &parsed {
-        let user = match existing.iter().find(|u| u.email == email.as_str()) {
+        let user = match existing.get(email.as_str()) {
             Some(user) if user.password_hash.is_some() => continue,
             Some(user) => user.clone(),
             None => {
