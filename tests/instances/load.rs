@@ -1,6 +1,9 @@
 //! Load: 64 concurrent clients mixing reads and writes against the real binary. Every answer
 //! must be a success, the log must not mention a locked database, and memory must stay flat.
 //!
+//! A burst of 200 concurrent failed sign-ins must not blow up memory (password hashing is
+//! bounded).
+//!
 //! The default run is short (15 seconds) to fit the suite's time budget; set
 //! `FLOWGATE_LOAD_SECONDS` (e.g. 300) for the long variant.
 
@@ -132,5 +135,83 @@ async fn sixty_four_clients_mixing_reads_and_writes_get_no_errors_and_memory_sta
     assert!(
         final_rss <= baseline_rss * 3 / 2 + 20 * 1024,
         "memory grew from {baseline_rss} KiB to {final_rss} KiB"
+    );
+}
+
+/// Each sign-in runs argon2id with 19 MiB of memory; without a bound on how many run at once,
+/// 100 concurrent failed sign-ins once took the server from 79 MiB to 1.9 GiB. With the bound,
+/// the peak stays within a hash's memory per CPU of the resting size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_failed_sign_ins_keep_memory_bounded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let folder = dir.path().join("data");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let mut env = vec![
+        ("N8N_USER_FOLDER", folder.display().to_string()),
+        ("N8N_ENCRYPTION_KEY", ENCRYPTION_KEY.to_owned()),
+        ("N8N_SECURE_COOKIE", "false".to_owned()),
+        ("N8N_LOG_LEVEL", "warn".to_owned()),
+    ];
+    if let Some(url) = postgres_url() {
+        env.push(("DATABASE_URL", url));
+        env.push(("DB_POSTGRESDB_SCHEMA", unique_schema("signin")));
+    }
+    if let Ok(v) = std::env::var("XMALLOC") {
+        env.push(("MALLOC_ARENA_MAX", v));
+    }
+    let mut instance = Instance::start(dir.path(), "signin", &env);
+    instance.wait_ready().await;
+    bootstrap(&instance).await;
+    let port = instance.port;
+    let pid = instance.pid();
+    let resting = rss_kib(pid);
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(rss_kib(pid));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            peak
+        })
+    };
+    let mut attempts = Vec::new();
+    for i in 0..200 {
+        attempts.push(tokio::spawn(async move {
+            let body = json!({
+                "emailOrLdapLoginId": format!("nobody{i}@example.com"),
+                "password": "Wrong-Passw0rd1",
+            });
+            try_request(port, "POST", "/rest/login", &[], Some(&body))
+                .await
+                .map(|r| r.status)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("task"));
+    }
+    done.store(true, Ordering::Relaxed);
+    let peak = sampler.await.expect("sampler");
+    let log = instance.log();
+    instance.stop();
+
+    for status in &statuses {
+        match status {
+            Ok(401 | 429 | 503) => {}
+            other => panic!("a sign-in answered {other:?}"),
+        }
+    }
+    assert!(statuses.iter().any(|s| matches!(s, Ok(401))));
+    assert!(!log.contains("panicked"), "{log}");
+    eprintln!("sign-in burst: RSS {resting} KiB at rest, {peak} KiB at the peak");
+    // One 19 MiB argon2 memory per hashing thread (one per CPU; the owner's set-up made the
+    // first already) plus the connections themselves; unbounded, this burst reached 700 MiB.
+    assert!(
+        peak <= resting + 64 * 1024,
+        "memory went from {resting} KiB to {peak} KiB"
     );
 }
