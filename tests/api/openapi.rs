@@ -36,6 +36,30 @@ async fn the_document_describes_every_route_with_its_scope() {
     assert_eq!(json.json(), document);
 }
 
+/// A create links to the operations on what it made, so fuzzers and generators can chain them.
+#[tokio::test]
+async fn creates_link_to_the_operations_on_their_record() {
+    let app = TestApp::spawn().await;
+
+    let document = app.get("/api/v1/openapi.json").send().await.json();
+
+    let links = &document["paths"]["/tags"]["post"]["responses"]["201"]["links"];
+    let mut targets: Vec<&str> = links
+        .as_object()
+        .expect("links on POST /tags")
+        .values()
+        .map(|link| link["operationId"].as_str().expect("operationId"))
+        .collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["deleteTag", "getTag", "updateTag"]);
+    assert_eq!(links["getTag"]["parameters"]["id"], "$response.body#/id");
+    let workflow_links = &document["paths"]["/workflows"]["post"]["responses"]["200"]["links"];
+    assert_eq!(
+        workflow_links["getWorkflow"]["parameters"]["id"],
+        "$response.body#/id"
+    );
+}
+
 #[tokio::test]
 async fn every_schema_reference_resolves() {
     let app = TestApp::spawn().await;

@@ -217,6 +217,7 @@ pub fn document(endpoints: &[Endpoint], config: &Config) -> Value {
             .insert(endpoint.method.as_str().to_lowercase(), operation);
     }
 
+    add_links(&mut paths);
     let mut schemas = Map::new();
     for (name, schema) in common_schemas().into_iter().chain(super::schemas()) {
         schemas.insert(name.to_owned(), schema);
@@ -241,6 +242,58 @@ pub fn document(endpoints: &[Endpoint], config: &Config) -> Value {
             }
         }
     })
+}
+
+/// OpenAPI links from each create (`POST <path>` answering 200 or 201) to the operations on
+/// the record it made (`<path>/{id}`), its `id` feeding the path parameter: what lets schema
+/// fuzzers and client generators chain a create into reads, updates and deletes.
+fn add_links(paths: &mut BTreeMap<String, Map<String, Value>>) {
+    let mut links: Vec<(String, String, Map<String, Value>)> = Vec::new();
+    for (path, operations) in paths.iter() {
+        if !operations.contains_key("post") {
+            continue;
+        }
+        let prefix = format!("{path}/{{");
+        let mut found = Map::new();
+        for (target_path, target_operations) in paths.iter() {
+            let Some(param) = target_path
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix('}'))
+                .filter(|param| !param.contains(['/', '{', '}']))
+            else {
+                continue;
+            };
+            for target in target_operations.values() {
+                let Some(operation_id) = target["operationId"].as_str() else {
+                    continue;
+                };
+                found.insert(
+                    operation_id.to_owned(),
+                    json!({
+                        "operationId": operation_id,
+                        "parameters": { param: "$response.body#/id" },
+                    }),
+                );
+            }
+        }
+        if !found.is_empty() {
+            for status in ["200", "201"] {
+                if operations["post"]["responses"].get(status).is_some() {
+                    links.push((path.clone(), status.to_owned(), found.clone()));
+                }
+            }
+        }
+    }
+    for (path, status, found) in links {
+        if let Some(response) = paths
+            .get_mut(&path)
+            .and_then(|operations| operations.get_mut("post"))
+            .and_then(|post| post["responses"].get_mut(&status))
+            .filter(|response| response.get("$ref").is_none())
+        {
+            response["links"] = Value::Object(found);
+        }
+    }
 }
 
 /// The document as YAML.
