@@ -26,6 +26,7 @@ mod openapi;
 mod owner;
 mod projects;
 mod query_parameters;
+mod rest_pages;
 mod request_limits;
 mod route_table;
 mod sessions;
