@@ -198,7 +198,8 @@ pub async fn latest_of(conn: Conn<'_>, workflow_ids: &[String]) -> sqlx::Result<
         "select e.workflow_id, e.id, e.status, e.started_at from executions e where e.id in \
          (select max(x.id) from executions x where x.workflow_id in (",
     );
-    sql.push_list(workflow_ids).push(") group by x.workflow_id)");
+    sql.push_list(workflow_ids)
+        .push(") group by x.workflow_id)");
     sql.fetch_all(conn).await
 }
 

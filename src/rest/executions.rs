@@ -82,9 +82,10 @@ pub async fn list(
     }
     let last_id = match query.last_id.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(text) => Some(service::parse_id(text).map_err(|_| {
-            ApiError::bad_request("lastId must be an execution id")
-        })?),
+        Some(text) => Some(
+            service::parse_id(text)
+                .map_err(|_| ApiError::bad_request("lastId must be an execution id"))?,
+        ),
     };
     let limit = query.limit.map_or(DEFAULT_LIMIT, |l| l.0);
     let statuses = filter.status.filter(|s| !s.is_empty());
@@ -132,7 +133,10 @@ pub async fn list(
     .into_response())
 }
 
-async fn workflow_names(state: &AppState, rows: &[ExecutionRow]) -> Result<HashMap<String, String>> {
+async fn workflow_names(
+    state: &AppState,
+    rows: &[ExecutionRow],
+) -> Result<HashMap<String, String>> {
     let mut conn = state.db.acquire().await?;
     let mut names = HashMap::new();
     for row in rows {

@@ -31,7 +31,8 @@ pub async fn summary(
     let principal = user.principal();
     principal.require(Scope::InsightsRead)?;
     let period = Period::parse(query.start_date.as_deref(), query.end_date.as_deref())?;
-    let summary = insights::summary(&state, &principal, period, query.project_id.as_deref()).await?;
+    let summary =
+        insights::summary(&state, &principal, period, query.project_id.as_deref()).await?;
     Ok(data(summary).into_response())
 }
 

@@ -128,9 +128,9 @@ async fn accesses(
     let mut conn = state.db.acquire().await?;
     let mut found = HashMap::new();
     for project in projects {
-        if !found.contains_key(&project) {
-            let access = access::project_access(conn.conn(), principal, &project).await?;
-            found.insert(project, access);
+        if let std::collections::hash_map::Entry::Vacant(entry) = found.entry(project) {
+            let access = access::project_access(conn.conn(), principal, entry.key()).await?;
+            entry.insert(access);
         }
     }
     Ok(found)
@@ -156,10 +156,11 @@ pub async fn list(
         cursor: query.cursor,
     }
     .page()?;
-    let tag_names = filter
-        .tags
-        .filter(|t| !t.is_empty())
-        .map(|t| t.into_iter().map(|n| n.trim().to_owned()).collect::<Vec<_>>());
+    let tag_names = filter.tags.filter(|t| !t.is_empty()).map(|t| {
+        t.into_iter()
+            .map(|n| n.trim().to_owned())
+            .collect::<Vec<_>>()
+    });
     let list_filter = ListFilter {
         member: None,
         active: filter.active,

@@ -140,13 +140,7 @@ pub async fn by_time(
     let mut buckets: Vec<Totals> = (0..days).map(|_| Totals::default()).collect();
     let rows = {
         let mut conn = state.db.acquire().await?;
-        executions::runs_between(
-            conn.conn(),
-            &iso(period.start),
-            &iso(period.end),
-            project,
-        )
-        .await?
+        executions::runs_between(conn.conn(), &iso(period.start), &iso(period.end), project).await?
     };
     for row in &rows {
         let Some(started) = row.started_at.as_deref().and_then(parse_iso) else {

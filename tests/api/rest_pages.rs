@@ -55,10 +55,14 @@ fn url_escape(text: &str) -> String {
 async fn the_workflow_list_filters_pages_and_shows_the_last_execution() {
     let app = TestApp::spawn().await;
     let cookie = app.owner.cookie.clone();
-    let first = app.create_workflow(&app.owner_key, workflow_body("alpha one")).await;
+    let first = app
+        .create_workflow(&app.owner_key, workflow_body("alpha one"))
+        .await;
     let first_id = first["id"].as_str().expect("id").to_owned();
-    app.create_workflow(&app.owner_key, workflow_body("alpha two")).await;
-    app.create_workflow(&app.owner_key, workflow_body("beta")).await;
+    app.create_workflow(&app.owner_key, workflow_body("alpha two"))
+        .await;
+    app.create_workflow(&app.owner_key, workflow_body("beta"))
+        .await;
     record(&app, &first_id, "error", "2026-01-01T10:00:00.000Z").await;
     let last = record(&app, &first_id, "success", "2026-01-02T10:00:00.000Z").await;
 
@@ -104,7 +108,10 @@ async fn the_workflow_list_filters_pages_and_shows_the_last_execution() {
     assert_eq!(page["data"].as_array().expect("data").len(), 2);
     let cursor = page["nextCursor"].as_str().expect("a next page");
     let rest = app
-        .get(&format!("/rest/workflows?limit=2&cursor={}", url_escape(cursor)))
+        .get(&format!(
+            "/rest/workflows?limit=2&cursor={}",
+            url_escape(cursor)
+        ))
         .cookie(&cookie)
         .send()
         .await
@@ -196,7 +203,9 @@ async fn a_member_sees_only_their_projects_workflows_and_executions() {
         .as_str()
         .expect("id")
         .to_owned();
-    let mine = app.create_workflow(&member_key, workflow_body("mine")).await["id"]
+    let mine = app
+        .create_workflow(&member_key, workflow_body("mine"))
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -275,7 +284,9 @@ async fn a_member_sees_only_their_projects_workflows_and_executions() {
 async fn executions_are_filtered_by_status_paged_by_last_id_and_read_with_their_data() {
     let app = TestApp::spawn().await;
     let cookie = app.owner.cookie.clone();
-    let wf = app.create_workflow(&app.owner_key, workflow_body("runs")).await["id"]
+    let wf = app
+        .create_workflow(&app.owner_key, workflow_body("runs"))
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -291,7 +302,12 @@ async fn executions_are_filtered_by_status_paged_by_last_id_and_read_with_their_
             .map(|e| e["id"].as_str().expect("id").to_owned())
             .collect()
     };
-    let all = app.get("/rest/executions").cookie(&cookie).send().await.json();
+    let all = app
+        .get("/rest/executions")
+        .cookie(&cookie)
+        .send()
+        .await
+        .json();
     assert_eq!(ids(&all), [c.to_string(), b.to_string(), a.to_string()]);
     assert_eq!(all["data"]["estimated"], false);
     let errors = app
@@ -332,14 +348,19 @@ async fn executions_are_filtered_by_status_paged_by_last_id_and_read_with_their_
         .cookie(&cookie)
         .send()
         .await
-        .assert_error(409, &format!("Execution {a} is not running and cannot be stopped"));
+        .assert_error(
+            409,
+            &format!("Execution {a} is not running and cannot be stopped"),
+        );
 }
 
 #[tokio::test]
 async fn insights_by_time_count_each_day_of_the_period() {
     let app = TestApp::spawn().await;
     let cookie = app.owner.cookie.clone();
-    let wf = app.create_workflow(&app.owner_key, workflow_body("daily")).await["id"]
+    let wf = app
+        .create_workflow(&app.owner_key, workflow_body("daily"))
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
