@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::session::SessionUser;
 use crate::auth::{Principal, Scope};
 use crate::db::executions::{self as executions_repo, LatestRow};
-use crate::db::projects::ProjectRow;
+use crate::db::projects::{self, ProjectRow};
 use crate::db::tags;
 use crate::db::workflows::ListFilter;
 use crate::engine::workflow::Node;
@@ -184,12 +184,27 @@ pub async fn list(
         listed.iter().map(|d| d.row.project_id.clone()),
     )
     .await?;
+    // The list's rows leave their project out; each project is read once.
+    let mut homes: HashMap<String, Option<ProjectRow>> = HashMap::new();
+    {
+        let mut conn = state.db.acquire().await?;
+        for project_id in access.keys() {
+            homes.insert(
+                project_id.clone(),
+                projects::find(conn.conn(), project_id).await?,
+            );
+        }
+    }
     let items: Vec<ListItem> = listed
         .into_iter()
         .map(|d| ListItem {
             scopes: workflow_scopes(&principal, access.get(&d.row.project_id).copied().flatten()),
             last_execution: latest.remove(&d.row.id).map(LastExecution::from),
-            home_project: d.project.map(HomeProject::from),
+            home_project: homes
+                .get(&d.row.project_id)
+                .cloned()
+                .flatten()
+                .map(HomeProject::from),
             tags: d.tags.into_iter().map(|t| t.into_api()).collect(),
             id: d.row.id,
             name: d.row.name,
