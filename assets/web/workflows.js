@@ -139,7 +139,7 @@
     const heading = h('h1', {}, 'Workflow');
     const actions = h('div', { class: 'head-actions' });
     const badges = h('p', { class: 'meta' });
-    const versionSelect = h('select', { id: 'wf-version', hidden: true });
+    const versionSelect = h('select', { id: 'wf-version' });
     const notice = h('p', { class: 'notice', hidden: true });
     const canvas = h('div', { class: 'graph-frame', 'aria-busy': 'true' }, h('p', { class: 'muted graph-wait' }, 'Loading the graph…'));
     const panel = h('aside', { class: 'node-panel', 'aria-label': 'Node details' },
