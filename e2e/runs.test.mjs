@@ -22,6 +22,14 @@ before(async () => {
   shotPrefix.value = 'runs-';
   origin = await startServer();
   const context = await openBrowser();
+  // Layout shifts of each page load, summed as the browser reports them (cumulative layout
+  // shift); an init script runs outside the page's CSP.
+  await context.addInitScript(() => {
+    window.e2eLayoutShift = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.e2eLayoutShift += entry.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
   page = context.pages()[0] || (await context.newPage());
   problems = watch(page, origin);
   const setup = await fetch(`${origin}/rest/owner/setup`, {
@@ -204,18 +212,22 @@ test('the overview shows the insights summary and a chart of executions per day'
   await screenshot(page, 'overview-30-days');
 });
 
-test('on a phone-sized screen the workflow and execution pages fit without sideways scrolling', async () => {
+test('on a phone-sized screen the pages fit without sideways scrolling and load without layout shift', async () => {
   await page.setViewportSize(PHONE);
   const overflows = [];
+  const shifts = [];
   for (const route of ['/workflows', `/workflow/${flowId}`, '/executions', `/execution/${failedExecution}`, '/overview']) {
     await page.goto(`${origin}${route}`);
     await page.locator('#page-app h1').waitFor();
     await page.waitForLoadState('networkidle');
     overflows.push([route, await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)]);
+    shifts.push([route, await page.evaluate(() => window.e2eLayoutShift)]);
     await screenshot(page, `phone-${route.split('/')[1]}${route.split('/').length > 2 ? '-page' : ''}`);
   }
   await page.setViewportSize(DESKTOP);
+  console.log(`layout shift while loading, phone width: ${shifts.map(([route, cls]) => `${route} ${cls.toFixed(3)}`).join(', ')}`);
   for (const [route, overflow] of overflows) assert.ok(overflow <= 0, `${route} is ${overflow}px wider than the screen`);
+  for (const [route, cls] of shifts) assert.ok(cls < 0.1, `${route} shifted its layout by ${cls} while loading`);
 });
 
 test('a 200-node workflow is drawn quickly', async () => {
