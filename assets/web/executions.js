@@ -134,8 +134,9 @@
       h('h2', {}, 'Node'), h('p', { class: 'muted' }, 'Select a node to see what it read and wrote.'));
     root.append(
       h('p', { class: 'crumbs' }, h('a', { href: `${BASE}/executions`, 'data-nav': 'executions' }, 'Executions')),
-      h('div', { class: 'page-head' }, heading, actions), meta, errorBox,
-      h('div', { class: 'graph-layout' }, canvas, panel));
+      h('div', { class: 'page-head' }, heading, actions), meta,
+      // Below the graph, so that showing it moves nothing that is already on the screen.
+      h('div', { class: 'graph-layout' }, canvas, panel), errorBox);
     if (navigated) ctx.focusHeading(root);
     let alive = true;
     let selected = null;

@@ -147,10 +147,10 @@
     root.append(
       h('p', { class: 'crumbs' }, h('a', { href: `${BASE}/workflows`, 'data-nav': 'workflows' }, 'Workflows')),
       h('div', { class: 'page-head' }, heading, actions), badges,
-      h('div', { class: 'tools' }, h('div', { class: 'field inline', hidden: true }, h('label', { for: 'wf-version' }, 'Version shown'), versionSelect),
+      h('div', { class: 'tools' }, h('div', { class: 'field inline invisible' }, h('label', { for: 'wf-version' }, 'Version shown'), versionSelect),
         h('a', { href: `${BASE}/executions?workflowId=${encodeURIComponent(id)}`, 'data-nav': 'executions' }, 'Executions of this workflow')),
-      notice,
-      h('div', { class: 'graph-layout' }, canvas, panel));
+      // The notice goes below the graph, so that showing it moves nothing on the screen.
+      h('div', { class: 'graph-layout' }, canvas, panel), notice);
     if (navigated) ctx.focusHeading(root);
     let alive = true;
 
@@ -164,7 +164,8 @@
       if (workflow.activeVersion) versions.push({ value: 'published', label: 'Published version', nodes: workflow.activeVersion.nodes, connections: workflow.activeVersion.connections });
       versions.push({ value: 'draft', label: workflow.activeVersion ? 'Draft (latest save)' : 'Draft', nodes: workflow.nodes, connections: workflow.connections });
       versionSelect.replaceChildren(...versions.map((v) => h('option', { value: v.value }, v.label)));
-      versionSelect.parentElement.hidden = versions.length < 2;
+      // Hidden, not removed, while there is no choice: the row keeps its height.
+      versionSelect.parentElement.classList.toggle('invisible', versions.length < 2);
       const unsupported = (workflow.unsupportedNodes || []).map((n) => n.name);
       notice.hidden = !unsupported.length;
       notice.textContent = unsupported.length ? `This server cannot run: ${unsupported.join(', ')}. These nodes are marked in the graph.` : '';
