@@ -288,6 +288,39 @@ test('a member sees neither the workflows nor the executions of another project'
   await signInAs(EMAIL, PASSWORD);
 });
 
+test('a run in progress refreshes the list on its own and can be stopped from its page', async () => {
+  const waiting = await publicApi('POST', '/workflows', ownerKey, {
+    name: 'Waiting flow',
+    nodes: [
+      { id: 'w1', name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: '0f3f9a57-8f0c-4c8e-b1a4-1c2d3e4f5a6b',
+        parameters: { httpMethod: 'POST', path: 'e2e-wait', responseMode: 'onReceived', options: {} } },
+      { id: 'w2', name: 'Wait a minute', type: 'n8n-nodes-base.wait', typeVersion: 1.1, position: [240, 0], webhookId: '5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e',
+        parameters: { resume: 'timeInterval', amount: 1, unit: 'minutes' } },
+    ],
+    connections: { Webhook: { main: [[{ node: 'Wait a minute', type: 'main', index: 0 }]] } },
+    settings: { executionOrder: 'v1' },
+  });
+  await publicApi('POST', `/workflows/${waiting.id}/activate`, ownerKey);
+  await page.goto(`${origin}/executions?workflowId=${waiting.id}`);
+  await page.getByText('No executions yet.').waitFor();
+  const hook = await fetch(`${origin}/webhook/e2e-wait`, { method: 'POST' });
+  assert.equal(hook.status, 200, await hook.text());
+
+  const row = page.getByRole('row').filter({ hasText: 'Waiting flow' });
+  await row.locator('.badge.status').filter({ hasText: /^(Waiting|Running)$/ }).waitFor({ timeout: 15_000 });
+  await page.getByText('Refreshing while executions run…').waitFor();
+  await screenshot(page, 'execution-in-progress');
+  await row.getByRole('link').first().click();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByText('Execution stopped.').waitFor();
+  await page.locator('.meta').getByText('Canceled').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Stop' }).count(), 0);
+  await screenshot(page, 'execution-stopped');
+  await page.goBack();
+  await page.getByRole('row').filter({ hasText: 'Waiting flow' }).locator('.badge.status').filter({ hasText: 'Canceled' }).waitFor({ timeout: 15_000 });
+  await publicApi('POST', `/workflows/${waiting.id}/deactivate`, ownerKey);
+});
+
 test('nothing was loaded from another host, and there was no console error', () => {
   assert.deepEqual(problems, []);
 });
