@@ -400,3 +400,48 @@ async fn insights_by_time_count_each_day_of_the_period() {
         .await
         .assert_error(400, "endDate must be the same as or after startDate");
 }
+
+#[tokio::test]
+async fn the_workflow_list_filters_by_tag_name_and_lists_the_tags_to_choose_from() {
+    let app = TestApp::spawn().await;
+    let cookie = app.owner.cookie.clone();
+    let tagged = app
+        .create_workflow(&app.owner_key, workflow_body("tagged"))
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.create_workflow(&app.owner_key, workflow_body("plain"))
+        .await;
+    let tag = app
+        .post("/api/v1/tags")
+        .key(&app.owner_key)
+        .json(json!({ "name": "billing" }))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("tag id")
+        .to_owned();
+    let set = app
+        .put(&format!("/api/v1/workflows/{tagged}/tags"))
+        .key(&app.owner_key)
+        .json(json!([{ "id": tag }]))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+
+    let tags = app.get("/rest/tags").cookie(&cookie).send().await.json();
+    assert_eq!(tags["data"][0]["name"], "billing");
+    let found = app
+        .get(&format!(
+            "/rest/workflows?filter={}",
+            filter(json!({ "tags": ["billing"] }))
+        ))
+        .cookie(&cookie)
+        .send()
+        .await
+        .json();
+    assert_eq!(names(&found), ["tagged"]);
+    assert_eq!(found["data"][0]["tags"][0]["name"], "billing");
+}
