@@ -39,6 +39,6 @@ mkdir -p "$E2E_SCREENSHOTS"
 step "browser tests"
 status=0
 # A hung browser must not eat the CI time limit.
-(cd e2e && timeout 600 node --test --test-concurrency=1 --test-reporter=spec web.test.mjs) || status=$?
+(cd e2e && timeout 900 node --test --test-concurrency=1 --test-reporter=spec web.test.mjs runs.test.mjs) || status=$?
 echo "screenshots: $E2E_SCREENSHOTS"
 exit "$status"

@@ -7,126 +7,10 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BINARY = process.env.FLOWGATE_BIN;
-const SHOTS = process.env.E2E_SCREENSHOTS || path.join(os.tmpdir(), 'flowgate-e2e-screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const EMAIL = 'owner@example.com';
-const PASSWORD = 'Owner-Passw0rd';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-if (!BINARY) throw new Error('FLOWGATE_BIN must name the flowgate binary (e2e/run.sh sets it)');
-
-const cleanups = [];
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the binary on a free port over a fresh SQLite folder; resolves once it is ready. */
-async function startServer(extraEnv = {}) {
-  const folder = await mkdtemp(path.join(os.tmpdir(), 'flowgate-e2e-'));
-  const port = await freePort();
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('N8N_') || name.startsWith('DB_') || name === 'DATABASE_URL') delete env[name];
-  }
-  Object.assign(env, {
-    N8N_PORT: String(port),
-    N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_USER_FOLDER: folder,
-    N8N_SECURE_COOKIE: 'false',
-    N8N_LOG_LEVEL: 'warn',
-    ...extraEnv,
-  });
-  const child = spawn(BINARY, [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  cleanups.push(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
-    await rm(folder, { recursive: true, force: true });
-  });
-  const origin = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`flowgate exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(`${origin}/healthz/readiness`);
-      if (response.ok) return origin;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('flowgate did not become ready within 30 seconds');
-}
-
-/** A fresh browser profile, as a new user's browser would be. */
-async function openBrowser() {
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'flowgate-e2e-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    permissions: ['clipboard-read', 'clipboard-write'],
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  cleanups.push(async () => {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  });
-  context.setDefaultTimeout(10_000);
-  return context;
-}
-
-/** Records what the page must never do: load from elsewhere, break the CSP, throw. */
-function watch(page, origin) {
-  const problems = [];
-  page.on('request', (request) => {
-    const url = request.url();
-    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:')) problems.push(`request to ${url}`);
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/status of 40[0-9]/.test(message.text())) {
-      problems.push(`console error: ${message.text()}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  return problems;
-}
-
-let shot = 0;
-async function screenshot(page, name) {
-  shot += 1;
-  const file = path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-}
-
-async function api(origin, method, apiPath, key) {
-  const response = await fetch(`${origin}/api/v1${apiPath}`, { method, headers: { 'X-N8N-API-KEY': key } });
-  return response.status;
-}
+import { mkdir } from 'node:fs/promises';
+import {
+  api, cleanUp, DESKTOP, EMAIL, openBrowser, PASSWORD, PHONE, screenshot, SHOTS, startServer, watch,
+} from './support.mjs';
 
 let origin;
 let context;
@@ -142,15 +26,7 @@ before(async () => {
   problems = watch(page, origin);
 });
 
-after(async () => {
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      console.error(error);
-    }
-  }
-});
+after(cleanUp);
 
 test('a new instance asks for the owner, with the password rules shown as they are met', async () => {
   await page.goto(`${origin}/`);

@@ -1,6 +1,7 @@
-//! The web page: owner set-up, sign-in, invitation sign-up, and the settings pages for API
-//! keys and users. One HTML document, a script and a style sheet, all compiled into the
-//! binary so the page works with no internet access. The script talks to `/rest` only.
+//! The web page: owner set-up, sign-in, invitation sign-up, the settings pages for API keys
+//! and users, and the pages of workflows (drawn as graphs), executions and insights. One HTML
+//! document, a few scripts and a style sheet, all compiled into the binary so the page works
+//! with no internet access. The scripts talk to `/rest` only.
 //!
 //! Every page path answers the same document (the script routes on the client), so a deep
 //! link survives a reload. All URLs in the document carry `N8N_PATH`: the session cookie is
@@ -20,12 +21,22 @@ use crate::app::AppState;
 use crate::config::Config;
 
 const PAGE: &str = include_str!("../assets/web/index.html");
-const SCRIPT: &str = include_str!("../assets/web/app.js");
+/// The scripts, by file name: `app.js` runs last and routes to the pages the others register.
+const SCRIPTS: [(&str, &str); 8] = [
+    ("app.js", include_str!("../assets/web/app.js")),
+    ("keys.js", include_str!("../assets/web/keys.js")),
+    ("users.js", include_str!("../assets/web/users.js")),
+    ("pages.js", include_str!("../assets/web/pages.js")),
+    ("graph.js", include_str!("../assets/web/graph.js")),
+    ("workflows.js", include_str!("../assets/web/workflows.js")),
+    ("executions.js", include_str!("../assets/web/executions.js")),
+    ("overview.js", include_str!("../assets/web/overview.js")),
+];
 const STYLE: &str = include_str!("../assets/web/app.css");
 const ICON: &str = include_str!("../assets/web/favicon.svg");
 
 /// The paths the client-side router knows; each answers the page.
-pub const PAGES: [&str; 7] = [
+pub const PAGES: [&str; 12] = [
     "/",
     "/signin",
     "/setup",
@@ -33,6 +44,11 @@ pub const PAGES: [&str; 7] = [
     "/settings",
     "/settings/api",
     "/settings/users",
+    "/overview",
+    "/workflows",
+    "/workflow/{id}",
+    "/executions",
+    "/execution/{id}",
 ];
 
 /// Scripts, styles and requests only to this server; no inline script or style, no
@@ -48,11 +64,13 @@ pub fn router(config: &Config) -> Router<AppState> {
         let page = page.clone();
         router = router.route(path, get(move || std::future::ready(html(page.clone()))));
     }
+    for (name, script) in SCRIPTS {
+        router = router.route(
+            &format!("/static/{name}"),
+            get(move || async move { asset(script, "text/javascript; charset=utf-8") }),
+        );
+    }
     router
-        .route(
-            "/static/app.js",
-            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
-        )
         .route(
             "/static/app.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),

@@ -1,5 +1,6 @@
-// The web page's script: client-side routing, the calls to /rest, and the views (owner
-// set-up, sign-in, invitation sign-up, Settings > n8n API, Settings > Users).
+// The web page's script: client-side routing, the calls to /rest, owner set-up, sign-in and
+// invitation sign-up, and the shell that shows the pages of the other scripts (keys.js,
+// users.js for the settings; workflows.js, executions.js, overview.js register their own).
 //
 // Rules kept throughout: no markup is ever built from strings (text goes in as text nodes,
 // so nothing a user typed can become HTML), raw keys live only in the DOM of the dialog
@@ -128,7 +129,7 @@
 
   function signedOut() {
     state.user = null;
-    state.next = currentRoute().startsWith('/settings') ? currentRoute() : null;
+    state.next = currentRoute() !== '/' ? currentRoute() : null;
     toast('Your session has ended. Please sign in again.', true);
     go('/signin', true);
   }
@@ -206,7 +207,7 @@
         if (route === '/signin') {
           showView('view-signin', 'Sign in', navigated);
         } else {
-          if (route.startsWith('/settings')) state.next = route;
+          if (route !== '/') state.next = route;
           go('/signin', true);
         }
         return;
@@ -217,6 +218,11 @@
           return;
         }
         showSettings('users', navigated);
+        return;
+      }
+      const shown = pageFor(route);
+      if (shown) {
+        showAppPage(shown, navigated);
         return;
       }
       if (route !== '/settings/api') {
@@ -237,8 +243,9 @@
     const link = event.target.closest('a[data-nav]');
     if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    const path = new URL(link.href).pathname.slice(BASE.length);
-    if (path !== currentRoute()) go(path);
+    const url = new URL(link.href);
+    const path = url.pathname.slice(BASE.length) + url.search;
+    if (path !== currentRoute() + location.search) go(path);
   });
   window.addEventListener('popstate', () => render(true));
 
@@ -402,8 +409,14 @@
       if (link.dataset.nav === page) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
+    stopAppPage();
     $('#page-api').hidden = page !== 'api';
     $('#page-users').hidden = page !== 'users';
+    $('#page-app').hidden = true;
+    if (page === null) {
+      showView('view-settings', 'flowgate', false);
+      return;
+    }
     showView('view-settings', page === 'api' ? 'n8n API' : 'Users', false);
     if (navigated) $(`#page-${page} h1`).focus();
     if (page === 'api') showApiPage();
@@ -411,128 +424,47 @@
   }
   $$('.page h1').forEach((heading) => heading.setAttribute('tabindex', '-1'));
 
-  // ---- Settings > n8n API ---------------------------------------------------------------
+  // ---- the pages of other scripts (workflows, executions, overview) -------------------
 
-  function showApiPage() {
-    const enabled = state.settings.publicApi?.enabled !== false;
-    $('#api-disabled').hidden = enabled;
-    $('#create-key').hidden = !enabled;
-    $('#keys-tools').hidden = !enabled;
-    $('#api-docs-link').href = `${BASE}/${state.settings.publicApi?.path || 'api'}/v1/docs`;
-    $('#ownership').hidden = !isAdmin();
-    if (!isAdmin()) state.keys.ownership = 'mine';
-    if (enabled) loadKeys();
-    else {
-      $('#keys-table').hidden = true;
-      $('#keys-empty').hidden = true;
-      $('#keys-pager').hidden = true;
+  // Each registers in `window.flowgatePages` before this script runs: a list of
+  // {name, pattern, show(context, match, root)} where `show` may answer a stop function.
+  const appPages = window.flowgatePages || [];
+  let stopCurrent = null;
+
+  function pageFor(route) {
+    for (const page of appPages) {
+      const match = page.pattern.exec(route);
+      if (match) return { page, match };
     }
+    return null;
   }
 
-  let keysRequest = 0;
+  function stopAppPage() {
+    if (stopCurrent) stopCurrent();
+    stopCurrent = null;
+  }
 
-  async function loadKeys() {
-    const keys = state.keys;
-    const query = new URLSearchParams({ take: String(KEYS_PER_PAGE), skip: String(keys.skip), sortBy: keys.sortBy });
-    if (keys.ownership === 'all') query.set('ownership', 'all');
-    if (keys.label) query.set('label', keys.label);
-    const request = ++keysRequest;
-    let data;
-    try {
-      data = await rest('GET', `/api-keys?${query}`);
-    } catch (error) {
-      failed(error);
-      return;
+  const pageContext = {
+    BASE, h, rest, RestError, toast, failed, go, timeElement, isAdmin, $, $$,
+    user: () => state.user,
+    focusHeading: (root) => { const heading = $('h1', root); if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus(); } },
+    setTitle: (title) => { document.title = `${title} - flowgate`; },
+  };
+
+  function showAppPage({ page, match }, navigated) {
+    stopAppPage();
+    showSettings(null, false);
+    for (const link of $$('.sidebar a[data-nav]')) {
+      if (link.dataset.nav === page.name) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
     }
-    if (request !== keysRequest) return; // a newer search or page replaced this one
-    const all = keys.ownership === 'all';
-    keys.count = all ? data.counts.all : data.counts.mine;
-    keys.total = all ? data.totals.all : data.totals.mine;
-    if (data.items.length === 0 && keys.skip > 0) {
-      keys.skip = Math.max(0, keys.skip - KEYS_PER_PAGE);
-      loadKeys();
-      return;
-    }
-    renderKeys(data.items, all);
+    const root = $('#page-app');
+    $('#page-api').hidden = true;
+    $('#page-users').hidden = true;
+    root.hidden = false;
+    root.replaceChildren();
+    stopCurrent = page.show(pageContext, match, root, navigated) || null;
   }
-
-  function renderKeys(items, showOwner) {
-    const keys = state.keys;
-    const empty = items.length === 0;
-    $('#keys-table').hidden = empty;
-    $('#keys-empty').hidden = !empty;
-    const emptyText = $('#keys-empty');
-    emptyText.replaceChildren(
-      h('p', {}, h('strong', {}, keys.label ? 'No API keys match this label.' : 'No API keys yet.')),
-      h('p', { class: 'muted' }, keys.label ? 'Try another search.' : 'Create one to call the API from scripts, CI or other tools.'),
-    );
-    $('#keys-table thead .owner-col').hidden = !showOwner;
-    $('#keys-body').replaceChildren(...items.map((key) => keyRow(key, showOwner)));
-    const pager = $('#keys-pager');
-    pager.hidden = keys.count <= KEYS_PER_PAGE;
-    $('#keys-range').textContent = `${keys.skip + 1}-${keys.skip + items.length} of ${keys.count}`;
-    $('#keys-prev').disabled = keys.skip === 0;
-    $('#keys-next').disabled = keys.skip + items.length >= keys.count;
-  }
-
-  function keyRow(key, showOwner) {
-    const now = Date.now() / 1000;
-    const expired = key.expiresAt !== null && key.expiresAt !== undefined && key.expiresAt <= now;
-    const mine = key.userId === state.user.id || key.owner?.id === state.user.id;
-    const shown = key.scopes.slice(0, 3);
-    const ownerName = [key.owner?.firstName, key.owner?.lastName].filter(Boolean).join(' ');
-    let expires;
-    if (key.expiresAt === null || key.expiresAt === undefined) expires = 'Never';
-    else if (expired) expires = h('span', {}, h('span', { class: 'badge expired' }, 'Expired'), ' ', timeElement(key.expiresAt));
-    else expires = timeElement(key.expiresAt);
-    return h('tr', { 'data-key-id': key.id },
-      h('td', { class: 'label-cell', 'data-label': 'Label' }, key.label),
-      h('td', { class: 'key-cell', 'data-label': 'Key' }, key.apiKey),
-      h('td', { 'data-label': 'Scopes' },
-        h('span', { class: 'scope-list', title: key.scopes.join(', ') },
-          shown.map((scope) => h('span', { class: 'badge' }, scope)),
-          key.scopes.length > shown.length ? h('span', { class: 'badge' }, `+${key.scopes.length - shown.length} more`) : null)),
-      h('td', { class: 'owner-col', 'data-label': 'Owner', hidden: !showOwner },
-        ownerName || key.owner?.email || '', ownerName ? h('span', { class: 'sub' }, key.owner.email) : null),
-      h('td', { 'data-label': 'Created' }, timeElement(key.createdAt)),
-      h('td', { 'data-label': 'Last used' }, key.lastUsedAt ? timeElement(key.lastUsedAt, true) : 'Never'),
-      h('td', { 'data-label': 'Expires', class: expired ? 'expired' : null }, expires),
-      h('td', { class: 'actions-cell' },
-        mine ? h('button', { type: 'button', class: 'ghost small', 'aria-label': `Edit ${key.label}`, onclick: () => openKeyDialog(key) }, 'Edit') : null,
-        mine && !expired ? h('button', { type: 'button', class: 'ghost small', 'aria-label': `Rotate ${key.label}`, onclick: () => rotateKey(key) }, 'Rotate') : null,
-        h('button', { type: 'button', class: 'ghost small', 'aria-label': `Delete ${key.label}`, onclick: () => deleteKey(key) }, 'Delete')));
-  }
-
-  $('#keys-prev').addEventListener('click', () => {
-    state.keys.skip = Math.max(0, state.keys.skip - KEYS_PER_PAGE);
-    loadKeys();
-  });
-  $('#keys-next').addEventListener('click', () => {
-    state.keys.skip += KEYS_PER_PAGE;
-    loadKeys();
-  });
-  $('#keys-sort').addEventListener('change', (event) => {
-    state.keys.sortBy = event.target.value;
-    state.keys.skip = 0;
-    loadKeys();
-  });
-  for (const radio of $$('input[name="ownership"]')) {
-    radio.addEventListener('change', () => {
-      state.keys.ownership = radio.value;
-      state.keys.skip = 0;
-      loadKeys();
-    });
-  }
-  let searchTimer = null;
-  $('#keys-search').addEventListener('input', (event) => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => {
-      state.keys.label = event.target.value.trim();
-      state.keys.skip = 0;
-      loadKeys();
-    }, 250);
-  });
-
   // ---- dialogs --------------------------------------------------------------------------
 
   const openers = new WeakMap();
@@ -617,305 +549,15 @@
     }
     $('#secret-copied').textContent = copied ? 'Copied to clipboard.' : 'Selected: press Ctrl+C (or Cmd+C) to copy.';
   });
+  // ---- the settings pages of keys.js and users.js --------------------------------------
 
-  // ---- create, edit, rotate, delete a key -----------------------------------------------
+  const settingsContext = {
+    BASE, KEYS_PER_PAGE, ROLE_NAMES, state, $, $$, h, rest, RestError, toast, failed, busy, formError,
+    formatDate, timeElement, isAdmin, openDialog, confirmDialog, showSecret, copyText, requireFields,
+  };
+  const { showApiPage } = window.flowgateSettings.keys(settingsContext);
+  const { loadUsers } = window.flowgateSettings.users(settingsContext);
 
-  async function loadScopes() {
-    if (!state.scopes) state.scopes = await rest('GET', '/api-keys/scopes');
-    return state.scopes;
-  }
-
-  function renderScopes(selected) {
-    const groups = new Map();
-    for (const scope of state.scopes) {
-      const resource = scope.split(':')[0];
-      if (!groups.has(resource)) groups.set(resource, []);
-      groups.get(resource).push(scope);
-    }
-    const container = $('#key-scopes');
-    container.replaceChildren(...Array.from(groups, ([resource, scopes]) => h('fieldset', { class: 'scope-group' },
-      h('legend', {}, resource),
-      scopes.map((scope) => h('label', {},
-        h('input', { type: 'checkbox', name: 'scope', value: scope, checked: selected.has(scope), onchange: countScopes }),
-        h('span', { 'aria-hidden': 'true' }, scope.slice(resource.length + 1)),
-        h('span', { class: 'visually-hidden' }, scope))))));
-    container.scrollTop = 0;
-    countScopes();
-  }
-
-  function selectedScopes() {
-    return $$('#key-scopes input[name="scope"]:checked').map((input) => input.value);
-  }
-
-  function countScopes() {
-    $('#key-scopes-count').textContent = `${selectedScopes().length} of ${state.scopes.length} selected`;
-  }
-
-  $('#scopes-all').addEventListener('click', () => {
-    $$('#key-scopes input[name="scope"]').forEach((input) => { input.checked = true; });
-    countScopes();
-  });
-  $('#scopes-none').addEventListener('click', () => {
-    $$('#key-scopes input[name="scope"]').forEach((input) => { input.checked = false; });
-    countScopes();
-  });
-
-  function isoDate(date) {
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  }
-
-  /** The chosen expiry in Unix seconds, null for never, or an Error to show. */
-  function chosenExpiry() {
-    const choice = $('#key-expiry').value;
-    if (choice === 'never') return null;
-    if (choice === 'custom') {
-      const value = $('#key-expiry-date').value;
-      if (!value) return new Error('Choose an expiration date.');
-      const [year, month, day] = value.split('-').map(Number);
-      const at = new Date(year, month - 1, day).getTime() / 1000;
-      if (at <= Date.now() / 1000) return new Error('Expiration date must be in the future.');
-      return Math.floor(at);
-    }
-    return Math.floor(Date.now() / 1000) + Number(choice) * 86400;
-  }
-
-  function updateExpiryHint() {
-    const custom = $('#key-expiry').value === 'custom';
-    $('#key-expiry-date').hidden = !custom;
-    const expiry = chosenExpiry();
-    let hint = '';
-    if (expiry === null) hint = 'The API key will never expire.';
-    else if (typeof expiry === 'number') hint = `The API key will expire on ${formatDate(expiry)}.`;
-    $('#key-expiry-hint').textContent = hint;
-  }
-  $('#key-expiry').addEventListener('change', updateExpiryHint);
-  $('#key-expiry-date').addEventListener('input', updateExpiryHint);
-
-  async function openKeyDialog(key) {
-    const form = $('#key-form');
-    try {
-      await loadScopes();
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    state.editing = key || null;
-    form.reset();
-    formError(form, '');
-    $('#key-label').removeAttribute('aria-invalid');
-    $('#key-dialog-title').textContent = key ? 'Edit API Key' : 'Create API Key';
-    $('#key-label').value = key ? key.label : '';
-    $('#key-expiry-field').hidden = Boolean(key);
-    const tomorrow = new Date();
-    tomorrow.setDate(tomorrow.getDate() + 1);
-    $('#key-expiry-date').min = isoDate(tomorrow);
-    $('#key-expiry-date').value = '';
-    updateExpiryHint();
-    renderScopes(new Set(key ? key.scopes : []));
-    openDialog($('#key-dialog'));
-    $('#key-label').focus();
-  }
-
-  $('#create-key').addEventListener('click', () => openKeyDialog(null));
-
-  $('#key-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    busy(form, async () => {
-      const label = $('#key-label').value.trim();
-      $('#key-label').setAttribute('aria-invalid', String(!label));
-      if (!label) {
-        $('#key-label').focus();
-        throw new Error('Label is required.');
-      }
-      const scopes = selectedScopes();
-      if (scopes.length === 0) throw new Error('Select at least one scope.');
-      const editing = state.editing;
-      if (editing) {
-        await rest('PATCH', `/api-keys/${encodeURIComponent(editing.id)}`, { label, scopes });
-        $('#key-dialog').close();
-        toast('API key updated.');
-      } else {
-        const expiresAt = chosenExpiry();
-        if (expiresAt instanceof Error) throw expiresAt;
-        const created = await rest('POST', '/api-keys', { label, scopes, expiresAt });
-        $('#key-dialog').close();
-        showSecret({
-          title: 'API Key Created',
-          warning: 'Make sure to copy your API key now as you will not be able to see this again.',
-          label: 'API key',
-          value: created.rawApiKey,
-        });
-      }
-      loadKeys();
-    });
-  });
-
-  async function rotateKey(key) {
-    const ok = await confirmDialog({
-      title: 'Rotate API Key',
-      text: `A new secret replaces the one of "${key.label}". Anything still using the current key stops working at once.`,
-      ok: 'Rotate key',
-    });
-    if (!ok) return;
-    try {
-      const rotated = await rest('POST', `/api-keys/${encodeURIComponent(key.id)}/rotate`);
-      showSecret({
-        title: 'API Key Rotated',
-        warning: 'Make sure to copy your new API key now as you will not be able to see this again.',
-        label: 'API key',
-        value: rotated.rawApiKey,
-      });
-      loadKeys();
-    } catch (error) {
-      failed(error);
-    }
-  }
-
-  async function deleteKey(key) {
-    const ok = await confirmDialog({
-      title: 'Delete API Key',
-      text: `Are you sure you want to delete "${key.label}"? Any application using this API key will no longer have access to n8n. This cannot be undone.`,
-      ok: 'Delete Forever',
-    });
-    if (!ok) return;
-    try {
-      await rest('DELETE', `/api-keys/${encodeURIComponent(key.id)}`);
-      toast('API key deleted.');
-      loadKeys();
-    } catch (error) {
-      failed(error);
-    }
-  }
-
-  // ---- Settings > Users -----------------------------------------------------------------
-
-  async function loadUsers() {
-    let data;
-    try {
-      data = await rest('GET', '/users');
-    } catch (error) {
-      if (error instanceof RestError && error.status === 404) {
-        $('#users-unavailable').hidden = false;
-        $('#users-table').hidden = true;
-        $('#invite-user').hidden = true;
-        return;
-      }
-      failed(error);
-      return;
-    }
-    $('#users-unavailable').hidden = true;
-    $('#invite-user').hidden = false;
-    $('#users-table').hidden = false;
-    const items = Array.isArray(data) ? data : data.items;
-    $('#users-body').replaceChildren(...items.map(userRow));
-  }
-
-  function userRow(user) {
-    const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
-    const self = user.id === state.user.id;
-    const owner = user.isOwner || user.role === 'global:owner';
-    let role;
-    if (owner || self) {
-      role = ROLE_NAMES[user.role] || user.role;
-    } else {
-      const select = h('select', { class: 'role-select', 'aria-label': `Role of ${user.email}` },
-        ['global:member', 'global:admin'].map((value) => h('option', { value, selected: user.role === value }, ROLE_NAMES[value])));
-      if (!['global:member', 'global:admin'].includes(user.role)) {
-        select.prepend(h('option', { value: user.role, selected: true, disabled: true }, user.role));
-      }
-      select.addEventListener('change', () => changeRole(user, select));
-      role = select;
-    }
-    return h('tr', { 'data-user-id': user.id },
-      h('td', { class: 'label-cell', 'data-label': 'User' },
-        name || user.email, self ? ' (you)' : null, name ? h('span', { class: 'sub' }, user.email) : null),
-      h('td', { 'data-label': 'Role' }, role),
-      h('td', { 'data-label': 'Status' }, user.isPending ? h('span', { class: 'badge pending' }, 'Pending') : 'Active'),
-      h('td', { class: 'actions-cell' },
-        user.isPending && user.inviteAcceptUrl
-          ? h('button', { type: 'button', class: 'ghost small', 'aria-label': `Copy invite link of ${user.email}`, onclick: () => copyInvite(user) }, 'Copy invite link')
-          : null,
-        owner || self ? null
-          : h('button', { type: 'button', class: 'ghost small', 'aria-label': `Delete ${user.email}`, onclick: () => deleteUser(user) }, 'Delete')));
-  }
-
-  async function changeRole(user, select) {
-    const previous = user.role;
-    try {
-      await rest('PATCH', `/users/${encodeURIComponent(user.id)}/role`, { newRoleName: select.value });
-      user.role = select.value;
-      toast(`${user.email} is now ${ROLE_NAMES[select.value] || select.value}.`);
-    } catch (error) {
-      select.value = previous;
-      failed(error);
-    }
-  }
-
-  async function copyInvite(user) {
-    if (await copyText(user.inviteAcceptUrl)) {
-      toast('Invite link copied to clipboard.');
-      return;
-    }
-    showSecret({
-      title: 'Invite link',
-      warning: `Send this link to ${user.email}. It lets them choose a password and sign in.`,
-      label: 'Invite link',
-      value: user.inviteAcceptUrl,
-    });
-  }
-
-  async function deleteUser(user) {
-    const ok = await confirmDialog({
-      title: 'Delete user',
-      text: `Are you sure you want to delete ${user.email}? Their API keys stop working at once. This cannot be undone.`,
-      ok: 'Delete Forever',
-    });
-    if (!ok) return;
-    try {
-      await rest('DELETE', `/users/${encodeURIComponent(user.id)}`);
-      toast(`${user.email} deleted.`);
-      loadUsers();
-    } catch (error) {
-      failed(error);
-    }
-  }
-
-  $('#invite-user').addEventListener('click', () => {
-    const form = $('#invite-form');
-    form.reset();
-    formError(form, '');
-    $('#invite-email').removeAttribute('aria-invalid');
-    openDialog($('#invite-dialog'));
-    $('#invite-email').focus();
-  });
-
-  $('#invite-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    busy(form, async () => {
-      const missing = requireFields(form);
-      if (missing) throw new Error(missing);
-      const email = $('#invite-email').value.trim();
-      const answer = await rest('POST', '/invitations', [{ email, role: $('#invite-role').value }]);
-      const result = Array.isArray(answer) ? answer[0] : null;
-      if (!result) throw new Error('The server did not answer the invitation.');
-      if (result.error) throw new Error(result.error);
-      $('#invite-dialog').close();
-      loadUsers();
-      if (result.user?.inviteAcceptUrl) {
-        showSecret({
-          title: 'User invited',
-          warning: `Send this link to ${email}. It lets them choose a password and sign in.`,
-          label: 'Invite link',
-          value: result.user.inviteAcceptUrl,
-        });
-      } else {
-        toast(`Invitation sent to ${email}.`);
-      }
-    });
-  });
 
   render(false);
 })();

@@ -77,6 +77,17 @@ pub struct Principal {
     pub credential: Credential,
 }
 
+impl Principal {
+    /// 403 unless the caller holds `scope` (what the route table checks on `/api/v1`).
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::app::AppState;
-use crate::auth::{Role, SESSION_HASH_DOMAIN};
+use crate::auth::{Credential, Principal, Role, SESSION_HASH_DOMAIN};
 use crate::crypto::random_token;
 use crate::db::{sessions, users, users::UserRow, Conn};
 use crate::domain::time::{now_iso, now_unix};
@@ -82,6 +82,20 @@ pub async fn end(state: &AppState, conn: Conn<'_>, headers: &HeaderMap) -> Resul
 pub struct SessionUser {
     pub user: UserRow,
     pub role: Role,
+}
+
+impl SessionUser {
+    /// The caller as the public API's rules know it: a signed-in user holds every scope of
+    /// their role, as on the public API with the cookie, so `/rest` and `/api/v1` apply the
+    /// same access checks through the same services.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            user_id: self.user.id.clone(),
+            role: self.role,
+            scopes: self.role.allowed_scopes(),
+            credential: Credential::Session,
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for SessionUser {

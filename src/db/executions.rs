@@ -174,6 +174,35 @@ pub async fn set_tags(
     Ok(())
 }
 
+/// How many executions match the filter.
+pub async fn count(conn: Conn<'_>, filter: &Filter<'_>) -> sqlx::Result<i64> {
+    let mut sql = Sql::build("select count(*) from executions e where 1 = 1");
+    push_filter(&mut sql, filter);
+    sql.fetch_scalar(conn).await
+}
+
+/// The newest execution of each of these workflows (those that have one).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LatestRow {
+    pub workflow_id: String,
+    pub id: i64,
+    pub status: String,
+    pub started_at: Option<String>,
+}
+
+pub async fn latest_of(conn: Conn<'_>, workflow_ids: &[String]) -> sqlx::Result<Vec<LatestRow>> {
+    if workflow_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::build(
+        "select e.workflow_id, e.id, e.status, e.started_at from executions e where e.id in \
+         (select max(x.id) from executions x where x.workflow_id in (",
+    );
+    sql.push_list(workflow_ids)
+        .push(") group by x.workflow_id)");
+    sql.fetch_all(conn).await
+}
+
 /// Figures for the insights summary over executions started in [from, to).
 #[derive(Debug, Default, sqlx::FromRow)]
 pub struct Totals {
@@ -187,21 +216,22 @@ pub struct Totals {
     pub minutes_saved: f64,
 }
 
-/// Counts runs started in [from, to), optionally of one project's workflows. Run times are
-/// summed in Rust from the timestamps (the two databases compute date differences unalike).
-pub async fn totals(
+/// A finished run, as the insights count it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RunRow {
+    pub status: String,
+    pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub settings: String,
+}
+
+/// Runs started in [from, to), optionally of one project's workflows.
+pub async fn runs_between(
     conn: Conn<'_>,
     from: &str,
     to: &str,
     project_id: Option<&str>,
-) -> sqlx::Result<Totals> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        status: String,
-        started_at: Option<String>,
-        stopped_at: Option<String>,
-        settings: String,
-    }
+) -> sqlx::Result<Vec<RunRow>> {
     let mut sql = Sql::build(
         "select e.status, e.started_at, e.stopped_at, w.settings from executions e \
          join workflows w on w.id = e.workflow_id where e.started_at >= ",
@@ -212,23 +242,28 @@ pub async fn totals(
     if let Some(p) = project_id {
         sql.push(" and w.project_id = ").push_bind(p);
     }
-    let rows: Vec<Row> = sql.fetch_all(conn).await?;
-    let mut totals = Totals::default();
-    for row in rows {
+    sql.fetch_all(conn).await
+}
+
+impl Totals {
+    /// Counts one run. Run times are computed in Rust from the timestamps (the two databases
+    /// compute date differences unalike); runs that did not end (running, waiting, canceled)
+    /// do not count.
+    pub fn add(&mut self, row: &RunRow) {
         if !matches!(row.status.as_str(), "success" | "error" | "crashed") {
-            continue;
+            return;
         }
-        totals.total += 1;
+        self.total += 1;
         if row.status == "success" {
-            totals.succeeded += 1;
+            self.succeeded += 1;
             let settings: serde_json::Value =
                 serde_json::from_str(&row.settings).unwrap_or_default();
-            totals.minutes_saved += settings
+            self.minutes_saved += settings
                 .get("timeSavedPerExecution")
                 .and_then(serde_json::Value::as_f64)
                 .unwrap_or(0.0);
         } else {
-            totals.failed += 1;
+            self.failed += 1;
         }
         let times = row
             .started_at
@@ -240,9 +275,22 @@ pub async fn totals(
                     .and_then(crate::domain::time::parse_iso),
             );
         if let Some((start, stop)) = times {
-            totals.run_time_ms += (stop - start).num_milliseconds().max(0) as f64;
-            totals.timed += 1;
+            self.run_time_ms += (stop - start).num_milliseconds().max(0) as f64;
+            self.timed += 1;
         }
+    }
+}
+
+/// Counts runs started in [from, to), optionally of one project's workflows.
+pub async fn totals(
+    conn: Conn<'_>,
+    from: &str,
+    to: &str,
+    project_id: Option<&str>,
+) -> sqlx::Result<Totals> {
+    let mut totals = Totals::default();
+    for row in runs_between(conn, from, to, project_id).await? {
+        totals.add(&row);
     }
     Ok(totals)
 }

@@ -1,10 +1,13 @@
-//! The internal `/rest` API that the web page and scripts use to set up the owner, sign in
-//! and manage API keys. Success bodies are wrapped as `{"data": ...}`; errors are
+//! The internal `/rest` API that the web page and scripts use to set up the owner, sign in,
+//! manage API keys and users, and look at workflows, executions and insights. Success bodies are wrapped as `{"data": ...}`; errors are
 //! `{"code", "message"}`: [`rest_error_body`] adds the `code` to the one error shape.
 
 pub mod api_keys;
 pub mod auth;
+pub mod executions;
+pub mod insights;
 pub mod users;
+pub mod workflows;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -50,6 +53,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/invitations", post(users::invite))
         .route("/invitations/accept", post(users::accept))
         .route("/resolve-signup-token", get(users::resolve_signup_token))
+        .route("/tags", get(workflows::tags))
+        .route("/workflows", get(workflows::list))
+        .route("/workflows/{id}", get(workflows::read))
+        .route("/workflows/{id}/activate", post(workflows::activate))
+        .route("/workflows/{id}/deactivate", post(workflows::deactivate))
+        .route("/workflows/{id}/archive", post(workflows::archive))
+        .route("/workflows/{id}/unarchive", post(workflows::unarchive))
+        .route("/executions", get(executions::list))
+        .route("/executions/{id}", get(executions::read))
+        .route("/executions/{id}/stop", post(executions::stop))
+        .route("/executions/{id}/retry", post(executions::retry))
+        .route("/insights/summary", get(insights::summary))
+        .route("/insights/by-time", get(insights::by_time))
         .merge(api_keys)
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::map_response(rest_error_body))

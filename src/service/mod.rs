@@ -6,6 +6,8 @@ pub mod community_packages;
 pub mod credentials;
 pub mod data_table_sizes;
 pub mod data_tables;
+pub mod executions;
+pub mod insights;
 pub mod outbound;
 pub mod owner;
 pub mod source_control;

@@ -27,6 +27,7 @@ mod owner;
 mod projects;
 mod query_parameters;
 mod request_limits;
+mod rest_pages;
 mod route_table;
 mod sessions;
 mod slow_headers;

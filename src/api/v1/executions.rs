@@ -16,14 +16,14 @@ use crate::access;
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::executions::{self as repo, ExecutionRow, Filter};
-use crate::db::{tags, workflows, Conn};
+use crate::db::{tags, workflows};
 use crate::domain::ids::is_plausible_id;
 use crate::domain::time::{iso, now_iso, parse_iso};
 use crate::engine::data::ExecutionStatus;
-use crate::engine::execute::RetryRefusal;
 use crate::error::{ApiError, Result};
 use crate::extract::{from_value, ApiJson, ApiQuery, OptionalJson};
 use crate::pagination::{ListResponse, PageQuery};
+use crate::service::executions::{self as service, workflow_data};
 
 const STATUSES: [&str; 8] = [
     "canceled", "crashed", "error", "new", "running", "success", "unknown", "waiting",
@@ -112,7 +112,7 @@ fn raw(text: &str) -> Option<Box<RawValue>> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Execution {
-    id: Value,
+    pub(crate) id: Value,
     finished: bool,
     mode: String,
     retry_of: Option<String>,
@@ -132,13 +132,13 @@ pub struct Execution {
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    workflow_data: Option<Box<RawValue>>,
+    pub(crate) workflow_data: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     custom_data: Option<Box<RawValue>>,
 }
 
 impl ExecutionRow {
-    fn into_api(self, include_data: bool) -> Execution {
+    pub(crate) fn into_api(self, include_data: bool) -> Execution {
         Execution {
             id: Value::String(self.id.to_string()),
             data: if include_data {
@@ -177,40 +177,6 @@ impl ExecutionRow {
             used_private_credentials: false,
         }
     }
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("Not Found")
-}
-
-/// The execution id of the path: an integer of at least 1.
-fn parse_id(id: &str) -> Result<i64> {
-    match id.parse::<i64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(ApiError::bad_request(
-            "request/params/id must be an integer >= 1",
-        )),
-    }
-}
-
-/// Loads an execution of a workflow the caller can see; `write` also requires the right to
-/// change the workflow's project.
-async fn visible(
-    mut conn: Conn<'_>,
-    principal: &Principal,
-    id: &str,
-    write: bool,
-) -> Result<ExecutionRow> {
-    let id = parse_id(id)?;
-    let row = repo::find(conn.reborrow(), id)
-        .await?
-        .ok_or_else(not_found)?;
-    let workflow = workflows::find(conn.reborrow(), &row.workflow_id).await?;
-    let visible = access::visible(conn, principal, workflow, |w| &w.project_id, not_found).await?;
-    if write {
-        access::writable(visible)?;
-    }
-    Ok(row)
 }
 
 fn boolean(value: Option<&str>, name: &str) -> Result<bool> {
@@ -275,27 +241,8 @@ async fn list(
     let statuses = query.status.clone().map(|s| vec![s]);
     let started_after = date(query.started_after.as_deref(), "startedAfter")?;
     let started_before = date(query.started_before.as_deref(), "startedBefore")?;
-    let mut conn = state.db.acquire().await?;
-    if let Some(workflow_id) = query.workflow_id.as_deref() {
-        // A workflow the caller cannot see has no executions for them.
-        let visible = match is_plausible_id(workflow_id).then_some(()) {
-            Some(()) => match workflows::find(conn.conn(), workflow_id).await? {
-                Some(w) => access::project_access(conn.conn(), &principal, &w.project_id)
-                    .await?
-                    .is_some(),
-                None => false,
-            },
-            None => false,
-        };
-        if !visible {
-            return Ok(Json(ListResponse {
-                data: Vec::new(),
-                next_cursor: None,
-            }));
-        }
-    }
     let filter = Filter {
-        member: access::visible_to(&principal),
+        member: None,
         statuses: statuses.as_deref(),
         workflow_id: query.workflow_id.as_deref(),
         project_id: query.project_id.as_deref(),
@@ -303,8 +250,17 @@ async fn list(
         started_before: started_before.as_deref(),
         exclude_running: query.status.as_deref() != Some("running"),
     };
-    let rows = repo::list(conn.conn(), &filter, page.before_id, page.fetch_limit()).await?;
+    let (rows, _) = service::list(
+        &state,
+        &principal,
+        filter,
+        page.before_id,
+        page.fetch_limit(),
+        false,
+    )
+    .await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id);
+    let mut conn = state.db.acquire().await?;
     let mut data = Vec::with_capacity(rows.len());
     for row in rows {
         let snapshot = if include_data {
@@ -334,13 +290,7 @@ async fn read(
     ApiQuery(query): ApiQuery<ReadQuery>,
 ) -> Result<Json<Execution>> {
     let include_data = boolean(query.include_data.as_deref(), "includeData")?;
-    let mut conn = state.db.acquire().await?;
-    let row = visible(conn.conn(), &principal, &id, false).await?;
-    let snapshot = if include_data {
-        workflow_data(conn.conn(), &row).await?
-    } else {
-        None
-    };
+    let (row, snapshot) = service::read(&state, &principal, &id, include_data).await?;
     let mut execution = row.into_api(include_data);
     if snapshot.is_some() {
         execution.workflow_data = snapshot;
@@ -354,7 +304,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<Execution>> {
     let mut tx = state.db.begin().await?;
-    let row = visible(tx.conn(), &principal, &id, true).await?;
+    let row = service::visible(tx.conn(), &principal, &id, true).await?;
     if row.status == "running" {
         return Err(ApiError::bad_request("Cannot delete a running execution"));
     }
@@ -372,7 +322,7 @@ async fn read_tags(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Tag>>> {
     let mut conn = state.db.acquire().await?;
-    let row = visible(conn.conn(), &principal, &id, false).await?;
+    let row = service::visible(conn.conn(), &principal, &id, false).await?;
     Ok(Json(
         repo::tags_of(conn.conn(), row.id)
             .await?
@@ -398,7 +348,7 @@ async fn update_tags(
     ids.sort();
     ids.dedup();
     let mut tx = state.db.begin().await?;
-    let row = visible(tx.conn(), &principal, &id, true).await?;
+    let row = service::visible(tx.conn(), &principal, &id, true).await?;
     for tag_id in &ids {
         if !is_plausible_id(tag_id) || tags::find(tx.conn(), tag_id).await?.is_none() {
             return Err(ApiError::not_found("Some tags not found"));
@@ -425,17 +375,7 @@ async fn stop(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Stopped>> {
-    let mut tx = state.db.begin().await?;
-    let row = visible(tx.conn(), &principal, &id, true).await?;
-    if !repo::cancel(tx.conn(), row.id, &now_iso()).await? {
-        return Err(ApiError::conflict(format!(
-            "Execution {} is not running and cannot be stopped",
-            row.id
-        )));
-    }
-    let row = repo::find(tx.conn(), row.id).await?.ok_or_else(not_found)?;
-    tx.commit().await?;
-    state.engine.cancel(row.id);
+    let row = service::stop(&state, &principal, &id).await?;
     Ok(Json(Stopped {
         mode: row.mode,
         started_at: row.started_at,
@@ -544,7 +484,7 @@ pub struct Retried {
     status: String,
     wait_till: Option<String>,
     data: Option<Box<RawValue>>,
-    workflow_data: Option<Box<RawValue>>,
+    pub(crate) workflow_data: Option<Box<RawValue>>,
     custom_data: Box<RawValue>,
     stored_at: &'static str,
 }
@@ -555,18 +495,13 @@ async fn retry(
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RetryBody>,
 ) -> Result<Json<Retried>> {
-    let row = {
-        let mut conn = state.db.acquire().await?;
-        visible(conn.conn(), &principal, &id, true).await?
-    };
     let load_workflow = body.and_then(|b| b.load_workflow).unwrap_or(false);
-    let ended = match state.engine.retry(row.id, load_workflow).await? {
-        Ok(ended) => ended,
-        Err(RetryRefusal::Missing(message)) => return Err(ApiError::not_found(message)),
-        Err(RetryRefusal::Conflict(message)) => return Err(ApiError::conflict(message)),
-    };
+    let service::Retry {
+        original: row,
+        ended,
+        stored: retried,
+    } = service::retry(&state, &principal, &id, load_workflow).await?;
     let mut conn = state.db.acquire().await?;
-    let retried = repo::find(conn.conn(), ended.id).await?;
     let workflow_data = workflow_data(conn.conn(), &row).await?;
     let data = serde_json::to_string(&ended.data)
         .ok()
@@ -595,38 +530,4 @@ async fn retry(
             .unwrap_or_else(|| RawValue::from_string("{}".to_owned()).expect("json")),
         stored_at: "db",
     }))
-}
-
-/// The workflow as it ran: the stored snapshot, or the workflow's row with the version the
-/// execution ran (the engine keeps versions rather than a copy per execution).
-async fn workflow_data(conn: Conn<'_>, row: &ExecutionRow) -> Result<Option<Box<RawValue>>> {
-    if let Some(text) = row.workflow_data.as_deref() {
-        return Ok(raw(text));
-    }
-    let Some(version_id) = row.workflow_version_id.as_deref() else {
-        return Ok(None);
-    };
-    let mut conn = conn;
-    let Some(workflow) = workflows::find(conn.reborrow(), &row.workflow_id).await? else {
-        return Ok(None);
-    };
-    let Some(version) = workflows::find_version(conn, &row.workflow_id, version_id).await? else {
-        return Ok(None);
-    };
-    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-    let snapshot = json!({
-        "id": workflow.id,
-        "name": workflow.name,
-        "active": workflow.active,
-        "activeVersionId": workflow.active_version_id,
-        "isArchived": workflow.is_archived,
-        "createdAt": workflow.created_at,
-        "updatedAt": workflow.updated_at,
-        "nodes": parse(&version.nodes),
-        "connections": parse(&version.connections),
-        "settings": parse(&workflow.settings),
-        "staticData": workflow.static_data.as_deref().map(parse),
-        "pinData": workflow.pin_data.as_deref().map(parse),
-    });
-    Ok(raw(&snapshot.to_string()))
 }

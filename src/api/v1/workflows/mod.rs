@@ -4,7 +4,7 @@
 //! [`schema`].
 
 mod schema;
-mod view;
+pub(crate) mod view;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};

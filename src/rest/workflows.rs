@@ -1,0 +1,345 @@
+//! `/rest/workflows` and `/rest/tags`: what the web page lists and draws. Every call goes
+//! through [`crate::service::workflows`] with the signed-in user as the principal, so the web
+//! page sees and changes exactly what the same user's API key could.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::data;
+use crate::access::{self, ProjectAccess};
+use crate::api::v1::workflows::view::Workflow;
+use crate::app::AppState;
+use crate::auth::session::SessionUser;
+use crate::auth::{Principal, Scope};
+use crate::db::executions::{self as executions_repo, LatestRow};
+use crate::db::projects::{self, ProjectRow};
+use crate::db::tags;
+use crate::db::workflows::ListFilter;
+use crate::engine::workflow::Node;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiQuery, OptionalJson};
+use crate::pagination::{Limit, PageQuery};
+use crate::service::workflows::{self as service, Details, PublishRequest};
+
+/// n8n's `filter` query parameter of the workflow list (tags by name).
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListFilterBody {
+    name: Option<String>,
+    tags: Option<Vec<String>>,
+    project_id: Option<String>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    filter: Option<String>,
+    limit: Option<Limit>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HomeProject {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl From<ProjectRow> for HomeProject {
+    fn from(p: ProjectRow) -> HomeProject {
+        HomeProject {
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LastExecution {
+    id: String,
+    status: String,
+    started_at: Option<String>,
+}
+
+impl From<LatestRow> for LastExecution {
+    fn from(e: LatestRow) -> LastExecution {
+        LastExecution {
+            id: e.id.to_string(),
+            status: e.status,
+            started_at: e.started_at,
+        }
+    }
+}
+
+/// A workflow of the list: n8n's list item, with its newest execution.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListItem {
+    id: String,
+    name: String,
+    active: bool,
+    is_archived: bool,
+    created_at: String,
+    updated_at: String,
+    version_id: String,
+    active_version_id: Option<String>,
+    tags: Vec<crate::api::v1::tags::Tag>,
+    home_project: Option<HomeProject>,
+    scopes: Vec<&'static str>,
+    last_execution: Option<LastExecution>,
+}
+
+/// The workflow scopes n8n lists on a workflow for the caller's access to its project,
+/// within what the caller's role allows.
+fn workflow_scopes(principal: &Principal, access: Option<ProjectAccess>) -> Vec<&'static str> {
+    let Some(access) = access else {
+        return Vec::new();
+    };
+    access
+        .project_scopes()
+        .into_iter()
+        .filter(|s| s.starts_with("workflow:"))
+        .filter(|s| {
+            let needed = match *s {
+                "workflow:publish" => Some(Scope::WorkflowActivate),
+                "workflow:delete" => Some(Scope::WorkflowDelete),
+                "workflow:update" => Some(Scope::WorkflowUpdate),
+                _ => None,
+            };
+            needed.is_none_or(|scope| principal.scopes.contains(scope))
+        })
+        .collect()
+}
+
+/// The caller's access to each project of `projects`, asked once per project.
+async fn accesses(
+    state: &AppState,
+    principal: &Principal,
+    projects: impl Iterator<Item = String>,
+) -> Result<HashMap<String, Option<ProjectAccess>>> {
+    let mut conn = state.db.acquire().await?;
+    let mut found = HashMap::new();
+    for project in projects {
+        if let std::collections::hash_map::Entry::Vacant(entry) = found.entry(project) {
+            let access = access::project_access(conn.conn(), principal, entry.key()).await?;
+            entry.insert(access);
+        }
+    }
+    Ok(found)
+}
+
+/// `GET /rest/workflows?filter=&limit=&cursor=`: a page of the workflows the user can see.
+/// The answer is n8n's `{count, data}` with the public API's `nextCursor`; `count` is the
+/// page's length (the list is paged by cursor, not counted).
+pub async fn list(
+    State(state): State<AppState>,
+    user: SessionUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowList)?;
+    let filter: ListFilterBody = match query.filter.as_deref().filter(|f| !f.is_empty()) {
+        None => ListFilterBody::default(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("Parameter \"filter\" is invalid: {e}")))?,
+    };
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    let tag_names = filter.tags.filter(|t| !t.is_empty()).map(|t| {
+        t.into_iter()
+            .map(|n| n.trim().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let list_filter = ListFilter {
+        member: None,
+        active: filter.active,
+        tag_names: tag_names.as_deref(),
+        name: filter.name.as_deref().filter(|n| !n.is_empty()),
+        project_id: filter.project_id.as_deref().filter(|p| !p.is_empty()),
+    };
+    let (listed, next_cursor) = service::list(&state, &principal, list_filter, &page).await?;
+    let ids: Vec<String> = listed.iter().map(|d| d.row.id.clone()).collect();
+    let latest = {
+        let mut conn = state.db.acquire().await?;
+        executions_repo::latest_of(conn.conn(), &ids).await?
+    };
+    let mut latest: HashMap<String, LatestRow> = latest
+        .into_iter()
+        .map(|e| (e.workflow_id.clone(), e))
+        .collect();
+    let access = accesses(
+        &state,
+        &principal,
+        listed.iter().map(|d| d.row.project_id.clone()),
+    )
+    .await?;
+    // The list's rows leave their project out; each project is read once.
+    let mut homes: HashMap<String, Option<ProjectRow>> = HashMap::new();
+    {
+        let mut conn = state.db.acquire().await?;
+        for project_id in access.keys() {
+            homes.insert(
+                project_id.clone(),
+                projects::find(conn.conn(), project_id).await?,
+            );
+        }
+    }
+    let items: Vec<ListItem> = listed
+        .into_iter()
+        .map(|d| ListItem {
+            scopes: workflow_scopes(&principal, access.get(&d.row.project_id).copied().flatten()),
+            last_execution: latest.remove(&d.row.id).map(LastExecution::from),
+            home_project: homes
+                .get(&d.row.project_id)
+                .cloned()
+                .flatten()
+                .map(HomeProject::from),
+            tags: d.tags.into_iter().map(|t| t.into_api()).collect(),
+            id: d.row.id,
+            name: d.row.name,
+            active: d.row.active,
+            is_archived: d.row.is_archived,
+            created_at: d.row.created_at,
+            updated_at: d.row.updated_at,
+            version_id: d.row.version_id,
+            active_version_id: d.row.active_version_id,
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "count": items.len(),
+        "data": items,
+        "nextCursor": next_cursor,
+    }))
+    .into_response())
+}
+
+/// The nodes of `nodes` (a stored JSON list) that the engine cannot run, by name.
+fn unsupported(state: &AppState, nodes: &str) -> Vec<Value> {
+    let list: Vec<Value> = serde_json::from_str(nodes).unwrap_or_default();
+    let parsed: Vec<Node> = list
+        .into_iter()
+        .filter_map(|n| serde_json::from_value(n).ok())
+        .collect();
+    state
+        .engine
+        .registry()
+        .unsupported(&parsed)
+        .into_iter()
+        .map(|u| json!({ "name": u.name, "type": u.kind, "typeVersion": u.version }))
+        .collect()
+}
+
+/// A workflow as the page shows it: the public API's view with n8n's `homeProject` and
+/// `scopes`, and the nodes this server cannot run (of the draft and of the published
+/// version).
+async fn shown(state: &AppState, principal: &Principal, details: Details) -> Result<Value> {
+    let project_id = details.row.project_id.clone();
+    let mut unsupported_nodes = unsupported(state, &details.row.nodes);
+    let published = details
+        .active_version
+        .as_ref()
+        .map(|v| unsupported(state, &v.nodes))
+        .unwrap_or_default();
+    let home_project = details.project.clone().map(HomeProject::from);
+    let access = accesses(state, principal, std::iter::once(project_id.clone())).await?;
+    let mut view = serde_json::to_value(Workflow::new(details, true))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    for node in published {
+        if !unsupported_nodes.iter().any(|u| u["name"] == node["name"]) {
+            unsupported_nodes.push(node);
+        }
+    }
+    if let Value::Object(fields) = &mut view {
+        fields.insert("homeProject".into(), json!(home_project));
+        fields.insert(
+            "scopes".into(),
+            json!(workflow_scopes(
+                principal,
+                access.get(&project_id).copied().flatten()
+            )),
+        );
+        fields.insert("unsupportedNodes".into(), Value::Array(unsupported_nodes));
+    }
+    Ok(view)
+}
+
+/// `GET /rest/workflows/{id}`.
+pub async fn read(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowRead)?;
+    let details = service::read(&state, &principal, &id).await?;
+    Ok(data(shown(&state, &principal, details).await?).into_response())
+}
+
+/// `POST /rest/workflows/{id}/activate` (n8n's publish): the given version, else the draft.
+pub async fn activate(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<PublishRequest>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowActivate)?;
+    let details = service::publish(&state, &principal, &id, body.unwrap_or_default()).await?;
+    Ok(data(shown(&state, &principal, details).await?).into_response())
+}
+
+/// `POST /rest/workflows/{id}/deactivate` (n8n's unpublish).
+pub async fn deactivate(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowActivate)?;
+    let details = service::unpublish(&state, &principal, &id).await?;
+    Ok(data(shown(&state, &principal, details).await?).into_response())
+}
+
+/// `POST /rest/workflows/{id}/archive`.
+pub async fn archive(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowDelete)?;
+    let details = service::archive(&state, &principal, &id).await?;
+    Ok(data(shown(&state, &principal, details).await?).into_response())
+}
+
+/// `POST /rest/workflows/{id}/unarchive`.
+pub async fn unarchive(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowDelete)?;
+    let details = service::unarchive(&state, &principal, &id).await?;
+    Ok(data(shown(&state, &principal, details).await?).into_response())
+}
+
+/// `GET /rest/tags`: the tags to filter by (the first 250, oldest first).
+pub async fn tags(State(state): State<AppState>, user: SessionUser) -> Result<Response> {
+    user.principal().require(Scope::TagList)?;
+    let mut conn = state.db.acquire().await?;
+    let rows = tags::list(conn.conn(), None, 0, 250).await?;
+    let list: Vec<_> = rows.into_iter().map(|t| t.into_api()).collect();
+    Ok(data(list).into_response())
+}
