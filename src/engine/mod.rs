@@ -54,6 +54,10 @@ pub(crate) struct Inner {
     /// Stops the background tasks.
     pub(crate) shutdown: CancellationToken,
     pub(crate) counters: execute::Counters,
+    /// Whether this instance holds the leadership (fires schedules, prunes).
+    pub(crate) leader: std::sync::atomic::AtomicBool,
+    /// Wakes this instance's claimer when it queued an execution itself.
+    pub(crate) queue_wake: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler when a publish on this instance changed what is published.
     pub(crate) schedules_changed: Arc<tokio::sync::Notify>,
     /// A fixed clock for tests.
@@ -89,6 +93,8 @@ impl Engine {
             instance: uuid::Uuid::new_v4().to_string(),
             shutdown: CancellationToken::new(),
             counters: execute::Counters::default(),
+            leader: std::sync::atomic::AtomicBool::new(false),
+            queue_wake: Arc::new(tokio::sync::Notify::new()),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             fixed_now: Mutex::new(None),
             keys,
@@ -159,10 +165,18 @@ impl Engine {
             .cloned()
     }
 
-    /// Starts the background tasks: resuming waiting executions, schedules, pruning.
+    /// Starts the background tasks of `flowgate start`: claims' heartbeat and crash sweep,
+    /// resuming waiting executions, schedules and pruning while it leads, and in queue mode
+    /// running queued executions.
     pub fn start_background(&self) {
-        execute::spawn_background(self.clone());
+        execute::spawn_background(self.clone(), execute::Role::Main);
         schedule::spawn(self.clone());
+    }
+
+    /// The background tasks of `flowgate worker`: queued executions, their heartbeat, the
+    /// crash sweep and resuming waiting executions (no schedules, no pruning).
+    pub fn start_worker(&self) {
+        execute::spawn_background(self.clone(), execute::Role::Worker);
     }
 
     /// Stops the background tasks and cancels running executions (shutdown).
