@@ -314,6 +314,11 @@ pub async fn serve_worker(state: AppState) -> anyhow::Result<()> {
         tracing::info!("worker ready");
         shutdown_signal().await;
     }
+    let limit = Duration::from_secs(config.engine.graceful_shutdown_secs);
+    let left = engine.drain(limit).await;
+    if left > 0 {
+        tracing::warn!(left, "executions still running at shutdown are stopped");
+    }
     engine.shutdown();
     db.close().await;
     tracing::info!("stopped");

@@ -203,6 +203,17 @@ pub struct EngineConfig {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
     pub worker_health: bool,
 
+    /// Seconds a stopping worker waits for its running executions to end before it stops
+    /// them (they are then recorded as canceled).
+    #[arg(
+        long = "graceful-shutdown-timeout",
+        env = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT",
+        value_name = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub graceful_shutdown_secs: u64,
+
     /// The port of a worker's health and metrics server.
     #[arg(
         long = "queue-health-check-port",

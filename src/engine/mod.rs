@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) instance: String,
     /// Stops the background tasks.
     pub(crate) shutdown: CancellationToken,
+    /// Stops claiming queued executions (a worker that drains before it stops).
+    pub(crate) draining: CancellationToken,
     pub(crate) counters: execute::Counters,
     /// Whether this instance holds the leadership (fires schedules, prunes).
     pub(crate) leader: std::sync::atomic::AtomicBool,
@@ -92,6 +94,7 @@ impl Engine {
             slots,
             instance: uuid::Uuid::new_v4().to_string(),
             shutdown: CancellationToken::new(),
+            draining: CancellationToken::new(),
             counters: execute::Counters::default(),
             leader: std::sync::atomic::AtomicBool::new(false),
             queue_wake: Arc::new(tokio::sync::Notify::new()),
@@ -182,6 +185,17 @@ impl Engine {
     /// Stops the background tasks and cancels running executions (shutdown).
     pub fn shutdown(&self) {
         self.0.shutdown.cancel();
+    }
+
+    /// Stops claiming queued executions and waits up to `limit` for the running ones to end
+    /// (their heartbeat goes on meanwhile); answers how many still run.
+    pub async fn drain(&self, limit: std::time::Duration) -> usize {
+        self.0.draining.cancel();
+        let until = tokio::time::Instant::now() + limit;
+        while !self.0.running.is_empty() && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.0.running.len()
     }
 }
 

@@ -339,6 +339,7 @@ pub(super) fn spawn_claimer(engine: Engine) {
     };
     let slots = Arc::new(Semaphore::new(slots));
     let shutdown = engine.inner().shutdown.clone();
+    let draining = engine.inner().draining.clone();
     let wake = Arc::clone(&engine.inner().queue_wake);
     if let crate::db::Db::Postgres(pool) = &engine.inner().db {
         tokio::spawn(listen(pool.clone(), Arc::clone(&wake), shutdown.clone()));
@@ -351,7 +352,11 @@ pub(super) fn spawn_claimer(engine: Engine) {
                     Err(_) => break,
                 },
                 () = shutdown.cancelled() => break,
+                () = draining.cancelled() => break,
             };
+            if draining.is_cancelled() {
+                break;
+            }
             let pause = match engine.claim_one().await {
                 Ok(Some(claimed)) => {
                     let runner = engine.clone();
@@ -372,6 +377,7 @@ pub(super) fn spawn_claimer(engine: Engine) {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(pause) => {}
                 () = shutdown.cancelled() => break,
+                () = draining.cancelled() => break,
             }
         }
     });
