@@ -692,3 +692,37 @@ async fn queue_mode_on_sqlite_runs_in_one_process() {
     assert_eq!(list.len(), 10);
     assert!(list.iter().all(|e| e["status"] == "success"), "{list:?}");
 }
+
+#[tokio::test]
+async fn executions_of_a_killed_regular_instance_are_marked_crashed_by_another_within_the_lease() {
+    let Some(url) = postgres_only(
+        "executions_of_a_killed_regular_instance_are_marked_crashed_by_another_within_the_lease",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let cluster = Cluster::new(dir.path(), &url);
+    let a = cluster.main("a", &[]).await;
+    let mut b = cluster.main("b", &[]).await;
+    let (_, key) = bootstrap(&a).await;
+    let id = publish(&a, &key, "slow", &slow("slow", "onReceived", 30)).await;
+    for n in 0..3 {
+        let ack = request(b.port, "POST", "/webhook/slow", &[], Some(&json!({"n": n}))).await;
+        assert_eq!(ack.status, 200);
+    }
+    let pool = cluster.pool().await;
+    assert_eq!(statuses(&pool, &id).await, vec!["running"; 3]);
+    b.stop(); // SIGKILL
+    let killed = Instant::now();
+    // Lease 2 s, sweep every 0.5 s: crashed within about 2.5 s, well before the runs' end.
+    wait_all_ended(&pool, Duration::from_secs(10)).await;
+    assert!(
+        killed.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        killed.elapsed()
+    );
+    assert_eq!(statuses(&pool, &id).await, vec!["crashed"; 3]);
+    // a goes on serving.
+    let ack = request(a.port, "POST", "/webhook/slow", &[], Some(&json!({"n": 9}))).await;
+    assert_eq!(ack.status, 200);
+}
