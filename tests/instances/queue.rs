@@ -726,3 +726,56 @@ async fn executions_of_a_killed_regular_instance_are_marked_crashed_by_another_w
     let ack = request(a.port, "POST", "/webhook/slow", &[], Some(&json!({"n": 9}))).await;
     assert_eq!(ack.status, 200);
 }
+
+#[tokio::test]
+async fn a_worker_stopped_with_sigterm_finishes_its_running_executions_first() {
+    let Some(url) =
+        postgres_only("a_worker_stopped_with_sigterm_finishes_its_running_executions_first")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let cluster = Cluster::new(dir.path(), &url);
+    let a = cluster.main("a", RECEIVER).await;
+    let worker = cluster.worker("w", QUEUE).await;
+    let (_, key) = bootstrap(&a).await;
+    let id = publish(&a, &key, "slow", &slow("slow", "onReceived", 2)).await;
+    let pool = cluster.pool().await;
+    let ack = request(a.port, "POST", "/webhook/slow", &[], Some(&json!({"n": 1}))).await;
+    assert_eq!(ack.status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while statuses(&pool, &id).await != vec!["running"] {
+        assert!(Instant::now() < deadline, "the worker claims it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &worker.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(terminated.success());
+    // Queued meanwhile: a stopping worker claims nothing more.
+    let later = request(a.port, "POST", "/webhook/slow", &[], Some(&json!({"n": 2}))).await;
+    assert_eq!(later.status, 200);
+    wait_until_exited(worker.pid(), Duration::from_secs(10)).await;
+    assert_eq!(statuses(&pool, &id).await, vec!["success", "new"]);
+}
+
+/// Waits until process `pid` is gone (or a zombie of the test process).
+async fn wait_until_exited(pid: u32, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = state
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .next();
+        if matches!(state, None | Some('Z') | Some('X')) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "process {pid} did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
