@@ -493,7 +493,8 @@ async fn a_schedule_every_second_on_two_instances_fires_each_tick_once_through_l
         times.len(),
         "one execution per recorded tick"
     );
-    // No gap past the bound once b died: a took over within lease + check + a tick.
+    // No gap past the bound once b died: a took over within lease (2 s) + check (1 s) + the
+    // next tick (1 s), with a second of slack for a loaded machine.
     let mut after: Vec<chrono::DateTime<chrono::FixedOffset>> = times
         .iter()
         .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -503,7 +504,7 @@ async fn a_schedule_every_second_on_two_instances_fires_each_tick_once_through_l
     assert!(!after.is_empty());
     let first_after = after[0].with_timezone(&chrono::Utc);
     assert!(
-        first_after - killed_at <= chrono::Duration::seconds(4),
+        first_after - killed_at <= chrono::Duration::seconds(5),
         "takeover within the bound: killed at {killed_at}, next tick {first_after}"
     );
 }
