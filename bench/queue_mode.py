@@ -11,7 +11,9 @@ PostgreSQL database. Two figures per worker count:
 - end to end: wrk at 16 connections on a `lastNode` webhook: the receiving instance queues,
   a worker claims and runs, the answer comes back through the database to the caller.
 
-Usage: bench/run --queue [--smoke] [--out DIR]   (PostgreSQL at 127.0.0.1:5432, user postgres)
+Usage: bench/run --queue [--smoke] [--out DIR] [--binary PATH]
+(PostgreSQL at 127.0.0.1:5432, user postgres; --binary skips the release build and measures
+that binary, whose build the results then name)
 Results go to RESULTS-queue.md and results-queue.json.
 """
 
@@ -56,8 +58,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
+    ap.add_argument("--binary")
     args = ap.parse_args()
-    server_bin, _ = bench.build()
+    server_bin = args.binary or bench.build()[0]
+    build = "release build"
+    if args.binary:
+        build = f"binary {args.binary.rsplit('/target/', 1)[-1]} (not the release build)"
     calls = 200 if args.smoke else 3000
     seconds = 2 if args.smoke else 10
     database = f"bench_queue_{int(time.time())}"
@@ -99,7 +105,7 @@ def main():
             p.wait(timeout=30)
 
     results = {"date": datetime.date.today().isoformat(), "database": "postgresdb", "smoke": args.smoke,
-               "calls": calls, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+               "calls": calls, "build": build, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                            "cpu": bench.cpu_model()}, "workers": {}}
     for workers in (1, 2):
         since = int(psql(database, "select coalesce(max(id), 0) from executions"))
@@ -129,7 +135,7 @@ def main():
     with open(os.path.join(args.out, "results-queue.json"), "w") as f:
         json.dump(results, f, indent=1)
     lines = ["# Queue mode on PostgreSQL", "",
-             f"{results['date']}, {results['machine']['cpu']} ({results['machine']['cpus']} CPUs), release build; "
+             f"{results['date']}, {results['machine']['cpu']} ({results['machine']['cpus']} CPUs), {build}; "
              "PostgreSQL, receiver, workers and load generator on the same machine. Workflow: Webhook -> Edit Fields "
              "(two expressions), executions saved.", "",
              f"Drain: {calls} calls queued (acknowledged) with no worker running, then the workers start; rate = calls / "
