@@ -62,8 +62,8 @@ def main():
     args = ap.parse_args()
     server_bin = args.binary or bench.build()[0]
     build = "release build"
-    if args.binary:
-        build = f"binary {args.binary.rsplit('/target/', 1)[-1]} (not the release build)"
+    if args.binary and "/release/" not in args.binary:
+        build = f"binary {args.binary.rsplit('/target/', 1)[-1]} (not a release build)"
     calls = 200 if args.smoke else 3000
     seconds = 2 if args.smoke else 10
     database = f"bench_queue_{int(time.time())}"
