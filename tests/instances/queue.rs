@@ -7,6 +7,9 @@
 //! PostgreSQL only, except the one-process queue mode on SQLite: skipped, with a line on
 //! stderr, unless `TEST_DATABASE_URL` is set (failed instead on CI with
 //! `FLOWGATE_REQUIRE_POSTGRES=1`).
+//!
+//! Long because each scenario starts its own processes and checks the database they share;
+//! splitting them would only move the cluster helpers at the top into a module of their own.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
