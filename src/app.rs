@@ -285,6 +285,46 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `flowgate worker`: runs queued executions until SIGTERM or SIGINT; with
+/// QUEUE_HEALTH_CHECK_ACTIVE it also answers `/healthz`, `/healthz/readiness` and (with
+/// N8N_METRICS) `/metrics` on QUEUE_HEALTH_CHECK_PORT.
+pub async fn serve_worker(state: AppState) -> anyhow::Result<()> {
+    let db = state.db.clone();
+    let engine = state.engine.clone();
+    engine.start_worker();
+    let config = state.config.clone();
+    if config.engine.worker_health {
+        let address = SocketAddr::new(config.listen_address, config.engine.worker_health_port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {address} (N8N_LISTEN_ADDRESS, QUEUE_HEALTH_CHECK_PORT)")
+            })?;
+        let mut app = Router::new()
+            .route("/healthz", get(health::live))
+            .route("/healthz/readiness", get(health::ready));
+        if config.metrics {
+            app = app.route("/metrics", get(metrics::serve));
+        }
+        let app = app.fallback(not_found).with_state(state);
+        tracing::info!(%address, "worker ready");
+        let limits = crate::serve::ConnectionLimits::from_config(&config);
+        crate::serve::serve_connections(listener, app, limits, shutdown_signal()).await;
+    } else {
+        tracing::info!("worker ready");
+        shutdown_signal().await;
+    }
+    let limit = Duration::from_secs(config.engine.graceful_shutdown_secs);
+    let left = engine.drain(limit).await;
+    if left > 0 {
+        tracing::warn!(left, "executions still running at shutdown are stopped");
+    }
+    engine.shutdown();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

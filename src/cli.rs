@@ -44,6 +44,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (what runs when no command is given).
     Start,
+    /// Run queued executions only (EXECUTIONS_MODE=queue): no API, no webhooks, no
+    /// schedules; as many at once as N8N_CONCURRENCY_PRODUCTION_LIMIT (--concurrency, 10 by
+    /// default).
+    Worker,
     /// Set up the instance owner.
     #[command(subcommand)]
     Owner(OwnerCommand),
@@ -268,6 +272,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Start => app::serve(open(cli.config).await?).await,
+        Command::Worker => {
+            if !cli.config.engine.queue_mode() {
+                bail!("flowgate worker runs queued executions: set EXECUTIONS_MODE=queue (on every instance and worker)");
+            }
+            if cli.config.engine.concurrency == 0 {
+                bail!("a worker with N8N_CONCURRENCY_PRODUCTION_LIMIT=0 would run nothing");
+            }
+            app::serve_worker(open(cli.config).await?).await
+        }
         Command::Owner(OwnerCommand::Setup {
             email,
             first_name,

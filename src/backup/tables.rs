@@ -419,9 +419,17 @@ pub const SETTINGS: &str = "settings";
 
 /// Tables of the schema an export leaves out on purpose: browser sessions (users sign in
 /// again; their tokens are worth nothing without the cookie anyway), the migrator's own
-/// records (the importing instance migrates its database itself) and the leases of running
-/// instances (held by processes of the old database, not of the new one).
-pub const SKIPPED: &[&str] = &["sessions", "_sqlx_migrations", "leases"];
+/// records (the importing instance migrates its database itself), the leases of running
+/// instances (held by processes of the old database, not of the new one), the schedule ticks
+/// already fired (only needed while a tick could fire twice, seconds) and webhook answers not
+/// yet read (their callers are connected to the old instances).
+pub const SKIPPED: &[&str] = &[
+    "sessions",
+    "_sqlx_migrations",
+    "leases",
+    "schedule_ticks",
+    "execution_answers",
+];
 
 /// The export's table of this name.
 pub fn find(name: &str) -> Option<&'static Table> {

@@ -304,14 +304,15 @@ pub struct NewRun<'a> {
     pub status: &'a str,
     pub now: &'a str,
     pub retry_of: Option<&'a str>,
-    /// The instance that runs it.
+    /// The instance that runs it, and until when its claim holds without a heartbeat.
     pub lease_owner: Option<&'a str>,
+    pub lease_until: Option<&'a str>,
     pub data: Option<&'a str>,
 }
 
 pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
-    const SQL: &str = "insert into executions (workflow_id, workflow_version_id, mode, status, finished, created_at, started_at, retry_of, lease_owner, data, json_size_bytes) \
-                       values ($1, $2, $3, $4, false, $5, $5, $6, $7, $8, $9) returning id";
+    const SQL: &str = "insert into executions (workflow_id, workflow_version_id, mode, status, finished, created_at, started_at, retry_of, lease_owner, lease_until, data, json_size_bytes) \
+                       values ($1, $2, $3, $4, false, $5, $5, $6, $7, $8, $9, $10) returning id";
     let size = run.data.map_or(0, |d| d.len() as i64);
     Sql::query(SQL)
         .bind(run.workflow_id)
@@ -321,6 +322,7 @@ pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
         .bind(run.now)
         .bind(run.retry_of)
         .bind(run.lease_owner)
+        .bind(run.lease_until)
         .bind(run.data)
         .bind(size)
         .fetch_scalar(conn)
@@ -339,7 +341,9 @@ pub struct Finished<'a> {
     pub custom_data: Option<&'a str>,
 }
 
-/// Records the end (or pause) of a run; answers whether the row still existed.
+/// Records the end (or pause) of a run; answers whether the row still existed. A run whose
+/// lease ran out was marked `crashed` by another instance, which may already have told the
+/// webhook caller: that outcome stands, the late result is not written.
 pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<bool> {
     // A run stopped through the API while it ran (maybe by another instance) stays canceled.
     const SQL: &str = "update executions set status = case when status = 'canceled' then status else $2 end, \
@@ -348,7 +352,7 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
                        data = coalesce($5, data), json_size_bytes = coalesce($6, json_size_bytes), \
                        wait_till = case when status = 'canceled' then null else $7 end, \
                        custom_data = coalesce($8, custom_data), \
-                       lease_owner = null, lease_until = null where id = $1";
+                       lease_owner = null, lease_until = null where id = $1 and status <> 'crashed'";
     let size = f.data.map(|d| d.len() as i64);
     let changed = Sql::query(SQL)
         .bind(id)
@@ -384,14 +388,16 @@ pub async fn claim(
     from_status: &str,
     owner: &str,
     now: &str,
+    until: &str,
 ) -> sqlx::Result<bool> {
-    const SQL: &str = "update executions set status = 'running', lease_owner = $3, \
+    const SQL: &str = "update executions set status = 'running', lease_owner = $3, lease_until = $5, \
                        started_at = coalesce(started_at, $4), wait_till = null where id = $1 and status = $2";
     let changed = Sql::query(SQL)
         .bind(id)
         .bind(from_status)
         .bind(owner)
         .bind(now)
+        .bind(until)
         .execute(conn)
         .await?;
     Ok(changed == 1)
@@ -408,7 +414,8 @@ pub async fn due_waiting(conn: Conn<'_>, now: &str, limit: i64) -> sqlx::Result<
 }
 
 /// Marks executions left `running` or `new` by an instance that is gone as `crashed`
-/// (`owner` `None`: every such execution without a live lease).
+/// (`owner` `None`: every such execution whose lease ran out). Queued executions (`new`
+/// without an owner) are nobody's yet and stay queued.
 pub async fn mark_crashed(conn: Conn<'_>, owner: Option<&str>, now: &str) -> sqlx::Result<u64> {
     match owner {
         Some(owner) => {
@@ -418,7 +425,8 @@ pub async fn mark_crashed(conn: Conn<'_>, owner: Option<&str>, now: &str) -> sql
         }
         None => {
             const SQL: &str = "update executions set status = 'crashed', finished = false, stopped_at = $1, lease_owner = null \
-                               where status in ('running', 'new') and (lease_until is null or lease_until < $1)";
+                               where status in ('running', 'new') and lease_owner is not null \
+                               and (lease_until is null or lease_until < $1)";
             Sql::query(SQL).bind(now).execute(conn).await
         }
     }

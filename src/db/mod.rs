@@ -28,6 +28,7 @@ pub mod invitations;
 pub mod leases;
 pub mod projects;
 pub mod published;
+pub mod queue;
 pub mod readers;
 pub mod sessions;
 pub mod settings;

@@ -10,25 +10,21 @@ pub enum SaveData {
     None,
 }
 
-/// How executions are run. Only n8n's `regular` mode is built: the instance that receives a
-/// trigger runs the execution. `queue` (a queue in the database, workers) is refused at
-/// start rather than accepted and ignored.
+/// How executions are run (`EXECUTIONS_MODE`). `regular`: the instance that receives a trigger
+/// runs the execution. `queue`: the receiving instance queues it in the database and any
+/// instance or `flowgate worker` with a free slot runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutionsMode {
     Regular,
+    Queue,
 }
 
 fn parse_executions_mode(value: &str) -> Result<ExecutionsMode, String> {
     match value {
         "regular" => Ok(ExecutionsMode::Regular),
-        "queue" => Err(
-            "queue mode is not built yet: every instance runs the executions it starts \
-             (several instances may share one PostgreSQL database; each webhook is answered by \
-             the instance that receives it and each schedule fires on one instance)"
-                .to_owned(),
-        ),
+        "queue" => Ok(ExecutionsMode::Queue),
         other => Err(format!(
-            "unknown executions mode \"{other}\" (expected: regular)"
+            "unknown executions mode \"{other}\" (expected: regular or queue)"
         )),
     }
 }
@@ -155,6 +151,107 @@ pub struct EngineConfig {
         global = true
     )]
     pub mode: ExecutionsMode,
+
+    /// Milliseconds a claim on an execution holds without a heartbeat; an execution whose
+    /// instance stopped renewing it is marked crashed once it ran out.
+    #[arg(long = "queue-lock-duration", env = "QUEUE_WORKER_LOCK_DURATION",
+          value_name = "QUEUE_WORKER_LOCK_DURATION", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(500..), global = true)]
+    pub lock_duration_ms: u64,
+
+    /// Milliseconds between heartbeats renewing the claims of this instance's executions
+    /// (must be well under QUEUE_WORKER_LOCK_DURATION).
+    #[arg(long = "queue-lock-renew-time", env = "QUEUE_WORKER_LOCK_RENEW_TIME",
+          value_name = "QUEUE_WORKER_LOCK_RENEW_TIME", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(100..), global = true)]
+    pub lock_renew_ms: u64,
+
+    /// Milliseconds between checks for executions whose claim ran out.
+    #[arg(long = "queue-stalled-interval", env = "QUEUE_WORKER_STALLED_INTERVAL",
+          value_name = "QUEUE_WORKER_STALLED_INTERVAL", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..), global = true)]
+    pub stalled_interval_ms: u64,
+
+    /// Queue mode: the most executions waiting in the queue; past it, webhooks answer 503
+    /// with `Retry-After` (0: no limit).
+    #[arg(
+        long = "queue-limit",
+        env = "N8N_EXECUTIONS_QUEUE_LIMIT",
+        value_name = "N8N_EXECUTIONS_QUEUE_LIMIT",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub queue_limit: u64,
+
+    /// Seconds the leadership (firing schedules, pruning) holds without renewal: how long
+    /// schedules pause when the leading instance dies.
+    #[arg(long = "leader-key-ttl", env = "N8N_MULTI_MAIN_SETUP_KEY_TTL",
+          value_name = "N8N_MULTI_MAIN_SETUP_KEY_TTL", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub leader_ttl_secs: u64,
+
+    /// Seconds between renewals of the leadership (and checks for a free one).
+    #[arg(long = "leader-check-interval", env = "N8N_MULTI_MAIN_SETUP_CHECK_INTERVAL",
+          value_name = "N8N_MULTI_MAIN_SETUP_CHECK_INTERVAL", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub leader_check_secs: u64,
+
+    /// `flowgate worker`: serve `/healthz`, `/healthz/readiness` (and `/metrics` with
+    /// N8N_METRICS) on QUEUE_HEALTH_CHECK_PORT.
+    #[arg(long = "queue-health-check-active", env = "QUEUE_HEALTH_CHECK_ACTIVE",
+          value_name = "QUEUE_HEALTH_CHECK_ACTIVE", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
+    pub worker_health: bool,
+
+    /// Seconds a stopping worker waits for its running executions to end before it stops
+    /// them (they are then recorded as canceled).
+    #[arg(
+        long = "graceful-shutdown-timeout",
+        env = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT",
+        value_name = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub graceful_shutdown_secs: u64,
+
+    /// The port of a worker's health and metrics server.
+    #[arg(
+        long = "queue-health-check-port",
+        env = "QUEUE_HEALTH_CHECK_PORT",
+        value_name = "QUEUE_HEALTH_CHECK_PORT",
+        default_value_t = 5678,
+        global = true
+    )]
+    pub worker_health_port: u16,
+}
+
+impl EngineConfig {
+    pub fn lock_duration(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lock_duration_ms)
+    }
+
+    pub fn lock_renew(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lock_renew_ms.min(self.lock_duration_ms / 2))
+    }
+
+    pub fn stalled_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.stalled_interval_ms)
+    }
+
+    pub fn leader_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.leader_ttl_secs)
+    }
+
+    /// Renewal more often than the lease lasts, whatever the two settings say.
+    pub fn leader_check(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.leader_check_secs)
+            .min(self.leader_ttl() / 2)
+            .max(std::time::Duration::from_millis(200))
+    }
+
+    pub fn queue_mode(&self) -> bool {
+        self.mode == ExecutionsMode::Queue
+    }
 }
 
 fn parse_timezone(value: &str) -> Result<String, String> {

@@ -4,9 +4,14 @@
 //! the workflow says not to keep such runs). Also the background work: resuming waiting
 //! executions, marking crashed ones, pruning.
 
+mod background;
 mod metrics;
+mod queue;
 mod retry;
 mod run_services;
+
+pub(crate) use background::{spawn_background, Role};
+pub use queue::{Tick, QUEUE_FULL};
 
 pub use retry::RetryRefusal;
 use run_services::RunServices;
@@ -100,6 +105,13 @@ pub struct Counters {
     pub ended: [[AtomicU64; ENDED_STATUSES.len()]; Mode::ALL.len()],
     pub duration: crate::metrics::Histogram,
     pub queued: std::sync::atomic::AtomicI64,
+    /// Queue mode: executions this instance put in the queue, claimed from it, and refused
+    /// because it was full; the queue's depth when last counted; time from enqueue to claim.
+    pub enqueued: AtomicU64,
+    pub claimed: AtomicU64,
+    pub refused: AtomicU64,
+    pub queue_depth: std::sync::atomic::AtomicI64,
+    pub claim_latency: crate::metrics::Histogram,
 }
 
 /// The statuses a run ends (or pauses) with.
@@ -117,6 +129,19 @@ pub const WAIT_INDEFINITELY: &str = "3000-01-01T00:00:00.000Z";
 impl Engine {
     /// Runs a new execution of `workflow` to its end or its first wait, and records it.
     pub async fn run(&self, workflow: Arc<Workflow>, start: Start) -> Result<Ended, ApiError> {
+        self.run_tick(workflow, start, None)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the execution did not start")))
+    }
+
+    /// As [`Engine::run`]; with a schedule `tick`, the tick is recorded in the transaction
+    /// that creates the execution, and nothing runs (`None`) when it had fired already.
+    pub(crate) async fn run_tick(
+        &self,
+        workflow: Arc<Workflow>,
+        start: Start,
+        tick: Option<&Tick>,
+    ) -> Result<Option<Ended>, ApiError> {
         let Some(node) = workflow.node(&start.node).cloned() else {
             return Err(ApiError::bad_request(format!(
                 "The node \"{}\" is not in the workflow",
@@ -128,37 +153,55 @@ impl Engine {
         // state) and starts when a slot frees up.
         let mut permit = self.try_slot(mode);
         let queued = permit.is_none() && self.limited(mode);
-        let id = self
+        let Some(id) = self
             .insert(
                 &workflow,
                 mode,
                 None,
                 if queued { "new" } else { "running" },
+                tick,
             )
-            .await?;
+            .await?
+        else {
+            return Ok(None);
+        };
         if queued {
             let counters = &self.inner().counters;
             counters.queued.fetch_add(1, Ordering::Relaxed);
             permit = self.slot(mode).await;
             counters.queued.fetch_sub(1, Ordering::Relaxed);
             let mut tx = self.inner().db.begin().await?;
-            let claimed =
-                repo::claim(tx.conn(), id, "new", &self.inner().instance, &now_iso()).await?;
+            let claimed = repo::claim(
+                tx.conn(),
+                id,
+                "new",
+                &self.inner().instance,
+                &now_iso(),
+                &self.lease_until(),
+            )
+            .await?;
             tx.commit().await?;
             if !claimed {
                 // Stopped or deleted while it waited.
-                return Ok(Ended {
+                return Ok(Some(Ended {
                     id,
                     status: ExecutionStatus::Canceled,
                     data: RunExecutionData::default(),
-                });
+                }));
             }
         }
         let env = self.env(&workflow, id, mode, start.respond);
         let mut run = Run::start(Arc::clone(&workflow), env, &node, start.input);
         let ended = self.drive(id, &mut run, mode, None).await;
         drop(permit);
-        ended
+        ended.map(Some)
+    }
+
+    /// When a claim made now runs out without a heartbeat.
+    pub(crate) fn lease_until(&self) -> String {
+        let lease = chrono::Duration::from_std(self.inner().config.lock_duration())
+            .unwrap_or_else(|_| chrono::Duration::seconds(30));
+        crate::domain::time::iso(chrono::Utc::now() + lease)
     }
 
     fn limited(&self, mode: Mode) -> bool {
@@ -182,16 +225,25 @@ impl Engine {
         Arc::clone(slots).acquire_owned().await.ok()
     }
 
+    /// Writes the row of a new execution this instance runs (with a tick, only when the tick
+    /// had not fired yet: `None` otherwise).
     async fn insert(
         &self,
         workflow: &Workflow,
         mode: Mode,
         retry_of: Option<i64>,
         status: &str,
-    ) -> Result<i64, ApiError> {
+        tick: Option<&Tick>,
+    ) -> Result<Option<i64>, ApiError> {
         let now = now_iso();
+        let until = self.lease_until();
         let retry_of = retry_of.map(|r| r.to_string());
         let mut tx = self.inner().db.begin().await?;
+        if let Some(tick) = tick {
+            if !tick.record(tx.conn()).await? {
+                return Ok(None);
+            }
+        }
         let id = repo::insert_run(
             tx.conn(),
             &NewRun {
@@ -202,13 +254,14 @@ impl Engine {
                 now: &now,
                 retry_of: retry_of.as_deref(),
                 lease_owner: Some(&self.inner().instance),
+                lease_until: Some(&until),
                 data: None,
             },
         )
         .await?;
         tx.commit().await?;
         self.inner().counters.started[mode.slot()].fetch_add(1, Ordering::Relaxed);
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// What every node of execution `id` shares.
@@ -447,7 +500,15 @@ impl Engine {
     ) -> Result<Option<Ended>, ApiError> {
         let now = now_iso();
         let mut tx = self.inner().db.begin().await?;
-        let claimed = repo::claim(tx.conn(), id, "waiting", &self.inner().instance, &now).await?;
+        let claimed = repo::claim(
+            tx.conn(),
+            id,
+            "waiting",
+            &self.inner().instance,
+            &now,
+            &self.lease_until(),
+        )
+        .await?;
         tx.commit().await?;
         if !claimed {
             return Ok(None);
@@ -552,79 +613,6 @@ pub fn last_node_items(data: &RunExecutionData) -> Vec<Item> {
         .and_then(|task| task.data.as_ref())
         .map(|d| d.items(0).to_vec())
         .unwrap_or_default()
-}
-
-/// Starts the engine's background loops.
-pub(crate) fn spawn_background(engine: Engine) {
-    let shutdown = engine.inner().shutdown.clone();
-    tokio::spawn(async move {
-        // Executions this database says are running, without a live lease, were left by
-        // an instance that stopped: n8n marks them crashed.
-        if let Err(e) = mark_crashed(&engine).await {
-            tracing::warn!(error = %e, "could not mark crashed executions");
-        }
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut last_prune = Instant::now() - Duration::from_secs(3600);
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            if let Err(e) = resume_due(&engine).await {
-                tracing::warn!(error = %e, "could not resume waiting executions");
-            }
-            if engine.inner().config.prune && last_prune.elapsed() >= Duration::from_secs(300) {
-                last_prune = Instant::now();
-                if let Err(e) = prune(&engine).await {
-                    tracing::warn!(error = %e, "could not prune executions");
-                }
-            }
-        }
-    });
-}
-
-async fn mark_crashed(engine: &Engine) -> Result<(), ApiError> {
-    let mut tx = engine.inner().db.begin().await?;
-    let crashed = repo::mark_crashed(tx.conn(), None, &now_iso()).await?;
-    tx.commit().await?;
-    if crashed > 0 {
-        tracing::warn!(
-            crashed,
-            "executions left running by a stopped instance were marked crashed"
-        );
-    }
-    Ok(())
-}
-
-async fn resume_due(engine: &Engine) -> Result<(), ApiError> {
-    let due = {
-        let mut conn = engine.inner().db.acquire().await?;
-        repo::due_waiting(conn.conn(), &now_iso(), 100).await?
-    };
-    for id in due {
-        let engine = engine.clone();
-        tokio::spawn(async move {
-            if let Err(e) = engine.resume(id, None).await {
-                tracing::warn!(error = %e, execution.id = id, "a waiting execution could not resume");
-            }
-        });
-    }
-    Ok(())
-}
-
-async fn prune(engine: &Engine) -> Result<(), ApiError> {
-    let config = &engine.inner().config;
-    let cutoff = chrono::Utc::now()
-        .checked_sub_signed(chrono::Duration::hours(config.prune_max_age_hours as i64))
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-    let keep = (config.prune_max_count > 0).then_some(config.prune_max_count as i64);
-    let mut tx = engine.inner().db.begin().await?;
-    let removed = repo::prune(tx.conn(), &crate::domain::time::iso(cutoff), keep).await?;
-    tx.commit().await?;
-    if removed > 0 {
-        tracing::info!(removed, "old executions pruned");
-    }
-    Ok(())
 }
 
 /// A token that stops nothing (runs outside the engine, e.g. tests of the run loop).

@@ -1,8 +1,7 @@
-//! Leadership over work that exactly one instance does (firing schedules): a lease row in
-//! the database, renewed by its holder; when the holder stops renewing (it died), another
-//! instance takes the lease once it has run out.
-
-use std::time::Duration;
+//! Leadership over work that exactly one instance does (firing schedules, pruning): a lease
+//! row in the database, taken or renewed by one atomic statement; when the holder stops
+//! renewing (it died), another instance takes the lease once it has run out, so the work
+//! pauses at most N8N_MULTI_MAIN_SETUP_KEY_TTL plus one N8N_MULTI_MAIN_SETUP_CHECK_INTERVAL.
 
 use serde_json::Value;
 
@@ -11,15 +10,12 @@ use crate::db::{leases, published};
 use crate::domain::time::iso;
 use crate::error::ApiError;
 
-/// How long a lease holds without renewal: the bound on how long schedules pause when the
-/// instance firing them dies.
-pub const LEASE: Duration = Duration::from_secs(30);
-
 impl Engine {
     /// Takes or renews lease `name`; answers whether this instance holds it.
     pub async fn hold_lease(&self, name: &str) -> Result<bool, ApiError> {
         let now = chrono::Utc::now();
-        let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let ttl = self.inner().config.leader_ttl();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or_default();
         let mut tx = self.inner().db.begin().await?;
         let held = leases::hold(
             tx.conn(),
@@ -31,6 +27,15 @@ impl Engine {
         .await?;
         tx.commit().await?;
         Ok(held)
+    }
+
+    /// Gives lease `name` up if this instance holds it (shutdown), so another takes over at
+    /// its next check instead of after the lease ran out.
+    pub async fn release_lease(&self, name: &str) -> Result<(), ApiError> {
+        let mut tx = self.inner().db.begin().await?;
+        leases::release(tx.conn(), name, &self.inner().instance).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Merges `data` (an object of top-level keys) into a workflow's static data.

@@ -53,7 +53,13 @@ pub(crate) struct Inner {
     pub(crate) instance: String,
     /// Stops the background tasks.
     pub(crate) shutdown: CancellationToken,
+    /// Stops claiming queued executions (a worker that drains before it stops).
+    pub(crate) draining: CancellationToken,
     pub(crate) counters: execute::Counters,
+    /// Whether this instance holds the leadership (fires schedules, prunes).
+    pub(crate) leader: std::sync::atomic::AtomicBool,
+    /// Wakes this instance's claimer when it queued an execution itself.
+    pub(crate) queue_wake: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler when a publish on this instance changed what is published.
     pub(crate) schedules_changed: Arc<tokio::sync::Notify>,
     /// A fixed clock for tests.
@@ -88,7 +94,10 @@ impl Engine {
             slots,
             instance: uuid::Uuid::new_v4().to_string(),
             shutdown: CancellationToken::new(),
+            draining: CancellationToken::new(),
             counters: execute::Counters::default(),
+            leader: std::sync::atomic::AtomicBool::new(false),
+            queue_wake: Arc::new(tokio::sync::Notify::new()),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             fixed_now: Mutex::new(None),
             keys,
@@ -159,15 +168,34 @@ impl Engine {
             .cloned()
     }
 
-    /// Starts the background tasks: resuming waiting executions, schedules, pruning.
+    /// Starts the background tasks of `flowgate start`: claims' heartbeat and crash sweep,
+    /// resuming waiting executions, schedules and pruning while it leads, and in queue mode
+    /// running queued executions.
     pub fn start_background(&self) {
-        execute::spawn_background(self.clone());
+        execute::spawn_background(self.clone(), execute::Role::Main);
         schedule::spawn(self.clone());
+    }
+
+    /// The background tasks of `flowgate worker`: queued executions, their heartbeat, the
+    /// crash sweep and resuming waiting executions (no schedules, no pruning).
+    pub fn start_worker(&self) {
+        execute::spawn_background(self.clone(), execute::Role::Worker);
     }
 
     /// Stops the background tasks and cancels running executions (shutdown).
     pub fn shutdown(&self) {
         self.0.shutdown.cancel();
+    }
+
+    /// Stops claiming queued executions and waits up to `limit` for the running ones to end
+    /// (their heartbeat goes on meanwhile); answers how many still run.
+    pub async fn drain(&self, limit: std::time::Duration) -> usize {
+        self.0.draining.cancel();
+        let until = tokio::time::Instant::now() + limit;
+        while !self.0.running.is_empty() && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.0.running.len()
     }
 }
 

@@ -7,7 +7,10 @@
 //! week or month fire on the cron's times only when that many units passed since the last
 //! firing, counted in the workflow's static data, as n8n does.
 //!
-//! One instance fires schedules: the holder of the `scheduler` lease (see `leases.rs`).
+//! One instance fires schedules: the holder of the `scheduler` lease (see `leases.rs`). Each
+//! tick is recorded with its execution in one transaction (see `execute/queue.rs`), so a tick
+//! fires once even while two instances believe they lead (one has not yet noticed that its
+//! lease ran out).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use super::data::{Connections, Item};
-use super::execute::{Mode, Start};
+use super::execute::{Mode, Start, Tick};
 use super::nodes::{CRON, INTERVAL, SCHEDULE};
 use super::workflow::{Node, Workflow};
 use super::Engine;
@@ -421,10 +424,6 @@ struct Planned {
     recurrence: HashMap<String, Vec<Option<i64>>>,
 }
 
-/// How often the set of published workflows is read again (a publish on this instance is
-/// picked up at once; on another instance within this bound).
-const RELOAD: Duration = Duration::from_secs(10);
-
 /// Fires the schedules of published workflows while this instance holds the lease.
 pub(crate) fn spawn(engine: Engine) {
     tokio::spawn(async move {
@@ -432,11 +431,21 @@ pub(crate) fn spawn(engine: Engine) {
         let mut next_reload = tokio::time::Instant::now();
         let changed = Arc::clone(&engine.inner().schedules_changed);
         let shutdown = engine.inner().shutdown.clone();
+        // The lease is renewed and the published workflows read again every check: a publish
+        // on another instance is scheduled within this bound (on this one at once).
+        let reload_every = engine.inner().config.leader_check();
         loop {
             let now = tokio::time::Instant::now();
             if now >= next_reload {
-                next_reload = now + RELOAD;
+                next_reload = now + reload_every;
                 let leader = engine.hold_lease("scheduler").await.unwrap_or(false);
+                let was = engine
+                    .inner()
+                    .leader
+                    .swap(leader, std::sync::atomic::Ordering::Relaxed);
+                if leader != was {
+                    tracing::info!(leader, "schedule leadership changed");
+                }
                 if leader {
                     if let Err(e) = reload(&engine, &mut planned).await {
                         tracing::warn!(error = %e, "could not read the published schedules");
@@ -453,10 +462,15 @@ pub(crate) fn spawn(engine: Engine) {
                 .min();
             let sleep_for = soonest
                 .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-                .unwrap_or(RELOAD)
+                .unwrap_or(reload_every)
                 .min(next_reload.saturating_duration_since(tokio::time::Instant::now()));
             tokio::select! {
-                () = shutdown.cancelled() => break,
+                () = shutdown.cancelled() => {
+                    if engine.inner().leader.load(std::sync::atomic::Ordering::Relaxed) {
+                        let _ = engine.release_lease("scheduler").await;
+                    }
+                    break;
+                }
                 () = changed.notified() => { next_reload = tokio::time::Instant::now(); }
                 () = tokio::time::sleep(sleep_for) => {}
             }
@@ -568,10 +582,15 @@ async fn fire_due(
                 input: Connections::single(vec![item]),
                 respond: None,
             };
+            let tick = Tick {
+                workflow_id: plan.workflow.id.clone(),
+                trigger: format!("{}#{}", rule.node, rule.index),
+                at: crate::domain::time::iso(at),
+            };
             let engine = engine.clone();
             let workflow = Arc::clone(&plan.workflow);
             tokio::spawn(async move {
-                if let Err(e) = engine.run(workflow, start).await {
+                if let Err(e) = engine.fire(workflow, start, tick).await {
                     tracing::warn!(error = %e, "a scheduled execution could not start");
                 }
             });

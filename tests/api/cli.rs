@@ -25,8 +25,8 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_the_variable() {
         ("DB_TYPE", "oracle"),
         ("N8N_PAYLOAD_SIZE_MAX", "0"),
         ("N8N_PUBLIC_API_DISABLED", "maybe"),
-        // Not built: refused, never accepted and ignored.
-        ("EXECUTIONS_MODE", "queue"),
+        ("EXECUTIONS_MODE", "cluster"),
+        ("QUEUE_WORKER_LOCK_DURATION", "10"),
     ] {
         let output = flowgate()
             .env("N8N_USER_FOLDER", dir.path())

@@ -5,6 +5,7 @@
 mod full_disk;
 mod load;
 mod operations;
+mod queue;
 mod reliability;
 mod shared_database;
 mod support;

@@ -94,13 +94,30 @@ pub struct Instance {
 impl Instance {
     /// Starts `flowgate start` with `env` on a free port; its log goes to a file in `dir`.
     pub fn start(dir: &Path, name: &str, env: &[(&str, String)]) -> Instance {
+        Instance::spawn(dir, name, "start", "N8N_PORT", env)
+    }
+
+    /// Starts `flowgate worker` with `env`, its health server on a free port.
+    pub fn worker(dir: &Path, name: &str, env: &[(&str, String)]) -> Instance {
+        let mut env = env.to_vec();
+        env.push(("QUEUE_HEALTH_CHECK_ACTIVE", "true".to_owned()));
+        Instance::spawn(dir, name, "worker", "QUEUE_HEALTH_CHECK_PORT", &env)
+    }
+
+    fn spawn(
+        dir: &Path,
+        name: &str,
+        subcommand: &str,
+        port_variable: &str,
+        env: &[(&str, String)],
+    ) -> Instance {
         let port = free_port();
         let log = dir.join(format!("{name}.log"));
         let file = std::fs::File::create(&log).expect("log file");
         let mut command = flowgate();
         command
-            .arg("start")
-            .env("N8N_PORT", port.to_string())
+            .arg(subcommand)
+            .env(port_variable, port.to_string())
             .env("N8N_LISTEN_ADDRESS", "127.0.0.1")
             .stdout(Stdio::null())
             .stderr(file);

@@ -108,8 +108,9 @@ impl Engine {
             }
         }
         let new_id = self
-            .insert(&workflow, Mode::Retry, Some(id), "running")
-            .await?;
+            .insert(&workflow, Mode::Retry, Some(id), "running", None)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the retry did not start")))?;
         let env = self.env(&workflow, new_id, Mode::Retry, None);
         let mut run = Run::resume(workflow, env, data);
         self.drive(new_id, &mut run, Mode::Retry, Some(id))

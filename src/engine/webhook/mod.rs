@@ -7,7 +7,7 @@
 
 pub mod paths;
 mod request;
-mod respond;
+pub(crate) mod respond;
 mod xml;
 
 use std::sync::Arc;
@@ -360,6 +360,9 @@ async fn run_and_answer(
     input: Connections,
     response_mode: &str,
 ) -> Response {
+    if engine.inner().config.queue_mode() {
+        return queue_and_answer(engine, &workflow, &node, input, response_mode).await;
+    }
     let (respond_tx, respond_rx) = oneshot::channel();
     let start = Start {
         mode: Mode::Webhook,
@@ -387,6 +390,44 @@ async fn run_and_answer(
             Err(_) => webhook_error(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow", None),
         },
     }
+}
+
+/// Queue mode: the execution is queued (committed before any answer, so an acknowledged call
+/// is never lost) and runs on whichever instance claims it; a caller waiting for the run's
+/// answer gets it through the database.
+async fn queue_and_answer(
+    engine: &Engine,
+    workflow: &Workflow,
+    node: &Node,
+    input: Connections,
+    response_mode: &str,
+) -> Response {
+    let id = match engine
+        .enqueue(workflow, Mode::Webhook, node, input, None)
+        .await
+    {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return webhook_error(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow", None)
+        }
+        Err(ApiError::Busy {
+            message,
+            retry_after_secs,
+        }) => {
+            let mut response = webhook_error(StatusCode::SERVICE_UNAVAILABLE, message, None);
+            if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(e) => return e.into_response(),
+    };
+    if response_mode == "onReceived" {
+        return respond::on_received(node);
+    }
+    engine.await_answer(id).await
 }
 
 async fn waiting(
