@@ -46,7 +46,7 @@
     var stack = error && typeof error.stack === "string" ? error.stack : "";
     var out = [];
     stack.split("\n").forEach(function (row) {
-      var m = /\(?([^()\s]*):(\d+)(?::\d+)?\)?\s*$/.exec(row);
+      var m = /\(([^()]*?):(\d+)(?::\d+)?\)\s*$/.exec(row);
       if (m) out.push({ file: m[1], line: Number(m[2]) });
     });
     return out;
@@ -64,6 +64,13 @@
   // description, and a line number is added.
   function userError(e, itemIndex) {
     var out = { kind: "user" };
+    if (e instanceof scopeApi.ExpressionError) {
+      // Raised by n8n's variables (`$('Missing')`, `$env` when blocked): their own words.
+      out.message = e.message;
+      if (e.description) out.description = e.description;
+      if (itemIndex !== undefined) out.itemIndex = itemIndex;
+      return out;
+    }
     var line = e instanceof Error && !e.__n8nCompile ? lineOf(e) : undefined;
     var where = line === undefined ? "" : itemIndex === undefined ? "[line " + line + "]" :
       "[line " + line + ", for item " + itemIndex + "]";

@@ -217,3 +217,79 @@ fn item(value: &Value) -> Item {
         error,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(code: &str) -> String {
+        let request = serde_json::json!({
+            "code": code, "mode": "all", "continueOnFail": false,
+            "data": {"itemIndex": 0, "runIndex": 0,
+                     "node": {"name": "Code", "id": "c", "type": "n8n-nodes-base.code", "typeVersion": 2, "parameters": null},
+                     "workflow": {"id": "w", "name": "w", "active": true},
+                     "execution": {"id": "1", "mode": "webhook", "resumeUrl": "", "customData": {}},
+                     "prevNode": null, "prevNodeParameters": null, "now": 0, "timezone": "UTC",
+                     "vars": null, "env": null, "items": [{"json": {"n": 1}}], "nodes": {}}
+        });
+        js::run_code(
+            &request.to_string(),
+            js::JsLimits {
+                timeout: Duration::from_secs(5),
+                memory_bytes: 64 << 20,
+            },
+            &CancellationToken::new(),
+            ("1".into(), "Code".into()),
+        )
+        .unwrap_or_else(|e| format!("{e:?}"))
+    }
+
+    fn error(code: &str) -> Value {
+        let answer: Value = serde_json::from_str(&raw(code)).expect("json answer");
+        answer["error"].clone()
+    }
+
+    #[test]
+    fn thrown_errors_name_the_line_of_the_users_code() {
+        assert_eq!(error("throw new Error('one');")["message"], "one [line 1]");
+        assert_eq!(error("\n\nthrow new Error('three');")["lineNumber"], 3);
+        // The innermost frame of the user's code counts, not the caller's.
+        let nested = error("function f() {\n  const a = null;\n  return a.x;\n}\nf();");
+        assert_eq!(nested["lineNumber"], 3);
+        assert_eq!(nested["description"], "TypeError");
+        // An error raised by n8n's variables keeps its own message.
+        let missing = error("const a = 1;\nreturn $('Nope').all();");
+        assert_eq!(missing["message"], "Referenced node doesn't exist");
+        // Awaited code keeps its line too.
+        let later = error("await null;\nawait Promise.resolve();\nthrow new RangeError('late');");
+        assert_eq!(later["message"], "late [line 3]");
+        assert_eq!(later["description"], "RangeError");
+    }
+
+    #[test]
+    fn syntax_errors_and_non_errors_have_no_line() {
+        let syntax = error("return [{json: {a: 1}}");
+        assert_eq!(syntax["description"], "SyntaxError");
+        assert!(syntax.get("lineNumber").is_none(), "{syntax}");
+        assert_eq!(error("throw 'plain';")["message"], "Unknown error ");
+        assert_eq!(
+            error("throw { message: 'x' };")["message"],
+            "Unknown error "
+        );
+    }
+
+    #[test]
+    fn a_run_leaves_nothing_for_the_next() {
+        let first =
+            raw("globalThis.leak = 1; Array.prototype.leak = 2; return [{ json: { a: 1 } }];");
+        assert!(
+            first.contains("\"a\":1") || first.contains("error"),
+            "{first}"
+        );
+        let second = raw("return [{ json: { global: typeof leak, proto: typeof [].leak } }];");
+        assert_eq!(
+            second,
+            r#"{"items":[{"json":{"global":"undefined","proto":"undefined"}}]}"#
+        );
+    }
+}

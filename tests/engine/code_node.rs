@@ -93,19 +93,23 @@ async fn run_once_for_all_items_accepts_items_plain_objects_and_a_single_object(
         ),
         (
             "all-single",
-            "return { count: $input.all().length, first: $input.first().json.n, last: $input.last().json.n, json: $json.n };",
-            json!([{"count": 3, "first": 1, "last": 3, "json": 1}]),
+            "return { count: $input.all().length, first: $input.first().json.n, last: $input.last().json.n, current: $json.n };",
+            json!([{"count": 3, "first": 1, "last": 3, "current": 1}]),
         ),
         ("all-null", "return null;", json!([])),
         (
             "all-binary",
-            "return [{ binary: { file: { data: 'aGk=', mimeType: 'text/plain' } }, name: 'x' }];",
-            json!([{"name": "x"}]),
+            "return [{ binary: { file: { data: 'aGk=', mimeType: 'text/plain' } } }];",
+            json!([{}]),
         ),
     ];
     for (path, js, expected) in cases {
         let (status, body, execution) = run(&app, path, vec![all_items(js)], rows()).await;
         assert_eq!(execution["status"], "success", "{path}: {execution}");
+        if path == "all-binary" {
+            let item = &execution["data"]["resultData"]["runData"]["Code"][0]["data"]["main"][0][0];
+            assert_eq!(item["binary"]["file"]["mimeType"], "text/plain");
+        }
         assert_eq!(
             Value::Array(output_json(&execution, "Code", 0, 0)),
             expected,
@@ -270,7 +274,7 @@ async fn the_sandbox_has_no_modules_process_network_or_host() {
         (
             "no-require",
             "const fs = require('fs');\nreturn [];",
-            "Module 'fs' is disallowed",
+            "Module 'fs' is disallowed [line 1]",
             None,
         ),
         (
