@@ -348,14 +348,15 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
         "log",
         Function::new(ctx.clone(), |text: String| {
             LOG_TAGS.with(|tags| {
+                // Only a Code node's run writes (an expression calling this writes nothing).
                 let tags = tags.borrow();
-                let (execution, node) = tags
-                    .as_ref()
-                    .map_or(("", ""), |(e, n)| (e.as_str(), n.as_str()));
+                let Some((execution, node)) = tags.as_ref() else {
+                    return;
+                };
                 tracing::debug!(
                     target: "flowgate::code",
-                    execution_id = execution,
-                    node = node,
+                    execution_id = execution.as_str(),
+                    node = node.as_str(),
                     "{}",
                     host::clip(&text, MAX_LOG_LINE)
                 );
