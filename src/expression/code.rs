@@ -223,6 +223,10 @@ mod tests {
     use super::*;
 
     fn raw(code: &str) -> String {
+        raw_with(code, &CancellationToken::new(), Duration::from_secs(5))
+    }
+
+    fn raw_with(code: &str, stop: &CancellationToken, timeout: Duration) -> String {
         let request = serde_json::json!({
             "code": code, "mode": "all", "continueOnFail": false,
             "data": {"itemIndex": 0, "runIndex": 0,
@@ -235,10 +239,10 @@ mod tests {
         js::run_code(
             &request.to_string(),
             js::JsLimits {
-                timeout: Duration::from_secs(5),
+                timeout,
                 memory_bytes: 64 << 20,
             },
-            &CancellationToken::new(),
+            stop,
             ("1".into(), "Code".into()),
         )
         .unwrap_or_else(|e| format!("{e:?}"))
@@ -290,6 +294,58 @@ mod tests {
         assert_eq!(
             second,
             r#"{"items":[{"json":{"global":"undefined","proto":"undefined"}}]}"#
+        );
+    }
+
+    #[test]
+    fn a_stop_interrupts_a_running_loop() {
+        let stop = CancellationToken::new();
+        let stopper = stop.clone();
+        let started = std::time::Instant::now();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            stopper.cancel();
+        });
+        let answer = raw_with("while (true) {}", &stop, Duration::from_secs(60));
+        assert_eq!(answer, "Canceled");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // The thread's next run starts from a fresh runtime and works.
+        assert_eq!(raw("return [];"), r#"{"items":[]}"#);
+    }
+
+    #[test]
+    fn console_log_writes_a_debug_line_tagged_with_the_execution_and_node() {
+        #[derive(Clone, Default)]
+        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("lines").extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            raw("console.log('hello', { n: 1 }, [2]);\nreturn [];");
+        });
+        let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("utf-8");
+        let line = text
+            .lines()
+            .find(|l| l.contains("flowgate::code"))
+            .unwrap_or_else(|| panic!("no log line in {text}"));
+        assert!(line.contains("DEBUG"), "{line}");
+        assert!(line.contains(r#"'hello' {"n":1} [2]"#), "{line}");
+        assert!(
+            line.contains("execution_id=1") && line.contains("node=Code"),
+            "{line}"
         );
     }
 }

@@ -355,8 +355,8 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
                 };
                 tracing::debug!(
                     target: "flowgate::code",
-                    execution_id = execution.as_str(),
-                    node = node.as_str(),
+                    execution_id = %execution,
+                    node = %node,
                     "{}",
                     host::clip(&text, MAX_LOG_LINE)
                 );

@@ -332,6 +332,7 @@ async fn other_nodes_and_the_run_are_reachable() {
         nowIsDateTime: $now instanceof DateTime,\n\
         picked: $jmespath({ a: [{ b: 1 }, { b: 2 }] }, 'a[*].b'),\n\
         logged: console.log('hello', { n: 1 }) === undefined,\n\
+        custom: $execution.customData.set('source', 'code') === undefined,\n\
     } }];";
     let id = publish(&app, "reach", &workflow("reach", vec![all_items(js)])).await;
     let answer = call(
@@ -350,8 +351,9 @@ async fn other_nodes_and_the_run_are_reachable() {
         json!({"rows": 3, "firstRow": 1, "body": 3, "old": 1, "listed": [1, 2, 3],
                "workflowId": id, "executionId": execution["id"].to_string().trim_matches('"'),
                "mode": "production", "vars": "object", "nowIsDateTime": true,
-               "picked": [1, 2], "logged": true})
+               "picked": [1, 2], "logged": true, "custom": true})
     );
+    assert_eq!(execution["customData"], json!({"source": "code"}));
 
     // `$env` is refused as in expressions (N8N_BLOCK_ENV_ACCESS_IN_NODE defaults to true).
     let (status, _, execution) = run(
@@ -451,6 +453,48 @@ async fn an_endless_loop_is_stopped_by_the_time_limit_while_other_executions_go_
         .unwrap_or_default()
         .contains("N8N_RUNNERS_TASK_TIMEOUT"));
     assert_eq!(last_execution(&app, &quick_id).await["status"], "success");
+}
+
+#[tokio::test]
+async fn stopping_an_execution_interrupts_its_code() {
+    let app = TestApp::spawn().await;
+    let id = publish(
+        &app,
+        "spin",
+        &workflow("spin", vec![all_items("while (true) {}\nreturn [];")]),
+    )
+    .await;
+    let started = Instant::now();
+    let body = json!({"rows": rows()});
+    let spinning = call(&app, "POST", "/webhook/spin", Some(&body), &[]);
+    let stop = async {
+        for _ in 0..250 {
+            let list = app
+                .get(&format!(
+                    "/api/v1/executions?workflowId={id}&status=running"
+                ))
+                .key(&app.owner_key)
+                .send()
+                .await
+                .json();
+            if let Some(first) = list["data"].as_array().and_then(|d| d.first()).cloned() {
+                let running = first["id"].as_str().expect("id").to_owned();
+                let stopped = app
+                    .post(&format!("/api/v1/executions/{running}/stop"))
+                    .key(&app.owner_key)
+                    .send()
+                    .await;
+                assert_eq!(stopped.status, 200, "{}", stopped.text());
+                return running;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no running execution");
+    };
+    let (_, running) = tokio::join!(spinning, stop);
+    // The node's limit is 300 s: only the stop can have ended it.
+    let ended = crate::support::wait_for_status(&app, &running, "canceled").await;
+    assert!(started.elapsed() < Duration::from_secs(30), "{ended}");
 }
 
 #[tokio::test]
