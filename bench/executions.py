@@ -109,11 +109,37 @@ def measure(port, paths, connections, seconds, label):
     return out
 
 
+def report(results, database):
+    kept = results.get("kept_from")
+    kept_note = ""
+    if kept:
+        machine = (kept.get("machine") or {}).get("cpu", "?")
+        kept_note = (f" The {', '.join('`%s`' % k for k in kept.get('scenarios', []))} rows are kept from an earlier "
+                     f"run ({kept.get('date')}, {machine}); only the others were measured in this one.")
+    lines = [f"# Workflow executions ({database}, {results['date']})", "",
+             f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflows: `saved` / `unsaved`: "
+             "Webhook -> Edit Fields (two expressions) -> answer of the last node, executions saved or not; `code`: "
+             "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved. "
+             "wrk on the same machine." + kept_note, "",
+             "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
+    for scenario, r in results["flowgate"].items():
+        other = (results["n8n"] or {}).get(scenario)
+        ratio = f"{r['rps'] / other['rps']:.0f}x" if other and other["rps"] else "-"
+        lines.append(f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
+                     f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
+                     f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
+    lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    if results.get("note"):
+        lines += ["", results["note"]]
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
+    ap.add_argument("--note", help="a remark on this run, written under the table")
     ap.add_argument("--only", default=",".join(SCENARIOS),
                     help="comma-separated scenarios to measure: " + ", ".join(SCENARIOS))
     args = ap.parse_args()
@@ -144,7 +170,7 @@ def main():
     server.start()
     results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
-               "flowgate": {}, "n8n": None}
+               "flowgate": {}, "n8n": None, "note": args.note}
     base = f"http://127.0.0.1:{port}"
     paths = deploy(base, key, "fg", scenarios)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
@@ -175,23 +201,12 @@ def main():
             kept = {k: v for k, v in (previous.get(side) or {}).items() if k.split("@")[0] not in scenarios}
             if kept:
                 results[side] = {**kept, **(results[side] or {})}
-        results["kept_from"] = previous.get("kept_from", previous.get("date"))
+        results["kept_from"] = previous.get("kept_from") or {
+            "date": previous.get("date"), "machine": previous.get("machine"),
+            "scenarios": sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))}
     with open(results_file, "w") as f:
         json.dump(results, f, indent=1)
-    lines = [f"# Workflow executions ({database}, {results['date']})", "",
-             f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflows: `saved` / `unsaved`: "
-             "Webhook -> Edit Fields (two expressions) -> answer of the last node, executions saved or not; `code`: "
-             "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved. "
-             "wrk on the same machine." + (f" Rows of scenarios not measured on {results['date']} are from "
-                                           f"{results['kept_from']}." if results.get("kept_from") else ""), "",
-             "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
-    for scenario, r in results["flowgate"].items():
-        other = (results["n8n"] or {}).get(scenario)
-        ratio = f"{r['rps'] / other['rps']:.0f}x" if other and other["rps"] else "-"
-        lines.append(f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
-                     f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
-                     f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
-    lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    lines = report(results, database)
     with open(os.path.join(args.out, f"RESULTS-executions{suffix}.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
