@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Workflow executions: a published Webhook -> Edit Fields (two expressions) -> "last node"
 answer workflow, driven with wrk at 1, 16 and 64 connections, with executions saved and with
-saving off; the same workflows on a reference n8n server in the same run when one is named.
+saving off, and a Webhook -> Code -> Respond to Webhook workflow (executions saved); the same
+workflows on a reference n8n server in the same run when one is named.
 
-Usage: bench/run --executions [--postgres] [--smoke] [--out DIR]
+Usage: bench/run --executions [--postgres] [--smoke] [--only saved,unsaved,code] [--out DIR]
+
+`--only` measures some workflows and keeps the other rows of the last results file.
 
 The reference n8n is optional: set N8N_REFERENCE_URL (e.g. http://127.0.0.1:5688) and
 N8N_REFERENCE_API_KEY (an API key of that server) to measure it side by side; without them
@@ -47,6 +50,34 @@ def workflow(name, path, save):
     }
 
 
+# The Code node's JavaScript: one output item per input item, built from the query.
+CODE = ("return $input.all().map(item => ({ json: {\n"
+        "  greeting: 'Hello ' + item.json.query.name,\n"
+        "  count: Number(item.json.query.n) * 2,\n"
+        "  at: $now.toISO(),\n"
+        "} }));")
+
+
+def code_workflow(name, path):
+    return {
+        "name": name,
+        "nodes": [
+            {"id": "w", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2, "position": [0, 0],
+             "webhookId": f"bench-{path}", "parameters": {"path": path, "responseMode": "responseNode", "options": {}}},
+            {"id": "c", "name": "Code", "type": "n8n-nodes-base.code", "typeVersion": 2, "position": [220, 0],
+             "parameters": {"jsCode": CODE}},
+            {"id": "r", "name": "Respond", "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.1,
+             "position": [440, 0], "parameters": {"respondWith": "firstIncomingItem", "options": {}}},
+        ],
+        "connections": {"Webhook": {"main": [[{"node": "Code", "type": "main", "index": 0}]]},
+                        "Code": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}},
+        "settings": {"executionOrder": "v1"},
+    }
+
+
+SCENARIOS = ("saved", "unsaved", "code")
+
+
 def api(base, key, method, path, body=None):
     request = urllib.request.Request(base + "/api/v1" + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
@@ -55,26 +86,52 @@ def api(base, key, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
-def deploy(base, key, suffix):
-    """Creates and publishes the two workflows; answers their webhook paths."""
+def deploy(base, key, suffix, scenarios):
+    """Creates and publishes the workflows; answers their webhook paths by scenario."""
     paths = {}
-    for save in (True, False):
-        path = f"bench-exec-{'saved' if save else 'unsaved'}-{suffix}"
-        created = api(base, key, "POST", "/workflows", workflow(path, path, save))
+    for scenario in scenarios:
+        path = f"bench-exec-{scenario}-{suffix}"
+        body = code_workflow(path, path) if scenario == "code" else workflow(path, path, scenario == "saved")
+        created = api(base, key, "POST", "/workflows", body)
         api(base, key, "POST", f"/workflows/{created['id']}/activate")
-        paths[save] = f"/webhook/{path}?name=Ada&n=3"
+        paths[scenario] = f"/webhook/{path}?name=Ada&n=3"
     return paths
 
 
 def measure(port, paths, connections, seconds, label):
     out = {}
-    for save, path in paths.items():
+    for scenario, path in paths.items():
         for c in connections:
-            key = f"{'saved' if save else 'unsaved'}@{c}"
+            key = f"{scenario}@{c}"
             r = bench.wrk(port, path, c, seconds)
             bench.log(f"{label} {key}: {r['rps']:.0f} exec/s p50 {r['p50_ms']} ms p99 {r['p99_ms']} ms non-2xx {r['non_2xx']}")
             out[key] = r
     return out
+
+
+def report(results, database):
+    kept = results.get("kept_from")
+    kept_note = ""
+    if kept:
+        machine = (kept.get("machine") or {}).get("cpu", "?")
+        kept_note = (f" The {', '.join('`%s`' % k for k in kept.get('scenarios', []))} rows are kept from an earlier "
+                     f"run ({kept.get('date')}, {machine}); only the others were measured in this one.")
+    lines = [f"# Workflow executions ({database}, {results['date']})", "",
+             f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflows: `saved` / `unsaved`: "
+             "Webhook -> Edit Fields (two expressions) -> answer of the last node, executions saved or not; `code`: "
+             "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved. "
+             "wrk on the same machine." + kept_note, "",
+             "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
+    for scenario, r in results["flowgate"].items():
+        other = (results["n8n"] or {}).get(scenario)
+        ratio = f"{r['rps'] / other['rps']:.0f}x" if other and other["rps"] else "-"
+        lines.append(f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
+                     f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
+                     f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
+    lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    if results.get("note"):
+        lines += ["", results["note"]]
+    return lines
 
 
 def main():
@@ -82,7 +139,14 @@ def main():
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
+    ap.add_argument("--note", help="a remark on this run, written under the table")
+    ap.add_argument("--only", default=",".join(SCENARIOS),
+                    help="comma-separated scenarios to measure: " + ", ".join(SCENARIOS))
     args = ap.parse_args()
+    scenarios = [s for s in args.only.split(",") if s]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        ap.error(f"unknown scenarios: {', '.join(unknown)}")
     server_bin, _ = bench.build()
     seconds = 1 if args.smoke else 10
     connections = [1, 16, 64]
@@ -106,9 +170,9 @@ def main():
     server.start()
     results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
-               "flowgate": {}, "n8n": None}
+               "flowgate": {}, "n8n": None, "note": args.note}
     base = f"http://127.0.0.1:{port}"
-    paths = deploy(base, key, "fg")
+    paths = deploy(base, key, "fg", scenarios)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
     results["flowgate_rss_mib_after"] = round(bench.rss_kib(server.proc.pid) / 1024, 1)
     server.stop()
@@ -118,7 +182,7 @@ def main():
     if reference and reference_key:
         n8n_port = int(reference.rsplit(":", 1)[1].strip("/"))
         try:
-            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}")
+            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios)
             results["n8n"] = measure(n8n_port, n8n_paths, [c for c in connections if c <= 16], seconds, "n8n")
         except Exception as e:  # the reference is a courtesy: its failure must not hide ours
             bench.log(f"the reference n8n could not be measured: {e}")
@@ -127,19 +191,22 @@ def main():
 
     suffix = "" if database == "sqlite" else "-postgresdb"
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"results-executions{suffix}.json"), "w") as f:
+    results_file = os.path.join(args.out, f"results-executions{suffix}.json")
+    if set(scenarios) != set(SCENARIOS) and os.path.exists(results_file):
+        # Keep the rows of the scenarios not measured this time (their own date stays in the
+        # file as `kept_from`).
+        with open(results_file) as f:
+            previous = json.load(f)
+        for side in ("flowgate", "n8n"):
+            kept = {k: v for k, v in (previous.get(side) or {}).items() if k.split("@")[0] not in scenarios}
+            if kept:
+                results[side] = {**kept, **(results[side] or {})}
+        results["kept_from"] = previous.get("kept_from") or {
+            "date": previous.get("date"), "machine": previous.get("machine"),
+            "scenarios": sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))}
+    with open(results_file, "w") as f:
         json.dump(results, f, indent=1)
-    lines = [f"# Workflow executions ({database}, {results['date']})", "",
-             f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflow: Webhook -> Edit Fields "
-             "(two expressions) -> answer of the last node. wrk on the same machine.", "",
-             "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
-    for scenario, r in results["flowgate"].items():
-        other = (results["n8n"] or {}).get(scenario)
-        ratio = f"{r['rps'] / other['rps']:.0f}x" if other and other["rps"] else "-"
-        lines.append(f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | "
-                     f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
-                     f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
-    lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    lines = report(results, database)
     with open(os.path.join(args.out, f"RESULTS-executions{suffix}.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

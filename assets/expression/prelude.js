@@ -420,8 +420,13 @@
     function paired(method, index) {
       if (!info.ancestor) fail("Invalid expression", "No path back to referenced node");
       ensureExecuted(info, name);
-      if (index === undefined || index === d.itemIndex) return pairedResult(info.paired);
-      return pairedResult((info.matching || [])[index]);
+      var at = index === undefined ? d.itemIndex : index;
+      // `paired` is the lineage of the item the server evaluated for; a Code node run for
+      // each item moves `itemIndex` along (keeping that one in `pairedFor`) and reads the
+      // other items' lineage from `matching`.
+      var pairedFor = d.pairedFor === undefined ? d.itemIndex : d.pairedFor;
+      if (at === pairedFor) return pairedResult(info.paired);
+      return pairedResult((info.matching || [])[at]);
     }
     return {
       get isExecuted() { return !!info.executed; },
@@ -547,6 +552,14 @@
 
   globalThis.__n8nExpressionError = ExpressionError;
   globalThis.__n8nFail = fail;
+  // The Code node's runner (assets/code/runner.js) builds its variables the same way.
+  globalThis.__n8nScope = Object.freeze({
+    make: makeScope,
+    current: function () { return state; },
+    resume: function (saved) { state = saved; },
+    fail: fail,
+    ExpressionError: ExpressionError
+  });
   // The answer, with the custom data when the expression changed it (even if it failed
   // afterwards: n8n keeps what was set).
   function answer(text) {

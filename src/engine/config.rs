@@ -123,6 +123,19 @@ pub struct EngineConfig {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set, global = true)]
     pub block_env_access: bool,
 
+    /// Seconds a Code node may run before it is stopped (n8n's task runner timeout).
+    #[arg(long = "runners-task-timeout", env = "N8N_RUNNERS_TASK_TIMEOUT",
+          value_name = "N8N_RUNNERS_TASK_TIMEOUT", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub code_timeout_secs: u64,
+
+    /// Megabytes of memory the JavaScript of one Code node run may hold (n8n leaves this to
+    /// the runner process's heap; here each run has its own cap).
+    #[arg(long = "runners-max-memory", env = "N8N_RUNNERS_MAX_OLD_SPACE_SIZE",
+          value_name = "N8N_RUNNERS_MAX_OLD_SPACE_SIZE", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(16..=16384), global = true)]
+    pub code_memory_mb: u64,
+
     /// URL segment of production webhooks.
     #[arg(long = "endpoint-webhook", env = "N8N_ENDPOINT_WEBHOOK", value_name = "N8N_ENDPOINT_WEBHOOK",
           default_value = "webhook", value_parser = parse_segment, global = true)]

@@ -296,6 +296,12 @@ impl Engine {
             env_vars: (!config.block_env_access).then(|| std::env::vars().collect()),
             timezone: workflow.timezone().unwrap_or(&config.timezone).to_owned(),
             expressions: inner.expressions.clone(),
+            code: crate::expression::code::CodeLimits {
+                timeout: std::time::Duration::from_secs(config.code_timeout_secs),
+                memory_bytes: usize::try_from(config.code_memory_mb)
+                    .unwrap_or(usize::MAX / (1024 * 1024))
+                    .saturating_mul(1024 * 1024),
+            },
             registry: Arc::clone(&inner.registry),
             cancel,
             deadline: timeout.map(|t| Instant::now() + t),

@@ -50,7 +50,15 @@ impl Engine {
         if !unsupported.is_empty() {
             let list: Vec<String> = unsupported
                 .iter()
-                .map(|u| format!("\"{}\" ({} version {})", u.name, u.kind, u.version))
+                .map(|u| match &u.reason {
+                    None => format!("\"{}\" ({} version {})", u.name, u.kind, u.version),
+                    Some(reason) => {
+                        format!(
+                            "\"{}\" ({} version {}: {reason})",
+                            u.name, u.kind, u.version
+                        )
+                    }
+                })
                 .collect();
             return Err(ApiError::bad_request(format!(
                 "This workflow cannot be published: this server cannot run the node{} {}",

@@ -41,6 +41,12 @@ pub trait NodeType: Send + Sync {
         false
     }
 
+    /// Why this node, with these parameters, cannot run here (checked at publish): a mode of
+    /// a supported type that is not built, e.g. a Code node in Python.
+    fn refusal(&self, _node: &Node) -> Option<String> {
+        None
+    }
+
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError>;
 }
 
@@ -95,6 +101,17 @@ pub struct ErrorDetails {
     pub context: JsonObject,
     /// The underlying errors' own messages (n8n's `messages`, e.g. `404 - "{...}"`).
     pub messages: Vec<String>,
+    /// Set for errors n8n stores as plain application errors (the Code node's): no name,
+    /// node or timestamp, but the line of the code that failed.
+    pub application: Option<ApplicationError>,
+}
+
+/// What an application error adds: the line of the user's code and the error's first line.
+#[derive(Clone, Debug, Default)]
+pub struct ApplicationError {
+    pub line_number: Option<u64>,
+    /// `Type: message` of the underlying error (n8n stores its JavaScript stack).
+    pub stack: String,
 }
 
 impl NodeError {
@@ -128,6 +145,9 @@ impl NodeError {
 
     /// The error as n8n stores it in `runData[node][run].error` and `resultData.error`.
     pub fn to_json(&self, node: &Node, now_ms: i64) -> Value {
+        if let Some(application) = &self.details.application {
+            return self.application_json(application);
+        }
         let mut error = json!({
             "level": "warning",
             "tags": {},
@@ -148,6 +168,26 @@ impl NodeError {
             error["httpCode"] = json!(code);
         }
         error
+    }
+}
+
+impl NodeError {
+    /// A plain application error, in n8n's key order.
+    fn application_json(&self, application: &ApplicationError) -> Value {
+        let mut error = serde_json::Map::new();
+        error.insert("level".into(), json!("error"));
+        error.insert("tags".into(), json!({}));
+        error.insert("description".into(), json!(self.details.description));
+        if let Some(index) = self.details.item_index {
+            error.insert("itemIndex".into(), json!(index));
+            error.insert("context".into(), json!({ "itemIndex": index }));
+        }
+        if let Some(line) = application.line_number {
+            error.insert("lineNumber".into(), json!(line));
+        }
+        error.insert("message".into(), json!(self.message));
+        error.insert("stack".into(), json!(application.stack));
+        Value::Object(error)
     }
 }
 
@@ -180,7 +220,7 @@ pub struct NodeRun<'a> {
 
 impl NodeRun<'_> {
     /// The expression context for item `item_index`.
-    fn context(&self, item_index: usize) -> Context<'_> {
+    pub fn context(&self, item_index: usize) -> Context<'_> {
         Context {
             workflow: self.workflow,
             run_data: self.run_data,

@@ -25,6 +25,7 @@ use super::data::{
 use super::node::{NodeError, NodeRun, Outcome, RequiredInputs};
 use super::nodes::Registry;
 use super::workflow::{ExecutionOrder, Node, OnError, Workflow};
+use crate::expression::code::CodeLimits;
 use crate::expression::{EnvAccess, ExecutionInfo, Expressions};
 
 /// What every node of one execution shares: who runs it, expression services, limits, and
@@ -36,6 +37,8 @@ pub struct RunEnv {
     pub env_vars: Option<HashMap<String, String>>,
     pub timezone: String,
     pub expressions: Expressions,
+    /// The Code node's time and memory limits.
+    pub code: CodeLimits,
     pub registry: Arc<Registry>,
     /// Stops the run (a stop request, a timeout, the server shutting down).
     pub cancel: CancellationToken,

@@ -72,6 +72,18 @@ pub(crate) fn base64_decode(text: &str) -> String {
     String::new()
 }
 
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub(crate) fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::{Context as JsContext, Ctx, Function, Object, Runtime};
+use tokio_util::sync::CancellationToken;
 
 use super::host;
 
@@ -29,6 +30,7 @@ const PRELUDE: &str = include_str!("../../assets/expression/prelude.js");
 const EXTENSIONS: &str = include_str!("../../assets/expression/extensions.js");
 const DATES: &str = include_str!("../../assets/expression/dates.js");
 const SEAL: &str = include_str!("../../assets/expression/seal.js");
+const CODE_RUNNER: &str = include_str!("../../assets/code/runner.js");
 
 /// The limits one evaluation runs under.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +46,10 @@ pub(crate) enum JsFailure {
     TimedOut,
     /// The evaluation needed more memory than allowed.
     OutOfMemory,
+    /// The run was stopped from outside (the execution was canceled or timed out).
+    Canceled,
+    /// A Code node's promise can never settle: nothing is queued and no timer is waiting.
+    NeverSettled,
     /// The runtime itself failed (a bug on our side, reported as an expression error).
     Internal(String),
 }
@@ -53,14 +59,35 @@ struct Engine {
     context: JsContext,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
+    /// Set while a Code node runs: its execution's stop signal, checked by the interrupt.
+    stop: Rc<RefCell<Option<CancellationToken>>>,
+    /// Work a Code node left behind (promise jobs still queued): the runtime is not reused.
+    spoiled: Cell<bool>,
 }
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// The execution and node a Code node's `console.log` lines are tagged with.
+    static LOG_TAGS: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
-/// Runs `__n8n.evaluate(request)` on this thread's runtime and returns its JSON answer.
-pub(crate) fn evaluate(request: &str, limits: JsLimits) -> Result<String, JsFailure> {
+/// Runs a Code node's request (`__n8nCodeStart`) on this thread's runtime until its promise
+/// settles, then answers its JSON. Blocks the thread: call it where blocking is allowed.
+pub(crate) fn run_code(
+    request: &str,
+    limits: JsLimits,
+    stop: &CancellationToken,
+    tags: (String, String),
+) -> Result<String, JsFailure> {
+    LOG_TAGS.with(|t| *t.borrow_mut() = Some(tags));
+    let outcome = with_engine(|engine| engine.run_code(request, limits, stop));
+    LOG_TAGS.with(|t| *t.borrow_mut() = None);
+    outcome
+}
+
+/// Runs `f` on this thread's runtime (built on first use); a runtime that failed in a way
+/// that may have left it in a bad state is dropped.
+fn with_engine(f: impl FnOnce(&Engine) -> Result<String, JsFailure>) -> Result<String, JsFailure> {
     ENGINE.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -69,16 +96,18 @@ pub(crate) fn evaluate(request: &str, limits: JsLimits) -> Result<String, JsFail
         let engine = slot
             .as_ref()
             .ok_or_else(|| JsFailure::Internal("no JavaScript runtime".into()))?;
-        let outcome = engine.run(request, limits);
-        if matches!(
-            outcome,
-            Err(JsFailure::TimedOut | JsFailure::OutOfMemory | JsFailure::Internal(_))
-        ) {
+        let outcome = f(engine);
+        if outcome.is_err() || engine.spoiled.get() {
             // Start from a clean runtime next time.
             *slot = None;
         }
         outcome
     })
+}
+
+/// Runs `__n8n.evaluate(request)` on this thread's runtime and returns its JSON answer.
+pub(crate) fn evaluate(request: &str, limits: JsLimits) -> Result<String, JsFailure> {
+    with_engine(|engine| engine.run(request, limits))
 }
 
 impl Engine {
@@ -88,9 +117,15 @@ impl Engine {
         // own stack does.
         runtime.set_max_stack_size(512 * 1024);
         let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let stop: Rc<RefCell<Option<CancellationToken>>> = Rc::new(RefCell::new(None));
         let watched = deadline.clone();
+        let stopped = stop.clone();
         runtime.set_interrupt_handler(Some(Box::new(move || {
             watched.get().is_some_and(|d| Instant::now() >= d)
+                || stopped
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(CancellationToken::is_cancelled)
         })));
         let context = JsContext::full(&runtime).map_err(|e| e.to_string())?;
         context.with(|ctx| -> Result<(), String> {
@@ -103,6 +138,7 @@ impl Engine {
                 ("prelude", PRELUDE),
                 ("extensions", EXTENSIONS),
                 ("dates", DATES),
+                ("code runner", CODE_RUNNER),
                 ("seal", SEAL),
             ] {
                 ctx.eval::<(), _>(source)
@@ -114,6 +150,8 @@ impl Engine {
             context,
             runtime,
             deadline,
+            stop,
+            spoiled: Cell::new(false),
         })
     }
 
@@ -134,6 +172,110 @@ impl Engine {
         // Leave the cap off between evaluations so garbage collection is never starved.
         self.runtime.set_memory_limit(0);
         answer
+    }
+}
+
+impl Engine {
+    fn run_code(
+        &self,
+        request: &str,
+        limits: JsLimits,
+        stop: &CancellationToken,
+    ) -> Result<String, JsFailure> {
+        self.runtime.set_memory_limit(limits.memory_bytes);
+        let deadline = Instant::now() + limits.timeout;
+        self.deadline.set(Some(deadline));
+        *self.stop.borrow_mut() = Some(stop.clone());
+        let answer = self.drive_code(request, deadline, stop);
+        // Promises the code left running would run during the next run: start afresh.
+        if self.runtime.is_job_pending() {
+            self.spoiled.set(true);
+        }
+        self.deadline.set(None);
+        *self.stop.borrow_mut() = None;
+        self.runtime.set_memory_limit(0);
+        answer
+    }
+
+    /// Starts the code, then alternates between QuickJS's job queue (promise reactions) and
+    /// the code's timers until the answer is there.
+    fn drive_code(
+        &self,
+        request: &str,
+        deadline: Instant,
+        stop: &CancellationToken,
+    ) -> Result<String, JsFailure> {
+        let classify = |ctx: &Ctx<'_>, e: rquickjs::Error| {
+            if stop.is_cancelled() {
+                JsFailure::Canceled
+            } else {
+                failure(ctx, e, Some(deadline))
+            }
+        };
+        self.context.with(|ctx| {
+            let start: Function = ctx
+                .globals()
+                .get("__n8nCodeStart")
+                .map_err(|e| JsFailure::Internal(e.to_string()))?;
+            start
+                .call::<_, ()>((request,))
+                .map_err(|e| classify(&ctx, e))
+        })?;
+        loop {
+            loop {
+                match self.runtime.execute_pending_job() {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(job) => {
+                        return Err(job.0.with(|ctx| classify(&ctx, rquickjs::Error::Exception)))
+                    }
+                }
+            }
+            let (answer, next_timer) = self.context.with(|ctx| {
+                let globals = ctx.globals();
+                let get = |name: &str| -> Result<Function<'_>, JsFailure> {
+                    globals
+                        .get(name)
+                        .map_err(|e| JsFailure::Internal(e.to_string()))
+                };
+                let answer = get("__n8nCodeAnswer")?
+                    .call::<_, Option<String>>(())
+                    .map_err(|e| classify(&ctx, e))?;
+                let next = get("__n8nCodeNextTimer")?
+                    .call::<_, f64>(())
+                    .map_err(|e| classify(&ctx, e))?;
+                Ok::<_, JsFailure>((answer, next))
+            })?;
+            if let Some(answer) = answer {
+                return Ok(answer);
+            }
+            if next_timer < 0.0 {
+                return Err(JsFailure::NeverSettled);
+            }
+            // Wait for the timer in short steps, so a stop or the deadline is seen in time.
+            let due = Instant::now() + Duration::from_millis(next_timer as u64);
+            loop {
+                if stop.is_cancelled() {
+                    return Err(JsFailure::Canceled);
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(JsFailure::TimedOut);
+                }
+                if now >= due {
+                    break;
+                }
+                let step = due.min(deadline) - now;
+                std::thread::sleep(step.min(Duration::from_millis(50)));
+            }
+            self.context.with(|ctx| {
+                let fire: Function = ctx
+                    .globals()
+                    .get("__n8nCodeFireTimers")
+                    .map_err(|e| JsFailure::Internal(e.to_string()))?;
+                fire.call::<_, ()>(()).map_err(|e| classify(&ctx, e))
+            })?;
+        }
     }
 }
 
@@ -174,7 +316,11 @@ fn describe(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
     error.to_string()
 }
 
-/// The pure host functions the prelude calls (all in `__host`).
+/// The longest `console.log` line written to the server's log.
+const MAX_LOG_LINE: usize = 16 * 1024;
+
+/// The host functions the prelude calls (all in `__host`): pure ones, and the Code node's
+/// log line.
 fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     let host_object = Object::new(ctx.clone())?;
     host_object.set(
@@ -197,6 +343,25 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     host_object.set(
         "base64Decode",
         Function::new(ctx.clone(), |text: String| host::base64_decode(&text))?,
+    )?;
+    host_object.set(
+        "log",
+        Function::new(ctx.clone(), |text: String| {
+            LOG_TAGS.with(|tags| {
+                // Only a Code node's run writes (an expression calling this writes nothing).
+                let tags = tags.borrow();
+                let Some((execution, node)) = tags.as_ref() else {
+                    return;
+                };
+                tracing::debug!(
+                    target: "flowgate::code",
+                    execution_id = %execution,
+                    node = %node,
+                    "{}",
+                    host::clip(&text, MAX_LOG_LINE)
+                );
+            });
+        })?,
     )?;
     ctx.globals().set("__host", host_object)?;
     Ok(())

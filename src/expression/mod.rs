@@ -4,8 +4,10 @@
 //! blocks of JavaScript ([`template`]). Plain `$json` paths are answered in Rust ([`fast`]);
 //! everything else runs in an embedded QuickJS ([`js`]) that has Luxon, jmespath, n8n's `$`
 //! variables and extension functions, under a time and memory limit, and sees only the part
-//! of the run the expression mentions ([`scope`], [`lineage`]).
+//! of the run the expression mentions ([`scope`], [`lineage`]). The Code node's JavaScript
+//! runs in the same runtime with the same variables ([`code`]).
 
+pub mod code;
 mod fast;
 mod host;
 mod js;
@@ -231,6 +233,10 @@ impl Expressions {
             ),
             js::JsFailure::Internal(message) => {
                 tracing::warn!(%message, "expression runtime failed");
+                ExpressionError::new("The expression could not be evaluated")
+            }
+            // Only Code node runs are stopped from outside or wait for promises.
+            js::JsFailure::Canceled | js::JsFailure::NeverSettled => {
                 ExpressionError::new("The expression could not be evaluated")
             }
         })?;

@@ -39,7 +39,7 @@ impl Needs {
         needs
     }
 
-    fn scan_code(&mut self, code: &str) {
+    pub fn scan_code(&mut self, code: &str) {
         if ["$json", "$binary", "$data", "$thisItem"]
             .iter()
             .any(|name| code.contains(name))

@@ -246,6 +246,7 @@ fn env() -> Arc<RunEnv> {
         env_vars: None,
         timezone: "UTC".to_owned(),
         expressions: Expressions::default(),
+        code: Default::default(),
         registry: Arc::new(Registry::builtin()),
         cancel: CancellationToken::new(),
         deadline: Some(Instant::now() + DEADLINE),

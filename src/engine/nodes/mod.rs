@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod basic;
+mod code;
 pub mod compare;
 pub mod conditions;
 mod crypto;
@@ -59,6 +60,8 @@ pub struct Unsupported {
     pub name: String,
     pub kind: String,
     pub version: f64,
+    /// Why, when the type and version are supported but not what the node asks of them.
+    pub reason: Option<String>,
 }
 
 impl Registry {
@@ -89,6 +92,7 @@ impl Registry {
         date_time::register(&mut registry);
         crypto::register(&mut registry);
         item_lists::register(&mut registry);
+        code::register(&mut registry);
         registry
     }
 
@@ -124,11 +128,17 @@ impl Registry {
         nodes
             .into_iter()
             .filter(|n| !n.disabled && n.kind != STICKY_NOTE)
-            .filter(|n| self.get(n).is_none())
-            .map(|n| Unsupported {
-                name: n.name.clone(),
-                kind: n.kind.clone(),
-                version: n.type_version,
+            .filter_map(|n| {
+                let reason = match self.get(n) {
+                    None => None,
+                    Some(implementation) => Some(implementation.refusal(n)?),
+                };
+                Some(Unsupported {
+                    name: n.name.clone(),
+                    kind: n.kind.clone(),
+                    version: n.type_version,
+                    reason,
+                })
             })
             .collect()
     }

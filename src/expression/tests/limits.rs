@@ -69,11 +69,13 @@ fn nothing_outside_the_sandbox_is_reachable() {
         ("={{ typeof fetch }}", json!("object")),
         ("={{ Function }}", json!({})),
     ]);
-    // The host functions are pure: hashing and time zones only.
+    // The host functions are pure (hashing, time zones), and the Code node's log line, which
+    // writes nothing outside a Code node's run.
     assert_eq!(
         value("={{ Object.keys(__host).sort() }}"),
-        json!(["base64Decode", "base64Encode", "hash", "zone"])
+        json!(["base64Decode", "base64Encode", "hash", "log", "zone"])
     );
+    assert_eq!(value("={{ __host.log('x') }}"), json!(null));
 }
 
 /// What evaluations cost, printed: `cargo test --lib costs -- --ignored --nocapture`.
