@@ -100,9 +100,7 @@ pub async fn find_for_auth(
     const SQL: &str = "select k.id, k.user_id, k.scopes, k.key_hash, k.expires_at, k.last_used_at, u.role, u.disabled \
                        from api_keys k join users u on u.id = k.user_id \
                        where k.key_hash = $1 and k.audience = 'public-api'";
-    reader
-        .fetch_optional(&Sql::query(SQL).bind(key_hash))
-        .await
+    reader.fetch_optional(&Sql::query(SQL).bind(key_hash)).await
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ApiKeyRow>> {

@@ -177,3 +177,81 @@ fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
         _ => sqlx::Error::Protocol(format!("sqlite: {error}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Pair {
+        a: String,
+        b: i64,
+    }
+
+    direct_row!(Pair { a, b });
+
+    fn database() -> (tempfile::TempDir, Direct) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.sqlite");
+        let writer = Connection::open(&path).expect("open");
+        writer
+            .execute_batch(
+                "pragma journal_mode = wal; create table t (a text not null, b integer not null); \
+                 insert into t values ('x', 1), ('y', 2), ('z', 3);",
+            )
+            .expect("schema");
+        (dir, Direct::new(path, Duration::from_secs(1)))
+    }
+
+    #[test]
+    fn numbered_placeholders_take_the_value_of_their_number_wherever_they_stand() {
+        let (_dir, direct) = database();
+        let sql = Sql::query("select a, b from t where b > $2 and a <> $1 and b > $2 order by b")
+            .bind("z")
+            .bind(1i64);
+        let rows: Vec<Pair> = direct.fetch_all(&sql).expect("rows");
+        assert_eq!(
+            rows.iter().map(|r| (r.a.as_str(), r.b)).collect::<Vec<_>>(),
+            [("y", 2)]
+        );
+    }
+
+    #[test]
+    fn built_placeholders_are_bound_in_order() {
+        let (_dir, direct) = database();
+        let mut sql = Sql::build("select a, b from t where a in (");
+        sql.push_list(["x", "z"]).push(") and b < ").push_bind(3i64);
+        let rows: Vec<Pair> = direct.fetch_all(&sql).expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].a.as_str(), rows[0].b), ("x", 1));
+        let none: Option<Pair> = direct
+            .fetch_optional(&Sql::query("select a, b from t where a = $1").bind("w"))
+            .expect("query");
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn a_commit_of_another_connection_is_seen_by_the_next_read() {
+        let (dir, direct) = database();
+        let count = || -> i64 {
+            direct
+                .fetch_scalar_optional(&Sql::query("select count(*) from t"))
+                .expect("count")
+                .expect("a row")
+        };
+        assert_eq!(count(), 3);
+        let writer = Connection::open(dir.path().join("t.sqlite")).expect("open");
+        writer
+            .execute("delete from t where b = 1", [])
+            .expect("delete");
+        assert_eq!(count(), 2);
+    }
+
+    #[test]
+    fn the_connections_refuse_to_write() {
+        let (_dir, direct) = database();
+        let error = direct
+            .fetch_all::<Pair>(&Sql::query("delete from t returning a, b"))
+            .expect_err("read-only");
+        assert!(error.to_string().contains("readonly"), "{error}");
+    }
+}

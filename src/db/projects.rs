@@ -1,7 +1,7 @@
 //! Projects and project membership.
 
-use crate::db::sql::Sql;
 use crate::db::direct::DirectRow;
+use crate::db::sql::Sql;
 use crate::db::{Conn, Reader};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -57,7 +57,8 @@ pub async fn insert(conn: Conn<'_>, project: &NewProject<'_>) -> sqlx::Result<()
     Ok(())
 }
 
-const FIND: &str = "select p.id, p.name, p.type, p.icon, p.description, p.creator_id, p.created_at, \
+const FIND: &str =
+    "select p.id, p.name, p.type, p.icon, p.description, p.creator_id, p.created_at, \
                     p.updated_at from projects p where p.id = $1";
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ProjectRow>> {

@@ -1,8 +1,8 @@
 //! Workflows, their saved versions, publish history and tags.
 
+use crate::db::direct::DirectRow;
 use crate::db::sql::{contains_pattern, Sql};
 use crate::db::tags::TagRow;
-use crate::db::direct::DirectRow;
 use crate::db::{Conn, Reader};
 use crate::direct_row;
 
@@ -619,7 +619,11 @@ pub async fn read_publish_events(
     version_id: &str,
 ) -> sqlx::Result<Vec<PublishEventRow>> {
     reader
-        .fetch_all(&Sql::query(PUBLISH_EVENTS).bind(workflow_id).bind(version_id))
+        .fetch_all(
+            &Sql::query(PUBLISH_EVENTS)
+                .bind(workflow_id)
+                .bind(version_id),
+        )
         .await
 }
 
