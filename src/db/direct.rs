@@ -182,6 +182,7 @@ fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
 mod tests {
     use super::*;
 
+    #[derive(Debug)]
     struct Pair {
         a: String,
         b: i64,
