@@ -1,4 +1,7 @@
 //! Workflows, their saved versions, publish history and tags.
+//!
+//! Long because the statements of the hot reads come in pairs: in a transaction (`Conn`) and
+//! outside one (`Reader`, on SQLite run on the request's thread), over one shared SQL text.
 
 use crate::db::direct::DirectRow;
 use crate::db::sql::{contains_pattern, Sql};

@@ -9,6 +9,9 @@
 //!
 //! Whoever runs workflows hears of publishes, unpublishes, archives and deletes through
 //! [`WorkflowLifecycle`], installed in the application state.
+//!
+//! Long because it is the one place of every workflow operation; the read and the list run
+//! outside a transaction (see `read`), the others in one.
 
 pub mod lifecycle;
 pub mod steps;
