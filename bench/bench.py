@@ -5,7 +5,7 @@ with a fresh database, seeds realistic data through the public API, drives load 
 ratio to a bare axum "hello" route measured in the same run (these machines are shared, so
 absolute numbers drift; ratios do not).
 
-Usage (see README): bench/run [--postgres] [--smoke] [--data-tables] [--compare old.json] [--out DIR]
+Usage (see README): bench/run [--postgres] [--smoke] [--data-tables] [--core] [--compare old.json] [--out DIR]
 
 A full run ends with the data tables: rows inserted per second in batches of 1,000, and the
 latency of filtered reads at 10k, 100k and 1M rows; --data-tables runs only that part.
@@ -205,6 +205,7 @@ def main():
     ap.add_argument("--postgres", action="store_true", help="run against PostgreSQL on 127.0.0.1:5432")
     ap.add_argument("--smoke", action="store_true", help="tiny data and 1-second runs (CI: proves the harness works)")
     ap.add_argument("--data-tables", action="store_true", help="measure the data tables (inserts, filtered reads at 10k/100k/1M rows)")
+    ap.add_argument("--core", action="store_true", help="only the request scenarios: no deep pagination, data tables or restarts")
     ap.add_argument("--compare", help="a previous results JSON to print ratios against")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench"), help="where RESULTS.md and results.json go")
     args = ap.parse_args()
@@ -287,6 +288,11 @@ def main():
     results["scenarios"]["invalid key (rejection path, 401)"] = {"16": rejected}
     scenario("PUT /api/v1/workflows/{id}", f"/api/v1/workflows/{wf_ids[1]}", method="PUT", body=workflow_body(1), conns=[1, 16])
     scenario("POST /api/v1/workflows", "/api/v1/workflows", method="POST", body=workflow_body(7), conns=[1, 16])
+    if args.core:
+        server.stop()
+        write(results, args, suffix=f"-core-{database}")
+        shutil.rmtree(folder, ignore_errors=True)
+        return
 
     log(f"seeding up to {n_large} workflows for deep pagination")
     have = n_small + sum(int(r["rps"] * seconds) for r in results["scenarios"]["POST /api/v1/workflows"].values())

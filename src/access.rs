@@ -15,7 +15,7 @@
 //! exist (404), so ids cannot be probed.
 
 use crate::auth::Principal;
-use crate::db::{projects, Conn};
+use crate::db::{projects, Conn, Reader};
 use crate::error::ApiError;
 
 /// A user's role inside one project.
@@ -125,6 +125,24 @@ pub async fn project_access(
         .map(ProjectAccess::Member))
 }
 
+/// [`project_access`] outside a transaction.
+pub async fn read_project_access(
+    reader: &mut Reader<'_>,
+    principal: &Principal,
+    project_id: &str,
+) -> sqlx::Result<Option<ProjectAccess>> {
+    if principal.role.is_instance_admin() {
+        return Ok(projects::read_exists(reader, project_id)
+            .await?
+            .then_some(ProjectAccess::Instance));
+    }
+    let role = projects::read_member_role(reader, project_id, &principal.user_id).await?;
+    Ok(role
+        .as_deref()
+        .and_then(ProjectRole::parse)
+        .map(ProjectAccess::Member))
+}
+
 /// A resource of a project, as the caller may see it: `found` (what the caller loaded by id)
 /// with the caller's access to its project, or `missing()` when it does not exist or the
 /// caller does not belong to its project (answered alike, so ids cannot be probed).
@@ -137,6 +155,21 @@ pub async fn visible<T>(
 ) -> Result<(T, ProjectAccess), ApiError> {
     let resource = found.ok_or_else(&missing)?;
     let access = project_access(conn, principal, project_of(&resource))
+        .await?
+        .ok_or_else(missing)?;
+    Ok((resource, access))
+}
+
+/// [`visible`] outside a transaction.
+pub async fn read_visible<T>(
+    reader: &mut Reader<'_>,
+    principal: &Principal,
+    found: Option<T>,
+    project_of: impl FnOnce(&T) -> &str,
+    missing: impl Fn() -> ApiError,
+) -> Result<(T, ProjectAccess), ApiError> {
+    let resource = found.ok_or_else(&missing)?;
+    let access = read_project_access(reader, principal, project_of(&resource))
         .await?
         .ok_or_else(missing)?;
     Ok((resource, access))

@@ -227,10 +227,7 @@ async fn check_api_key(
         return Ok(Err(AuthFailure::Invalid));
     };
     let hash = state.lookup.hash(API_KEY_HASH_DOMAIN, raw.expose());
-    let row = {
-        let mut conn = state.db.acquire().await?;
-        api_keys::find_for_auth(conn.conn(), &hash).await?
-    };
+    let row = api_keys::find_for_auth(&mut state.db.reader().await?, &hash).await?;
     let Some(row) = row else {
         return Ok(Err(AuthFailure::Invalid));
     };
@@ -260,10 +257,7 @@ async fn check_api_key(
 /// gives a signed-in user on the public API.
 async fn verify_session(state: &AppState, token: &str) -> Result<Option<Principal>, ApiError> {
     let hash = state.lookup.hash(SESSION_HASH_DOMAIN, token);
-    let row = {
-        let mut conn = state.db.acquire().await?;
-        sessions::find_for_auth(conn.conn(), &hash).await?
-    };
+    let row = sessions::find_for_auth(&mut state.db.reader().await?, &hash).await?;
     let Some(row) = row.filter(|r| r.expires_at > now_unix() && !r.disabled && r.has_password)
     else {
         return Ok(None);

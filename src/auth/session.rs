@@ -108,11 +108,11 @@ impl FromRequestParts<AppState> for SessionUser {
         let unauthorized = || ApiError::Unauthorized("Unauthorized");
         let token = cookie_token(&parts.headers).ok_or_else(unauthorized)?;
         let hash = state.lookup.hash(SESSION_HASH_DOMAIN, token);
-        let mut conn = state.db.acquire().await?;
-        let session = sessions::find_for_auth(conn.conn(), &hash).await?;
+        let session = sessions::find_for_auth(&mut state.db.reader().await?, &hash).await?;
         let session = session
             .filter(|s| s.expires_at > now_unix() && !s.disabled && s.has_password)
             .ok_or_else(unauthorized)?;
+        let mut conn = state.db.acquire().await?;
         let user = users::find_by_id(conn.conn(), &session.user_id)
             .await?
             .ok_or_else(unauthorized)?;

@@ -1,7 +1,8 @@
 //! Public API keys, stored by the keyed hash of the raw key.
 
 use crate::db::sql::{contains_pattern, Sql};
-use crate::db::{Conn, Unique};
+use crate::db::{Conn, Reader, Unique};
+use crate::direct_row;
 
 pub const USER_LABEL_UNIQUE: Unique = Unique {
     name: "api_keys_user_label_key",
@@ -47,6 +48,17 @@ pub struct KeyAuthRow {
     pub disabled: bool,
 }
 
+direct_row!(KeyAuthRow {
+    id,
+    user_id,
+    scopes,
+    key_hash,
+    expires_at,
+    last_used_at,
+    role,
+    disabled
+});
+
 pub struct NewApiKey<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
@@ -79,12 +91,16 @@ pub async fn insert(conn: Conn<'_>, key: &NewApiKey<'_>) -> sqlx::Result<ApiKeyR
         .await
 }
 
-/// The key and its owner's current role, by the hash of the raw key.
-pub async fn find_for_auth(conn: Conn<'_>, key_hash: &str) -> sqlx::Result<Option<KeyAuthRow>> {
+/// The key and its owner's current role, by the hash of the raw key: everything the guard
+/// needs, in one row.
+pub async fn find_for_auth(
+    reader: &mut Reader<'_>,
+    key_hash: &str,
+) -> sqlx::Result<Option<KeyAuthRow>> {
     const SQL: &str = "select k.id, k.user_id, k.scopes, k.key_hash, k.expires_at, k.last_used_at, u.role, u.disabled \
                        from api_keys k join users u on u.id = k.user_id \
                        where k.key_hash = $1 and k.audience = 'public-api'";
-    Sql::query(SQL).bind(key_hash).fetch_optional(conn).await
+    reader.fetch_optional(&Sql::query(SQL).bind(key_hash)).await
 }
 
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ApiKeyRow>> {

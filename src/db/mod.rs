@@ -21,6 +21,7 @@ pub mod api_keys;
 pub mod community_packages;
 pub mod credentials;
 pub mod data_tables;
+pub mod direct;
 pub mod executions;
 pub mod file_modes;
 pub mod folders;
@@ -74,6 +75,9 @@ pub enum Db {
         write: SqlitePool,
         /// Single-statement reads (see `readers.rs`).
         readers: std::sync::Arc<readers::Readers>,
+        /// Single-statement reads on the caller's thread (see `direct.rs`); `None` for a
+        /// database that is not a file.
+        direct: Option<std::sync::Arc<direct::Direct>>,
     },
     Postgres(PgPool),
 }
@@ -138,6 +142,44 @@ impl Pooled {
     }
 }
 
+/// Where single-statement reads run (see [`Db::reader`]).
+pub enum Reader<'a> {
+    Direct(&'a direct::Direct),
+    Pooled(Pooled),
+}
+
+impl Reader<'_> {
+    pub async fn fetch_all<T: sql::FromRow + direct::DirectRow>(
+        &mut self,
+        sql: &sql::Sql<'_>,
+    ) -> sqlx::Result<Vec<T>> {
+        match self {
+            Reader::Direct(d) => d.fetch_all(sql),
+            Reader::Pooled(p) => sql.fetch_all(p.conn()).await,
+        }
+    }
+
+    pub async fn fetch_optional<T: sql::FromRow + direct::DirectRow>(
+        &mut self,
+        sql: &sql::Sql<'_>,
+    ) -> sqlx::Result<Option<T>> {
+        match self {
+            Reader::Direct(d) => d.fetch_optional(sql),
+            Reader::Pooled(p) => sql.fetch_optional(p.conn()).await,
+        }
+    }
+
+    pub async fn fetch_scalar_optional<T: sql::Scalar + rusqlite::types::FromSql>(
+        &mut self,
+        sql: &sql::Sql<'_>,
+    ) -> sqlx::Result<Option<T>> {
+        match self {
+            Reader::Direct(d) => d.fetch_scalar_optional(sql),
+            Reader::Pooled(p) => sql.fetch_scalar_optional(p.conn()).await,
+        }
+    }
+}
+
 /// An open transaction. Dropping it without `commit()` rolls back, so every write that fails
 /// half-way leaves nothing behind.
 pub enum Tx {
@@ -163,6 +205,9 @@ impl Tx {
 
 /// How long a request waits for a pooled connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a SQLite statement waits for a lock another connection holds.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Db {
     /// Opens the database the configuration names, creating the SQLite file (and its folder)
@@ -202,7 +247,7 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .pragma("temp_store", "memory");
         // A SQLite connection is a local file handle: it cannot go stale the way a network
         // connection can, so checking it before each use (a round trip to its worker thread,
@@ -225,11 +270,17 @@ impl Db {
             .connect_with(options.clone())
             .await
             .context("cannot open the SQLite database")?;
+        // An in-memory database has no file another connection could open.
+        let path = options.get_filename().to_path_buf();
+        let direct = std::fs::metadata(&path)
+            .is_ok_and(|m| m.is_file())
+            .then(|| std::sync::Arc::new(direct::Direct::new(path, SQLITE_BUSY_TIMEOUT)));
         let readers = readers::Readers::new(options, config.sqlite_pool_size, ACQUIRE_TIMEOUT);
         Ok(Db::Sqlite {
             read,
             write,
             readers: std::sync::Arc::new(readers),
+            direct,
         })
     }
 
@@ -304,6 +355,18 @@ impl Db {
         })
     }
 
+    /// A reader for single statements outside a transaction: on a SQLite file they run on the
+    /// caller's thread, otherwise on a pooled connection.
+    pub async fn reader(&self) -> sqlx::Result<Reader<'_>> {
+        Ok(match self {
+            Db::Sqlite {
+                direct: Some(direct),
+                ..
+            } => Reader::Direct(direct),
+            _ => Reader::Pooled(self.acquire().await?),
+        })
+    }
+
     /// A transaction for writes (on SQLite, through the single writer connection).
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
@@ -339,6 +402,7 @@ impl Db {
                 read,
                 write,
                 readers,
+                ..
             } => {
                 let (open, idle) = readers.usage();
                 (
@@ -356,7 +420,11 @@ impl Db {
                 read,
                 write,
                 readers,
+                direct,
             } => {
+                if let Some(direct) = direct {
+                    direct.close();
+                }
                 readers.close().await;
                 read.close().await;
                 write.close().await;

@@ -1,7 +1,8 @@
 //! Projects and project membership.
 
+use crate::db::direct::DirectRow;
 use crate::db::sql::Sql;
-use crate::db::Conn;
+use crate::db::{Conn, Reader};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProjectRow {
@@ -14,6 +15,21 @@ pub struct ProjectRow {
     pub creator_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl DirectRow for ProjectRow {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(ProjectRow {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            kind: row.get("type")?,
+            icon: row.get("icon")?,
+            description: row.get("description")?,
+            creator_id: row.get("creator_id")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str =
@@ -41,9 +57,17 @@ pub async fn insert(conn: Conn<'_>, project: &NewProject<'_>) -> sqlx::Result<()
     Ok(())
 }
 
+const FIND: &str =
+    "select p.id, p.name, p.type, p.icon, p.description, p.creator_id, p.created_at, \
+                    p.updated_at from projects p where p.id = $1";
+
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<ProjectRow>> {
-    let sql = format!("select {COLUMNS} from projects p where p.id = $1");
-    Sql::query(&sql).bind(id).fetch_optional(conn).await
+    Sql::query(FIND).bind(id).fetch_optional(conn).await
+}
+
+/// [`find`] outside a transaction.
+pub async fn read(reader: &mut Reader<'_>, id: &str) -> sqlx::Result<Option<ProjectRow>> {
+    reader.fetch_optional(&Sql::query(FIND).bind(id)).await
 }
 
 /// Several projects by id (for embedding in other objects).
@@ -56,10 +80,19 @@ pub async fn find_many(conn: Conn<'_>, ids: &[&str]) -> sqlx::Result<Vec<Project
     sql.fetch_all(conn).await
 }
 
+const EXISTS: &str = "select count(*) from projects where id = $1";
+
 pub async fn exists(conn: Conn<'_>, id: &str) -> sqlx::Result<bool> {
-    const SQL: &str = "select count(*) from projects where id = $1";
-    let n: i64 = Sql::query(SQL).bind(id).fetch_scalar(conn).await?;
+    let n: i64 = Sql::query(EXISTS).bind(id).fetch_scalar(conn).await?;
     Ok(n > 0)
+}
+
+/// [`exists`] outside a transaction.
+pub async fn read_exists(reader: &mut Reader<'_>, id: &str) -> sqlx::Result<bool> {
+    let n: Option<i64> = reader
+        .fetch_scalar_optional(&Sql::query(EXISTS).bind(id))
+        .await?;
+    Ok(n.unwrap_or(0) > 0)
 }
 
 /// One page of projects in id order, starting after `after_id` (keyset) or at `offset`.
@@ -182,16 +215,29 @@ pub async fn delete_relation(
 }
 
 /// The user's role in the project, if they belong to it.
+const MEMBER_ROLE: &str =
+    "select role from project_relations where project_id = $1 and user_id = $2";
+
 pub async fn member_role(
     conn: Conn<'_>,
     project_id: &str,
     user_id: &str,
 ) -> sqlx::Result<Option<String>> {
-    const SQL: &str = "select role from project_relations where project_id = $1 and user_id = $2";
-    Sql::query(SQL)
+    Sql::query(MEMBER_ROLE)
         .bind(project_id)
         .bind(user_id)
         .fetch_scalar_optional(conn)
+        .await
+}
+
+/// [`member_role`] outside a transaction.
+pub async fn read_member_role(
+    reader: &mut Reader<'_>,
+    project_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<String>> {
+    reader
+        .fetch_scalar_optional(&Sql::query(MEMBER_ROLE).bind(project_id).bind(user_id))
         .await
 }
 

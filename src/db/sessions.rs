@@ -1,7 +1,8 @@
 //! Browser sessions, stored by the keyed hash of their cookie token.
 
 use crate::db::sql::Sql;
-use crate::db::Conn;
+use crate::db::{Conn, Reader};
+use crate::direct_row;
 
 /// What authentication needs of a session: its user and that user's current standing.
 #[derive(Debug, sqlx::FromRow)]
@@ -12,6 +13,14 @@ pub struct SessionAuthRow {
     pub disabled: bool,
     pub has_password: bool,
 }
+
+direct_row!(SessionAuthRow {
+    user_id,
+    expires_at,
+    role,
+    disabled,
+    has_password
+});
 
 pub async fn insert(
     conn: Conn<'_>,
@@ -32,12 +41,14 @@ pub async fn insert(
 }
 
 pub async fn find_for_auth(
-    conn: Conn<'_>,
+    reader: &mut Reader<'_>,
     token_hash: &str,
 ) -> sqlx::Result<Option<SessionAuthRow>> {
     const SQL: &str = "select s.user_id, s.expires_at, u.role, u.disabled, (u.password_hash is not null) as has_password \
                        from sessions s join users u on u.id = s.user_id where s.token_hash = $1";
-    Sql::query(SQL).bind(token_hash).fetch_optional(conn).await
+    reader
+        .fetch_optional(&Sql::query(SQL).bind(token_hash))
+        .await
 }
 
 pub async fn delete(conn: Conn<'_>, token_hash: &str) -> sqlx::Result<()> {

@@ -244,6 +244,11 @@ impl<'q> Sql<'q> {
         self
     }
 
+    /// The bound values, in order.
+    pub(crate) fn params(&self) -> &[Param<'q>] {
+        &self.params
+    }
+
     /// How many values the statement binds so far.
     pub fn bind_count(&self) -> usize {
         self.params.len()
@@ -251,7 +256,7 @@ impl<'q> Sql<'q> {
 
     /// The text to send: a built statement's placeholders filled in for the backend. Fails
     /// when the statement binds too many values.
-    fn text_for(&self, postgres: bool) -> sqlx::Result<Cow<'_, str>> {
+    pub(crate) fn text_for(&self, postgres: bool) -> sqlx::Result<Cow<'_, str>> {
         if self.params.len() > MAX_BINDS {
             return Err(sqlx::Error::Encode(Box::new(TooManyValues(
                 self.params.len(),

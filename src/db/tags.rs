@@ -1,7 +1,8 @@
 //! The global tag registry.
 
 use crate::db::sql::Sql;
-use crate::db::{Conn, Unique};
+use crate::db::{Conn, Reader, Unique};
+use crate::direct_row;
 
 pub const NAME_UNIQUE: Unique = Unique {
     name: "tags_name_key",
@@ -15,6 +16,13 @@ pub struct TagRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+direct_row!(TagRow {
+    id,
+    name,
+    created_at,
+    updated_at
+});
 
 /// One page in creation order, `limit` rows (the caller asks for one more than it shows, to
 /// learn whether a next page exists). With `after` (the last row's `created_at` and `id`),
@@ -49,9 +57,17 @@ pub async fn list(
     }
 }
 
+fn find_sql(id: &str) -> Sql<'_> {
+    Sql::query("select id, name, created_at, updated_at from tags where id = $1").bind(id)
+}
+
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<TagRow>> {
-    const SQL: &str = "select id, name, created_at, updated_at from tags where id = $1";
-    Sql::query(SQL).bind(id).fetch_optional(conn).await
+    find_sql(id).fetch_optional(conn).await
+}
+
+/// [`find`] outside a transaction.
+pub async fn read(reader: &mut Reader<'_>, id: &str) -> sqlx::Result<Option<TagRow>> {
+    reader.fetch_optional(&find_sql(id)).await
 }
 
 pub async fn insert(conn: Conn<'_>, id: &str, name: &str, now: &str) -> sqlx::Result<TagRow> {

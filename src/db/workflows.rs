@@ -1,8 +1,13 @@
 //! Workflows, their saved versions, publish history and tags.
+//!
+//! Long because the statements of the hot reads come in pairs: in a transaction (`Conn`) and
+//! outside one (`Reader`, on SQLite run on the request's thread), over one shared SQL text.
 
+use crate::db::direct::DirectRow;
 use crate::db::sql::{contains_pattern, Sql};
 use crate::db::tags::TagRow;
-use crate::db::Conn;
+use crate::db::{Conn, Reader};
+use crate::direct_row;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkflowRow {
@@ -28,6 +33,30 @@ pub struct WorkflowRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+direct_row!(WorkflowRow {
+    id,
+    name,
+    description,
+    active,
+    active_version_id,
+    is_archived,
+    version_id,
+    version_counter,
+    trigger_count,
+    nodes,
+    connections,
+    node_groups,
+    settings,
+    static_data,
+    pin_data,
+    meta,
+    project_id,
+    parent_folder_id,
+    shared_at,
+    created_at,
+    updated_at,
+});
 
 /// The columns of [`WorkflowRow`] (unqualified: every statement reads one table's).
 macro_rules! columns {
@@ -93,9 +122,15 @@ pub async fn insert(
     content.bind_to(sql).fetch_one(conn).await
 }
 
+const FIND: &str = concat!("select ", columns!(), " from workflows where id = $1");
+
 pub async fn find(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<WorkflowRow>> {
-    const SQL: &str = concat!("select ", columns!(), " from workflows where id = $1");
-    Sql::query(SQL).bind(id).fetch_optional(conn).await
+    Sql::query(FIND).bind(id).fetch_optional(conn).await
+}
+
+/// [`find`] outside a transaction.
+pub async fn read(reader: &mut Reader<'_>, id: &str) -> sqlx::Result<Option<WorkflowRow>> {
+    reader.fetch_optional(&Sql::query(FIND).bind(id)).await
 }
 
 /// Locks the workflow's row for the rest of the transaction and answers it as it is now, so a
@@ -128,7 +163,7 @@ pub struct ListFilter<'a> {
 
 /// One page in id order (as n8n lists workflows), after `after_id` (keyset) or at `offset`.
 pub async fn list(
-    conn: Conn<'_>,
+    reader: &mut Reader<'_>,
     filter: &ListFilter<'_>,
     after_id: Option<&str>,
     offset: u64,
@@ -184,7 +219,7 @@ pub async fn list(
         .push_bind(limit as i64)
         .push(" offset ")
         .push_bind(offset);
-    sql.fetch_all(conn).await
+    reader.fetch_all(&sql).await
 }
 
 /// Replaces the content with a new version; answers the updated row. The counter is
@@ -274,19 +309,44 @@ struct TagOf {
     tag: TagRow,
 }
 
-/// The tags of each of `workflow_ids`, as (workflow id, tag) pairs, each workflow's in the
-/// order n8n shows them inside a workflow: by tag id.
-pub async fn tags_of(conn: Conn<'_>, workflow_ids: &[&str]) -> sqlx::Result<Vec<(String, TagRow)>> {
-    if workflow_ids.is_empty() {
-        return Ok(Vec::new());
+impl DirectRow for TagOf {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(TagOf {
+            workflow_id: row.get("workflow_id")?,
+            tag: TagRow::from_direct(row)?,
+        })
     }
+}
+
+fn tags_of_sql<'q>(workflow_ids: &[&'q str]) -> Sql<'q> {
     let mut sql = Sql::build(
         "select wt.workflow_id, t.id, t.name, t.created_at, t.updated_at from workflow_tags wt \
          join tags t on t.id = wt.tag_id where wt.workflow_id in (",
     );
     sql.push_list(workflow_ids.iter().copied())
         .push(") order by wt.workflow_id, wt.tag_id");
-    let rows: Vec<TagOf> = sql.fetch_all(conn).await?;
+    sql
+}
+
+/// The tags of each of `workflow_ids`, as (workflow id, tag) pairs, each workflow's in the
+/// order n8n shows them inside a workflow: by tag id.
+pub async fn tags_of(conn: Conn<'_>, workflow_ids: &[&str]) -> sqlx::Result<Vec<(String, TagRow)>> {
+    if workflow_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<TagOf> = tags_of_sql(workflow_ids).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.workflow_id, r.tag)).collect())
+}
+
+/// [`tags_of`] outside a transaction.
+pub async fn read_tags_of(
+    reader: &mut Reader<'_>,
+    workflow_ids: &[&str],
+) -> sqlx::Result<Vec<(String, TagRow)>> {
+    if workflow_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<TagOf> = reader.fetch_all(&tags_of_sql(workflow_ids)).await?;
     Ok(rows.into_iter().map(|r| (r.workflow_id, r.tag)).collect())
 }
 
@@ -335,6 +395,20 @@ pub struct VersionRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+direct_row!(VersionRow {
+    version_id,
+    workflow_id,
+    nodes,
+    connections,
+    node_groups,
+    authors,
+    name,
+    description,
+    autosaved,
+    created_at,
+    updated_at,
+});
 
 macro_rules! version_columns {
     () => {
@@ -388,21 +462,43 @@ pub async fn insert_version(mut conn: Conn<'_>, v: &NewVersion<'_>) -> sqlx::Res
         .await
 }
 
+const FIND_VERSION: &str = concat!(
+    "select ",
+    version_columns!(),
+    " from workflow_history where workflow_id = $1 and version_id = $2"
+);
+
 pub async fn find_version(
     conn: Conn<'_>,
     workflow_id: &str,
     version_id: &str,
 ) -> sqlx::Result<Option<VersionRow>> {
-    const SQL: &str = concat!(
-        "select ",
-        version_columns!(),
-        " from workflow_history where workflow_id = $1 and version_id = $2"
-    );
-    Sql::query(SQL)
+    Sql::query(FIND_VERSION)
         .bind(workflow_id)
         .bind(version_id)
         .fetch_optional(conn)
         .await
+}
+
+/// [`find_version`] outside a transaction.
+pub async fn read_version(
+    reader: &mut Reader<'_>,
+    workflow_id: &str,
+    version_id: &str,
+) -> sqlx::Result<Option<VersionRow>> {
+    reader
+        .fetch_optional(&Sql::query(FIND_VERSION).bind(workflow_id).bind(version_id))
+        .await
+}
+
+fn find_versions_sql<'q>(version_ids: &[&'q str]) -> Sql<'q> {
+    let mut sql = Sql::build(concat!(
+        "select ",
+        version_columns!(),
+        " from workflow_history where version_id in ("
+    ));
+    sql.push_list(version_ids.iter().copied()).push(")");
+    sql
 }
 
 /// Versions of several workflows by version id (the published versions of a list page).
@@ -410,13 +506,18 @@ pub async fn find_versions(conn: Conn<'_>, version_ids: &[&str]) -> sqlx::Result
     if version_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::build(concat!(
-        "select ",
-        version_columns!(),
-        " from workflow_history where version_id in ("
-    ));
-    sql.push_list(version_ids.iter().copied()).push(")");
-    sql.fetch_all(conn).await
+    find_versions_sql(version_ids).fetch_all(conn).await
+}
+
+/// [`find_versions`] outside a transaction.
+pub async fn read_versions(
+    reader: &mut Reader<'_>,
+    version_ids: &[&str],
+) -> sqlx::Result<Vec<VersionRow>> {
+    if version_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    reader.fetch_all(&find_versions_sql(version_ids)).await
 }
 
 /// Newest first.
@@ -472,6 +573,15 @@ pub struct PublishEventRow {
     pub created_at: String,
 }
 
+direct_row!(PublishEventRow {
+    id,
+    workflow_id,
+    version_id,
+    event,
+    user_id,
+    created_at
+});
+
 pub async fn insert_publish_event(conn: Conn<'_>, event: &PublishEventRow) -> sqlx::Result<()> {
     const SQL: &str =
         "insert into workflow_publish_history (id, workflow_id, version_id, event, user_id, \
@@ -489,17 +599,34 @@ pub async fn insert_publish_event(conn: Conn<'_>, event: &PublishEventRow) -> sq
 }
 
 /// The publish events of one version, oldest first.
+const PUBLISH_EVENTS: &str = "select id, workflow_id, version_id, event, user_id, created_at \
+                              from workflow_publish_history where workflow_id = $1 and version_id = $2 \
+                              order by created_at, id";
+
 pub async fn publish_events(
     conn: Conn<'_>,
     workflow_id: &str,
     version_id: &str,
 ) -> sqlx::Result<Vec<PublishEventRow>> {
-    const SQL: &str = "select id, workflow_id, version_id, event, user_id, created_at from workflow_publish_history \
-                       where workflow_id = $1 and version_id = $2 order by created_at, id";
-    Sql::query(SQL)
+    Sql::query(PUBLISH_EVENTS)
         .bind(workflow_id)
         .bind(version_id)
         .fetch_all(conn)
+        .await
+}
+
+/// [`publish_events`] outside a transaction.
+pub async fn read_publish_events(
+    reader: &mut Reader<'_>,
+    workflow_id: &str,
+    version_id: &str,
+) -> sqlx::Result<Vec<PublishEventRow>> {
+    reader
+        .fetch_all(
+            &Sql::query(PUBLISH_EVENTS)
+                .bind(workflow_id)
+                .bind(version_id),
+        )
         .await
 }
 

@@ -217,3 +217,101 @@ async fn repeated_failures_from_one_address_are_throttled_without_locking_out_ot
     assert!(throttled.json()["message"].is_string());
     assert_eq!(elsewhere.status, 200);
 }
+
+/// A second instance on the database of `app` (the same SQLite file, or the same PostgreSQL
+/// schema), with connections of its own.
+async fn second_instance(app: &TestApp) -> TestApp {
+    TestApp::open(
+        tempfile::tempdir().expect("dir"),
+        app.state.config.clone(),
+        app.pg_schema.clone(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn key_and_user_changes_on_one_instance_hold_on_another_from_the_next_request() {
+    let a = TestApp::spawn().await;
+    let b = second_instance(&a).await;
+    let tag = a
+        .post("/api/v1/tags")
+        .key(&a.owner_key)
+        .json(serde_json::json!({ "name": "shared" }))
+        .send()
+        .await;
+    assert_eq!(tag.status, 201, "{}", tag.text());
+    let tag_path = format!("/api/v1/tags/{}", tag.json()["id"].as_str().expect("id"));
+    // Each read on B comes right after a change on A, with nothing in between.
+    let read = |key: String| {
+        let b = &b;
+        let path = tag_path.clone();
+        async move { b.get(&path).key(&key).send().await.status }
+    };
+
+    // A demoted admin loses the admin scopes of their key.
+    let admin = a.add_user("admin@example.com", "global:admin").await;
+    let admin_key = a.key_with(&admin, &["tag:read", "user:read"]).await;
+    let user_path = format!("/api/v1/users/{}", admin.id);
+    assert_eq!(b.get(&user_path).key(&admin_key).send().await.status, 200);
+    let demoted = a
+        .patch(&format!("/api/v1/users/{}/role", admin.id))
+        .key(&a.owner_key)
+        .json(serde_json::json!({ "newRoleName": "global:member" }))
+        .send()
+        .await;
+    assert_eq!(demoted.status, 204, "{}", demoted.text());
+    assert_eq!(b.get(&user_path).key(&admin_key).send().await.status, 403);
+    assert_eq!(read(admin_key.clone()).await, 200);
+
+    // A disabled user's key stops working; enabled again, it works again.
+    let member = a.add_user("member@example.com", "global:member").await;
+    let member_key = a.key_with(&member, &["tag:read"]).await;
+    assert_eq!(read(member_key.clone()).await, 200);
+    a.sql(&format!(
+        "update users set disabled = true where id = '{}'",
+        member.id
+    ))
+    .await;
+    assert_eq!(read(member_key.clone()).await, 401);
+    a.sql(&format!(
+        "update users set disabled = false where id = '{}'",
+        member.id
+    ))
+    .await;
+    assert_eq!(read(member_key.clone()).await, 200);
+
+    // An expired key.
+    a.sql(&format!(
+        "update api_keys set expires_at = 1 where user_id = '{}'",
+        member.id
+    ))
+    .await;
+    assert_eq!(read(member_key).await, 401);
+
+    // A deleted key.
+    let keys = a.get("/rest/api-keys").cookie(&admin.cookie).send().await;
+    let key_id = keys.json()["data"]["items"][0]["id"]
+        .as_str()
+        .expect("key id")
+        .to_owned();
+    assert_eq!(read(admin_key.clone()).await, 200);
+    let deleted = a
+        .delete(&format!("/rest/api-keys/{key_id}"))
+        .cookie(&admin.cookie)
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(read(admin_key).await, 401);
+
+    // A deleted user.
+    let leaving = a.add_user("leaving@example.com", "global:member").await;
+    let leaving_key = a.key_with(&leaving, &["tag:read"]).await;
+    assert_eq!(read(leaving_key.clone()).await, 200);
+    let removed = a
+        .delete(&format!("/api/v1/users/{}", leaving.id))
+        .key(&a.owner_key)
+        .send()
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text());
+    assert_eq!(read(leaving_key).await, 401);
+}

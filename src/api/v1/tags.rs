@@ -174,8 +174,9 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
     if !is_plausible_id(&id) {
         return Err(not_found());
     }
-    let mut conn = state.db.acquire().await?;
-    let row = repo::find(conn.conn(), &id).await?.ok_or_else(not_found)?;
+    let row = repo::read(&mut state.db.reader().await?, &id)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(Json(row.into_api()))
 }
 

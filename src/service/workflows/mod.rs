@@ -9,6 +9,9 @@
 //!
 //! Whoever runs workflows hears of publishes, unpublishes, archives and deletes through
 //! [`WorkflowLifecycle`], installed in the application state.
+//!
+//! Long because it is the one place of every workflow operation; the read and the list run
+//! outside a transaction (see `read`), the others in one.
 
 pub mod lifecycle;
 pub mod steps;
@@ -181,11 +184,43 @@ async fn check_folder(conn: Conn<'_>, folder_id: &str, project_id: &str) -> Resu
     }
 }
 
+/// A workflow the caller can see, with what its answer shows: [`visible`] and [`details`]
+/// (without the folder) as single statements outside a transaction, which on SQLite run on the
+/// request's own thread (see `db::direct`), as the workflow list does.
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
 pub async fn read(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
-    let mut conn = state.db.acquire().await?;
-    let (row, _) = visible(conn.conn(), principal, id, Wording::NotFound).await?;
-    details(conn.conn(), row, false).await
+    let missing = || missing(principal, id, Wording::NotFound);
+    if !is_plausible_id(id) {
+        return Err(missing());
+    }
+    let mut reader = state.db.reader().await?;
+    let found = repo::read(&mut reader, id).await?;
+    let (row, _) =
+        access::read_visible(&mut reader, principal, found, |r| &r.project_id, missing).await?;
+    let tags = repo::read_tags_of(&mut reader, &[row.id.as_str()])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let project = projects::read(&mut reader, &row.project_id).await?;
+    let (active_version, publish_history) = match &row.active_version_id {
+        Some(version_id) => match repo::read_version(&mut reader, &row.id, version_id).await? {
+            Some(version) => {
+                let events = repo::read_publish_events(&mut reader, &row.id, version_id).await?;
+                (Some(version), Some(events))
+            }
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+    Ok(Details {
+        row,
+        tags,
+        project,
+        active_version,
+        publish_history,
+        parent_folder: None,
+    })
 }
 
 /// One page of the workflows the caller can see, with their tags and published versions.
@@ -200,9 +235,10 @@ pub async fn list(
         member: access::visible_to(principal),
         ..filter
     };
-    let mut conn = state.db.acquire().await?;
+    // Three statements, each on the request's own thread on SQLite (see `db::direct`).
+    let mut reader = state.db.reader().await?;
     let rows = repo::list(
-        conn.conn(),
+        &mut reader,
         &filter,
         page.after.as_deref(),
         page.offset,
@@ -212,14 +248,14 @@ pub async fn list(
     let (rows, next_cursor) = page.finish(rows, |w| w.id.clone());
     let ids: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
     let mut tags: HashMap<String, Vec<TagRow>> = HashMap::new();
-    for (workflow_id, tag) in repo::tags_of(conn.conn(), &ids).await? {
+    for (workflow_id, tag) in repo::read_tags_of(&mut reader, &ids).await? {
         tags.entry(workflow_id).or_default().push(tag);
     }
     let published: Vec<&str> = rows
         .iter()
         .filter_map(|w| w.active_version_id.as_deref())
         .collect();
-    let mut versions = repo::find_versions(conn.conn(), &published).await?;
+    let mut versions = repo::read_versions(&mut reader, &published).await?;
     let listed = rows
         .into_iter()
         .map(|row| {

@@ -10,9 +10,9 @@ use crate::db::folders::FolderRow;
 use crate::db::workflows::{PublishEventRow, VersionRow};
 use crate::service::workflows::Details;
 
-/// JSON stored as text, sent as it is.
-fn raw(text: &str) -> Box<RawValue> {
-    RawValue::from_string(text.to_owned())
+/// JSON stored as text, sent as it is (checked, not parsed into values, and not copied).
+fn raw(text: String) -> Box<RawValue> {
+    RawValue::from_string(text)
         .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON"))
 }
 
@@ -90,9 +90,9 @@ impl Version {
     pub fn new(row: VersionRow, view: VersionView) -> Version {
         let content = !matches!(view, VersionView::Summary);
         Version {
-            nodes: content.then(|| raw(&row.nodes)),
-            connections: content.then(|| raw(&row.connections)),
-            node_groups: content.then(|| raw(&row.node_groups)),
+            nodes: content.then(|| raw(row.nodes)),
+            connections: content.then(|| raw(row.connections)),
+            node_groups: content.then(|| raw(row.node_groups)),
             autosaved: matches!(view, VersionView::Published).then_some(row.autosaved),
             version_id: row.version_id,
             workflow_id: row.workflow_id,
@@ -193,13 +193,13 @@ impl Workflow {
             version_counter: row.version_counter,
             source_workflow_id: None,
             trigger_count: row.trigger_count,
-            nodes: raw(&row.nodes),
-            connections: raw(&row.connections),
-            node_groups: raw(&row.node_groups),
-            settings: raw(&row.settings),
-            static_data: row.static_data.as_deref().map(raw),
-            pin_data: (!exclude_pinned_data).then(|| row.pin_data.as_deref().map(raw)),
-            meta: row.meta.as_deref().map(raw),
+            nodes: raw(row.nodes),
+            connections: raw(row.connections),
+            node_groups: raw(row.node_groups),
+            settings: raw(row.settings),
+            static_data: row.static_data.map(raw),
+            pin_data: (!exclude_pinned_data).then(|| row.pin_data.map(raw)),
+            meta: row.meta.map(raw),
             tags: tags.into_iter().map(|t| t.into_api()).collect(),
             active_version,
             parent_folder: parent_folder.map(|f| f.map(FolderRef::from)),
