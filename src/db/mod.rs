@@ -370,7 +370,23 @@ impl Db {
     /// A transaction for writes (on SQLite, through the single writer connection).
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            // IMMEDIATE: the write lock is taken at the start. A deferred transaction that read
+            // first and writes later fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when
+            // another process sharing the file wrote in between, as a second instance's
+            // background writes (leases, heartbeats) do.
+            Db::Sqlite { write, .. } => match write.begin_with("BEGIN IMMEDIATE").await {
+                // The writer still counts a transaction that SQLite already ended (a commit
+                // refused for a full disk rolls back, and so does its rollback): the connection
+                // cannot begin again. It is closed, and the next one opened in its place.
+                Err(sqlx::Error::InvalidSavePointStatement) => {
+                    tracing::warn!(
+                        "replacing the SQLite writer connection after a failed transaction"
+                    );
+                    write.acquire().await?.close_on_drop();
+                    Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                }
+                begun => Tx::Sqlite(begun?),
+            },
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

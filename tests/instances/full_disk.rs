@@ -130,8 +130,9 @@ async fn a_full_disk_answers_503_keeps_reads_and_heals_without_corruption() {
     assert_eq!(
         healed.status,
         200,
-        "service resumes by itself: {}",
-        healed.text()
+        "service resumes by itself: {}\n{}",
+        healed.text(),
+        instance.log()
     );
     acked.push(healed.json()["id"].as_str().expect("id").to_owned());
     let log = instance.log();
