@@ -180,7 +180,12 @@ async fn no_acknowledged_write_is_lost_when_the_process_is_killed_twenty_times()
     drop(first);
 
     let mut acked = Acknowledged::default();
-    for round in 0..20 {
+    // Twenty kills at least; on a loaded machine a round may acknowledge little before its
+    // kill, so rounds go on (up to sixty) until enough writes were acknowledged to check.
+    for round in 0..60 {
+        if round >= 20 && acked.workflows.len() > 20 && acked.tags.len() > 20 {
+            break;
+        }
         let mut instance = start(dir.path(), &format!("round{round}"), &env).await;
         let port = instance.port;
         let delay = Duration::from_millis(rand::thread_rng().gen_range(20..250));
