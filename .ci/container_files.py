@@ -130,7 +130,8 @@ def check_dockerfile():
 
 
 def config_variables():
-    text = (ROOT / "src" / "config.rs").read_text()
+    # The server's settings and the engine's (src/config.rs, src/engine/config.rs).
+    text = "".join(path.read_text() for path in sorted((ROOT / "src").rglob("config.rs")))
     return set(re.findall(r'env = "([A-Z0-9_]+)"', text)) | {"N8N_OWNER_PASSWORD"}
 
 

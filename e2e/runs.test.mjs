@@ -131,6 +131,10 @@ test('a workflow published through the API is listed and drawn with its nodes an
   assert.equal(await graph.locator('g.sticky').count(), 1);
   assert.equal(await graph.locator('g.node.disabled').count(), 1);
   assert.equal(await graph.locator('g.node.unsupported').count(), 0);
+  // The published version's webhook, to call from anywhere.
+  const urls = page.getByRole('region', { name: 'Production URLs' });
+  await urls.getByText(`${origin}/webhook/e2e-flow`).waitFor();
+  await urls.getByText('POST').waitFor();
 
   // Keyboard: Tab into the graph and open a node with Enter.
   await graph.locator('g.node[data-node="Prepare"]').focus();

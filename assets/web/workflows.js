@@ -141,6 +141,9 @@
     const badges = h('p', { class: 'meta' });
     const versionSelect = h('select', { id: 'wf-version' });
     const notice = h('p', { class: 'notice', hidden: true });
+    // Where the published version answers, to call it from anywhere: below the graph, so
+    // that filling it in moves nothing above.
+    const callAt = h('section', { class: 'webhook-urls', 'aria-label': 'Production URLs', hidden: true });
     const canvas = h('div', { class: 'graph-frame', 'aria-busy': 'true' }, h('p', { class: 'muted graph-wait' }, 'Loading the graph…'));
     const panel = h('aside', { class: 'node-panel', 'aria-label': 'Node details' },
       h('h2', {}, 'Node'), h('p', { class: 'muted' }, 'Select a node to see its parameters.'));
@@ -150,7 +153,7 @@
       h('div', { class: 'tools' }, h('div', { class: 'field inline invisible' }, h('label', { for: 'wf-version' }, 'Version shown'), versionSelect),
         h('a', { href: `${BASE}/executions?workflowId=${encodeURIComponent(id)}`, 'data-nav': 'executions' }, 'Executions of this workflow')),
       // The notice goes below the graph, so that showing it moves nothing on the screen.
-      h('div', { class: 'graph-layout' }, canvas, panel), notice);
+      h('div', { class: 'graph-layout' }, canvas, panel), notice, callAt);
     if (navigated) ctx.focusHeading(root);
     let alive = true;
 
@@ -166,6 +169,12 @@
       versionSelect.replaceChildren(...versions.map((v) => h('option', { value: v.value }, v.label)));
       // Hidden, not removed, while there is no choice: the row keeps its height.
       versionSelect.parentElement.classList.toggle('invisible', versions.length < 2);
+      const hooks = workflow.webhooks || [];
+      callAt.hidden = !hooks.length;
+      callAt.replaceChildren(h('h2', {}, 'Production URLs'),
+        h('ul', {}, hooks.map((hook) => h('li', {},
+          h('span', { class: 'badge' }, hook.method), ' ', h('code', {}, hook.url), ' ',
+          h('span', { class: 'muted' }, `(${hook.node})`)))));
       const unsupported = (workflow.unsupportedNodes || []).map((n) => n.name);
       notice.hidden = !unsupported.length;
       notice.textContent = unsupported.length ? `This server cannot run: ${unsupported.join(', ')}. These nodes are marked in the graph.` : '';

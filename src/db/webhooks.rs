@@ -46,6 +46,13 @@ pub async fn delete_for_workflow(conn: Conn<'_>, workflow_id: &str) -> sqlx::Res
         .map(|_| ())
 }
 
+/// The registrations of one workflow (its published version's webhooks), by path.
+pub async fn of_workflow(conn: Conn<'_>, workflow_id: &str) -> sqlx::Result<Vec<WebhookRow>> {
+    let sql =
+        format!("select {COLUMNS} from webhooks where workflow_id = $1 order by path, method");
+    Sql::query(&sql).bind(workflow_id).fetch_all(conn).await
+}
+
 /// A registration with the published version that answers it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PublishedWebhook {

@@ -17,8 +17,8 @@ use crate::auth::session::SessionUser;
 use crate::auth::{Principal, Scope};
 use crate::db::executions::{self as executions_repo, LatestRow};
 use crate::db::projects::{self, ProjectRow};
-use crate::db::tags;
 use crate::db::workflows::ListFilter;
+use crate::db::{tags, webhooks};
 use crate::engine::workflow::Node;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiQuery, OptionalJson};
@@ -253,6 +253,7 @@ async fn shown(state: &AppState, principal: &Principal, details: Details) -> Res
         .unwrap_or_default();
     let home_project = details.project.clone().map(HomeProject::from);
     let access = accesses(state, principal, std::iter::once(project_id.clone())).await?;
+    let webhooks = production_webhooks(state, &details.row.id).await?;
     let mut view = serde_json::to_value(Workflow::new(details, true))
         .map_err(|e| ApiError::Internal(e.into()))?;
     for node in published {
@@ -270,8 +271,31 @@ async fn shown(state: &AppState, principal: &Principal, details: Details) -> Res
             )),
         );
         fields.insert("unsupportedNodes".into(), Value::Array(unsupported_nodes));
+        fields.insert("webhooks".into(), Value::Array(webhooks));
     }
     Ok(view)
+}
+
+/// Where the published version answers: each registered webhook's node, method and
+/// production URL, so that a person can call it from the page.
+async fn production_webhooks(state: &AppState, workflow_id: &str) -> Result<Vec<Value>> {
+    let rows = {
+        let mut conn = state.db.acquire().await?;
+        webhooks::of_workflow(conn.conn(), workflow_id).await?
+    };
+    let base = state.config.webhook_base_url();
+    let base = base.trim_end_matches('/');
+    let endpoint = state.config.engine.endpoint_webhook.trim_matches('/');
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            json!({
+                "node": row.node,
+                "method": row.method,
+                "url": format!("{base}/{endpoint}/{}", row.path),
+            })
+        })
+        .collect())
 }
 
 /// `GET /rest/workflows/{id}`.

@@ -193,6 +193,49 @@ async fn a_workflow_is_read_published_and_archived_with_unsupported_nodes_named(
 }
 
 #[tokio::test]
+async fn a_published_workflow_shows_the_urls_its_webhooks_answer_at() {
+    let app = TestApp::spawn().await;
+    let cookie = app.owner.cookie.clone();
+    let body = json!({
+        "name": "callable",
+        "nodes": [{
+            "id": "w1", "name": "Incoming", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+            "webhookId": "5c0f7a52-1d2e-4c3b-9a8f-0e1d2c3b4a59", "position": [0, 0], "parameters": { "path": "call-me", "httpMethod": "POST" }
+        }],
+        "connections": {}, "settings": {}
+    });
+    let id = app.create_workflow(&app.owner_key, body).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/rest/workflows/{id}");
+    let read =
+        || async { app.get(&path).cookie(&cookie).send().await.json()["data"]["webhooks"].clone() };
+    assert_eq!(read().await, json!([]), "a draft answers nowhere");
+
+    let published = app
+        .post(&format!("/rest/workflows/{id}/activate"))
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    let webhooks = &published.json()["data"]["webhooks"];
+    assert_eq!(webhooks.as_array().map(Vec::len), Some(1), "{webhooks}");
+    assert_eq!(webhooks[0]["node"], "Incoming");
+    assert_eq!(webhooks[0]["method"], "POST");
+    let url = webhooks[0]["url"].as_str().expect("url");
+    assert!(url.ends_with("/webhook/call-me"), "{url}");
+    let called = app.post("/webhook/call-me").json(json!({})).send().await;
+    assert_eq!(called.status, 200, "{}", called.text());
+
+    app.post(&format!("/rest/workflows/{id}/deactivate"))
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(read().await, json!([]));
+}
+
+#[tokio::test]
 async fn a_member_sees_only_their_projects_workflows_and_executions() {
     let app = TestApp::spawn().await;
     let member = app.add_user("member@example.com", "global:member").await;
