@@ -715,7 +715,16 @@ async fn executions_of_a_killed_regular_instance_are_marked_crashed_by_another_w
         assert_eq!(ack.status, 200);
     }
     let pool = cluster.pool().await;
-    assert_eq!(statuses(&pool, &id).await, vec!["running"; 3]);
+    // "onReceived" answers before the run is recorded; wait until all three are.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while statuses(&pool, &id).await != vec!["running"; 3] {
+        assert!(
+            Instant::now() < deadline,
+            "three running: {:?}",
+            statuses(&pool, &id).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     b.stop(); // SIGKILL
     let killed = Instant::now();
     // Lease 2 s, sweep every 0.5 s: crashed within about 2.5 s, well before the runs' end.
