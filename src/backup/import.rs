@@ -384,6 +384,12 @@ impl Document {
 
 /// Writes `document` into `db`, which must be empty, in one transaction.
 pub async fn import(db: &Db, document: Document) -> Result<Counts> {
+    // A database in use is refused from a read, without queueing for the write lock behind
+    // the server that uses it; the check is made again inside the writing transaction.
+    let mut read = db.begin_read().await?;
+    refuse_unless_empty(&mut read).await?;
+    // Ends the read (dropping a transaction rolls it back).
+    drop(read);
     let mut tx = db.begin().await?;
     refuse_unless_empty(&mut tx).await?;
     let mut summary = Counts::default();
