@@ -1,3 +1,8 @@
+//! Long because the three time-trigger node types share one rule model (interval kinds,
+//! cron text, the hashed random second, the "every N units" counter), the loop that fires
+//! the rules uses that model's private parts, and the tests sit beside both; split by node
+//! type, each part would need the others' private helpers.
+//!
 //! Time triggers: the Schedule Trigger (every interval kind n8n offers and cron expressions),
 //! and the older Cron and Interval nodes.
 //!

@@ -68,11 +68,7 @@ pub async fn list(
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::ExecutionList)?;
-    let filter: ListFilterBody = match query.filter.as_deref().filter(|f| !f.is_empty()) {
-        None => ListFilterBody::default(),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_request(format!("Parameter \"filter\" is invalid: {e}")))?,
-    };
+    let filter: ListFilterBody = super::list_filter(query.filter.as_deref())?;
     if let Some(statuses) = &filter.status {
         if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
             return Err(ApiError::bad_request(format!(

@@ -25,6 +25,18 @@ pub struct Data<T> {
     pub data: T,
 }
 
+/// n8n's `filter` query parameter of its list routes: JSON text, absent or empty for none.
+pub fn list_filter<T: serde::de::DeserializeOwned + Default>(
+    text: Option<&str>,
+) -> crate::error::Result<T> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(T::default()),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            crate::error::ApiError::bad_request(format!("Parameter \"filter\" is invalid: {e}"))
+        }),
+    }
+}
+
 pub fn data<T>(data: T) -> Json<Data<T>> {
     Json(Data { data })
 }

@@ -146,11 +146,7 @@ pub async fn list(
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::WorkflowList)?;
-    let filter: ListFilterBody = match query.filter.as_deref().filter(|f| !f.is_empty()) {
-        None => ListFilterBody::default(),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_request(format!("Parameter \"filter\" is invalid: {e}")))?,
-    };
+    let filter: ListFilterBody = super::list_filter(query.filter.as_deref())?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
