@@ -318,9 +318,11 @@ impl Engine {
         mode: Mode,
         retry_of: Option<i64>,
     ) -> Result<Ended, ApiError> {
+        // The run counts as running until its end is committed: a draining worker waits on
+        // `running`, then closes the pool, and must not cut the final write off.
+        let _running = RunningEntry { engine: self, id };
         let started = Instant::now();
         let status = run.execute().await;
-        self.inner().running.remove(&id);
         let counters = &self.inner().counters;
         counters.duration.observe(started.elapsed());
         let slot = ENDED_STATUSES
@@ -624,4 +626,17 @@ pub fn last_node_items(data: &RunExecutionData) -> Vec<Item> {
 /// A token that stops nothing (runs outside the engine, e.g. tests of the run loop).
 pub fn detached_token() -> CancellationToken {
     CancellationToken::new()
+}
+
+/// Removes an execution from the engine's running set when dropped, whichever way its
+/// driver returns.
+struct RunningEntry<'a> {
+    engine: &'a Engine,
+    id: i64,
+}
+
+impl Drop for RunningEntry<'_> {
+    fn drop(&mut self) {
+        self.engine.inner().running.remove(&self.id);
+    }
 }
