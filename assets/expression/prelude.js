@@ -144,6 +144,32 @@
     return test ? yes : (arguments.length > 2 ? no : false);
   };
   BASE.$ifEmpty = ifEmpty;
+  // `$evaluateExpression(text, itemIndex)`: `text` as a parameter value starting with `=`
+  // (literal text with `{{ }}` blocks), for item `itemIndex` (n8n reads 0 as "the current
+  // one"), with the same run data; the caller's scope is restored afterwards.
+  BASE.$evaluateExpression = function (expression, itemIndex) {
+    var saved = state;
+    var d = saved.d;
+    var index = itemIndex || d.itemIndex;
+    var inner = d;
+    if (index !== d.itemIndex) {
+      inner = Object.assign({}, d, {
+        itemIndex: index,
+        pairedFor: d.pairedFor === undefined ? d.itemIndex : d.pairedFor
+      });
+    }
+    var chunks = JSON.parse(globalThis.__host.template(String(expression)));
+    try {
+      return evaluateChunks(chunks, inner);
+    } catch (e) {
+      // n8n makes the calling block undefined for text that does not parse, as for any
+      // JavaScript error; its own errors (a missing node ...) fail the expression.
+      if (e instanceof ExpressionError && e.message === "invalid syntax") throw new SyntaxError(e.message);
+      throw e;
+    } finally {
+      state = saved;
+    }
+  };
   BASE.$min = Math.min;
   BASE.$max = Math.max;
   BASE.min = Math.min;
@@ -520,7 +546,6 @@
   var lastZone = null;
 
   function evaluate(request) {
-    var chunks = request.chunks;
     var d = request.data;
     // Luxon validates a zone name each time one is set: only set it when it changes.
     if (lastZone !== (d.timezone || "UTC")) {
@@ -528,6 +553,10 @@
       Settings.defaultZone = lastZone;
     }
     Settings.now = function () { return d.now; };
+    return evaluateChunks(request.chunks, d);
+  }
+
+  function evaluateChunks(chunks, d) {
     var source = chunks.map(function (c) { return c.code !== undefined ? "{{" + c.code + "}}" : c.text; }).join("");
     checkSafety(source);
     var fns;

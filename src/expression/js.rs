@@ -105,6 +105,13 @@ fn with_engine(f: impl FnOnce(&Engine) -> Result<String, JsFailure>) -> Result<S
     })
 }
 
+/// Drops this thread's runtime, so the next evaluation builds a fresh one (the benchmark
+/// measures what the warm runtime saves).
+#[cfg(test)]
+pub(crate) fn discard_runtime() {
+    ENGINE.with(|cell| *cell.borrow_mut() = None);
+}
+
 /// Runs `__n8n.evaluate(request)` on this thread's runtime and returns its JSON answer.
 pub(crate) fn evaluate(request: &str, limits: JsLimits) -> Result<String, JsFailure> {
     with_engine(|engine| engine.run(request, limits))
@@ -343,6 +350,14 @@ fn install_host(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     host_object.set(
         "base64Decode",
         Function::new(ctx.clone(), |text: String| host::base64_decode(&text))?,
+    )?;
+    // `$evaluateExpression` splits its text by the same rules as every parameter.
+    host_object.set(
+        "template",
+        Function::new(ctx.clone(), |text: String| {
+            serde_json::to_string(&super::template::Template::parse(&text).chunks)
+                .unwrap_or_else(|_| "[]".to_owned())
+        })?,
     )?;
     host_object.set(
         "log",

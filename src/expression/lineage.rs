@@ -16,9 +16,9 @@ const MAX_DEPTH: usize = 5_000;
 /// `None` where n8n's lookup ends in undefined rather than an error.
 pub(crate) fn paired_item<'c>(
     ctx: &'c Context<'_>,
-    target: &'c str,
+    target: &str,
     item_index: usize,
-    method: &'c str,
+    method: &str,
 ) -> Result<Option<&'c Item>, ExpressionError> {
     let active = ctx.node.name.as_str();
     let Some(input) = ctx.input.get(item_index) else {
@@ -51,13 +51,13 @@ pub(crate) fn paired_item<'c>(
     walk.follow(source, &paired, 0)
 }
 
-struct Walk<'c, 'a> {
+struct Walk<'c, 'a, 's> {
     ctx: &'c Context<'a>,
-    target: &'c str,
-    method: &'c str,
+    target: &'s str,
+    method: &'s str,
 }
 
-impl<'c> Walk<'c, '_> {
+impl<'c> Walk<'c, '_, '_> {
     fn follow(
         &self,
         source: &SourceData,

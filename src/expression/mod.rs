@@ -1,7 +1,7 @@
 //! n8n expressions (`={{ ... }}`): the interface the engine evaluates parameters through.
 //!
 //! A parameter string starting with `=` is an expression: literal text with `{{ code }}`
-//! blocks of JavaScript ([`template`]). Plain `$json` paths are answered in Rust ([`fast`]);
+//! blocks of JavaScript ([`template`]). Plain property paths are answered in Rust ([`fast`]);
 //! everything else runs in an embedded QuickJS ([`js`]) that has Luxon, jmespath, n8n's `$`
 //! variables and extension functions, under a time and memory limit, and sees only the part
 //! of the run the expression mentions ([`scope`], [`lineage`]). The Code node's JavaScript
@@ -281,17 +281,16 @@ impl Expressions {
     }
 }
 
-/// Plain `$json` paths in every block: answered without JavaScript when certain.
+/// Plain paths in every block: answered without JavaScript when certain.
 fn fast_path(template: &Template, ctx: &Context<'_>) -> Option<Value> {
-    let json = &ctx.input.get(ctx.item_index)?.json;
     if let Some(code) = template.lone_code() {
-        return fast::lookup(code, json).cloned();
+        return fast::lookup(code, ctx).cloned();
     }
     let mut text = String::new();
     for chunk in &template.chunks {
         match chunk {
             Chunk::Text(t) => text.push_str(t),
-            Chunk::Code(code) => text.push_str(&fast::as_text(fast::lookup(code, json)?)?),
+            Chunk::Code(code) => text.push_str(&fast::as_text(fast::lookup(code, ctx)?)?),
         }
     }
     Some(Value::String(text))

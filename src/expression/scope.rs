@@ -52,6 +52,15 @@ impl Needs {
         self.env |= code.contains("$env");
         self.vars |= code.contains("$vars");
         self.parameters |= code.contains("$parameter") || code.contains("$rawParameter");
+        // `$evaluateExpression` runs text only known at run time: send what it may use.
+        if code.contains("$evaluateExpression") {
+            self.item = true;
+            self.input = true;
+            self.all_nodes = true;
+            self.matching = true;
+            self.env = true;
+            self.vars = true;
+        }
         if code.contains("itemMatching") || code.contains("pairedItem(") {
             self.matching = true;
             self.input = true;
@@ -358,7 +367,7 @@ fn paired<'a>(ctx: &'a Context<'a>, node: &'a Node, index: usize, method: &'a st
 
 /// The output of `name` through which the current node is reached (n8n's
 /// `getNodeConnectionIndexes`): searched upstream, nearest first.
-fn connection_output(ctx: &Context<'_>, name: &str) -> Option<usize> {
+pub(crate) fn connection_output(ctx: &Context<'_>, name: &str) -> Option<usize> {
     let workflow = ctx.workflow;
     let mut seen: Vec<&str> = Vec::new();
     let mut queue: std::collections::VecDeque<&str> = [ctx.node.name.as_str()].into();

@@ -2,6 +2,7 @@
 //! evaluating). Expected values were checked on a running n8n 2.8 through a Webhook → Edit
 //! Fields workflow whose fields are the expressions below.
 
+mod bench;
 mod dates;
 mod extensions;
 mod fixture;

@@ -69,11 +69,18 @@ fn nothing_outside_the_sandbox_is_reachable() {
         ("={{ typeof fetch }}", json!("object")),
         ("={{ Function }}", json!({})),
     ]);
-    // The host functions are pure (hashing, time zones), and the Code node's log line, which
-    // writes nothing outside a Code node's run.
+    // The host functions are pure (hashing, time zones, splitting `$evaluateExpression`'s
+    // text), and the Code node's log line, which writes nothing outside a Code node's run.
     assert_eq!(
         value("={{ Object.keys(__host).sort() }}"),
-        json!(["base64Decode", "base64Encode", "hash", "log", "zone"])
+        json!([
+            "base64Decode",
+            "base64Encode",
+            "hash",
+            "log",
+            "template",
+            "zone"
+        ])
     );
     assert_eq!(value("={{ __host.log('x') }}"), json!(null));
 }

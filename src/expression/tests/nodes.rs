@@ -268,3 +268,81 @@ fn check_with(fixture: &Fixture, cases: &[(&str, serde_json::Value)]) {
         );
     }
 }
+
+/// `$evaluateExpression(text, index)`: the text as a parameter value (checked on n8n 2.8 with
+/// the text coming from the webhook's body, since `}}` inside a block ends the block).
+#[test]
+fn evaluate_expression_runs_text_as_a_parameter() {
+    check(&[
+        ("={{ $evaluateExpression('{{ 1 + 1 }' + '}') }}", json!(2)),
+        (
+            "={{ typeof $evaluateExpression('{{ 1 + 1 }' + '}') }}",
+            json!("number"),
+        ),
+        ("={{ $evaluateExpression('abc') }}", json!("abc")),
+        // Text without a block stays text, as in any parameter.
+        (
+            "={{ $evaluateExpression('$json.name') }}",
+            json!("$json.name"),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $json.name }' + '}!') }}",
+            json!("Ada Lovelace!"),
+        ),
+        // n8n adds the `=` itself: one written in the text is literal.
+        ("={{ $evaluateExpression('={{ 2 }' + '}') }}", json!("=2")),
+        (
+            "={{ $evaluateExpression('a{{ 1 }' + '}b{{ [1,2] }' + '}') }}",
+            json!("a1b1,2"),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $(\"Prepare\").item.json.email }' + '}') }}",
+            json!("ada@example.com"),
+        ),
+        ("={{ $evaluateExpression() }}", json!("undefined")),
+        ("={{ $evaluateExpression(5) }}", json!("5")),
+        ("={{ $evaluateExpression(null) }}", json!("null")),
+        // Another item; 0 means the current one, as in n8n.
+        (
+            "={{ $evaluateExpression('{{ $json.name }' + '}', 1) }}",
+            json!("Alan Turing"),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $itemIndex }' + '}', 1) }}",
+            json!(1),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $itemIndex }' + '}', 0) }}",
+            json!(0),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $(\"Prepare\").item.json.name }' + '}', 1) }}",
+            json!("Alan Turing"),
+        ),
+        // The caller's scope is back afterwards.
+        (
+            "={{ $evaluateExpression('{{ $json.age }' + '}', 1) + $json.age }}",
+            json!(77),
+        ),
+    ]);
+}
+
+#[test]
+fn evaluate_expression_failures_follow_n8n() {
+    // A syntax error or a JavaScript error inside makes the block undefined (n8n 2.8).
+    check(&[
+        (
+            "={{ typeof $evaluateExpression('{{ nope( }' + '}') }}",
+            json!(null),
+        ),
+        (
+            "={{ $evaluateExpression('{{ $json.missing.x }' + '}') }}",
+            json!(null),
+        ),
+    ]);
+    // An n8n error inside fails the expression.
+    assert_eq!(
+        error("={{ $evaluateExpression('{{ $(\"Nope\").item }' + '}') }}"),
+        "Referenced node doesn't exist"
+    );
+}
