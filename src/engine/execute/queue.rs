@@ -253,7 +253,7 @@ impl Engine {
                 }
             } else {
                 let answer = match ended {
-                    Ok(ended) => respond::last_node(&node, &ended),
+                    Ok(ended) => respond::last_node(&node, &ended, self.binary()).await,
                     Err(e) => e.into_response(),
                 };
                 self.write_answer(id, answer).await;
