@@ -113,8 +113,10 @@ async fn multipart_round_trip(app: &TestApp, path: &str) -> (String, Value) {
     let item = &execution["data"]["resultData"]["runData"]["Webhook"][0]["data"]["main"][0][0];
     assert_eq!(item["json"]["body"], json!({"title": "quarterly"}));
     let entry = webhook_binary(&execution, "doc");
+    // As n8n 2.8: the extension and kind come from the MIME type, which has neither here.
     assert_eq!(entry["fileName"], "report.bin");
-    assert_eq!(entry["fileExtension"], "bin");
+    assert!(entry.get("fileExtension").is_none(), "{entry}");
+    assert!(entry.get("fileType").is_none(), "{entry}");
     assert_eq!(entry["mimeType"], "application/x-report");
     assert_eq!(entry["fileSize"], "512 B");
     assert_eq!(entry["bytes"], 512);
@@ -205,6 +207,13 @@ async fn a_raw_body_becomes_the_named_binary_property_and_is_answered_by_the_las
         let entry = webhook_binary(&execution, "upload");
         assert_eq!(entry["mimeType"], "image/png", "{execution}");
         assert_eq!(entry["fileType"], "image");
+        assert_eq!(entry["fileExtension"], "png");
+        // n8n names the file after its temporary file: a UUID.
+        assert_eq!(
+            entry["fileName"].as_str().map(str::len),
+            Some(36),
+            "{entry}"
+        );
         assert!(entry["id"].is_string(), "{mode:?}: a reference: {entry}");
     }
 }
@@ -480,4 +489,64 @@ async fn http_request_downloads_into_the_store_and_sends_stored_files() {
         );
         assert!(text.contains("name=\"note\""), "{text}");
     }
+}
+
+#[tokio::test]
+async fn pruning_sweeps_files_of_executions_that_are_gone_and_a_deleted_workflow_takes_its_files() {
+    let app = app_in(BinaryDataMode::Filesystem).await;
+    let (_, execution) = multipart_round_trip(&app, "swept").await;
+    let id = execution_id_of(&execution);
+    let file = file_of(
+        &app,
+        webhook_binary(&execution, "doc")["id"]
+            .as_str()
+            .expect("id"),
+    );
+    assert!(file.exists());
+    // Gone without this instance deleting its files (another instance sharing the folder).
+    app.sql(&format!("delete from executions where id = {id}"))
+        .await;
+    let swept = app.state.engine.binary().sweep().await.expect("sweep");
+    assert_eq!(swept, 1);
+    assert!(!file.exists());
+
+    let (workflow_id, execution) = multipart_round_trip(&app, "dropped").await;
+    let file = file_of(
+        &app,
+        webhook_binary(&execution, "doc")["id"]
+            .as_str()
+            .expect("id"),
+    );
+    assert!(file.exists());
+    let deleted = app
+        .delete(&format!("/api/v1/workflows/{workflow_id}"))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert!(!file.exists(), "the files went with the workflow");
+}
+
+#[tokio::test]
+async fn with_the_raw_body_option_an_unparsed_body_is_data_and_there_is_no_body() {
+    let app = app_in(BinaryDataMode::Filesystem).await;
+    let path = "raw-octets";
+    let workflow_id = publish(
+        &app,
+        path,
+        &echo_workflow(path, "data", json!({"rawBody": true})),
+    )
+    .await;
+    let answer = upload(&app, path, payload(), "application/octet-stream").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.body, payload());
+    let execution = last_execution(&app, &workflow_id).await;
+    let item = &execution["data"]["resultData"]["runData"]["Webhook"][0]["data"]["main"][0][0];
+    assert!(item["json"].get("body").is_none(), "{item}");
+    assert_eq!(
+        item["binary"]["data"]["mimeType"],
+        "application/octet-stream"
+    );
+    assert_eq!(item["binary"]["data"]["fileExtension"], "bin");
 }

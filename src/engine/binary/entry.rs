@@ -34,49 +34,104 @@ impl FileMeta {
     }
 }
 
-/// The entry of a file of `size` bytes, without its data or reference.
-pub fn entry(meta: &FileMeta, size: usize) -> Map<String, Value> {
+/// The entry of a file of `size` bytes whose `data` is its base64 text (inline) or the
+/// store's mode, with the store's `id`; keys in n8n's order.
+pub fn entry(meta: &FileMeta, size: usize, data: Value, id: Option<String>) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("mimeType".into(), Value::String(meta.mime_type.clone()));
-    out.insert(
-        "fileType".into(),
-        Value::String(file_type(&meta.mime_type).into()),
-    );
-    if let Some(extension) = file_extension(meta) {
-        out.insert("fileExtension".into(), Value::String(extension));
+    if let Some(kind) = file_type(&meta.mime_type) {
+        out.insert("fileType".into(), Value::String(kind.into()));
     }
+    if let Some(extension) = file_extension(&meta.mime_type) {
+        out.insert("fileExtension".into(), Value::String(extension.into()));
+    }
+    out.insert("data".into(), data);
     if let Some(name) = &meta.file_name {
         out.insert("fileName".into(), Value::String(name.clone()));
+    }
+    if let Some(id) = id {
+        out.insert("id".into(), Value::String(id));
     }
     out.insert("fileSize".into(), Value::String(human_size(size)));
     out.insert("bytes".into(), Value::from(size));
     out
 }
 
-/// The file name's extension, else the MIME subtype's (`image/png` → `png`).
-pub fn file_extension(meta: &FileMeta) -> Option<String> {
-    meta.file_name
-        .as_deref()
-        .and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()))
-        .filter(|e| !e.is_empty())
-        .or_else(|| {
-            meta.mime_type
-                .split('/')
-                .nth(1)
-                .map(|s| s.split('+').next().unwrap_or(s).to_owned())
-        })
+/// The usual extension of a MIME type, as n8n names it (from the MIME type, not from the
+/// file's name: `report.bin` sent as `application/x-report` has none).
+pub fn file_extension(mime_type: &str) -> Option<&'static str> {
+    const KNOWN: &[(&str, &str)] = &[
+        ("application/gzip", "gz"),
+        ("application/javascript", "js"),
+        ("application/json", "json"),
+        ("application/msword", "doc"),
+        ("application/octet-stream", "bin"),
+        ("application/pdf", "pdf"),
+        ("application/rtf", "rtf"),
+        ("application/vnd.ms-excel", "xls"),
+        ("application/vnd.ms-powerpoint", "ppt"),
+        (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "pptx",
+        ),
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "docx",
+        ),
+        ("application/x-7z-compressed", "7z"),
+        ("application/x-tar", "tar"),
+        ("application/xml", "xml"),
+        ("application/zip", "zip"),
+        ("audio/mpeg", "mp3"),
+        ("audio/ogg", "oga"),
+        ("audio/wav", "wav"),
+        ("audio/webm", "weba"),
+        ("image/bmp", "bmp"),
+        ("image/gif", "gif"),
+        ("image/jpeg", "jpeg"),
+        ("image/png", "png"),
+        ("image/svg+xml", "svg"),
+        ("image/tiff", "tif"),
+        ("image/webp", "webp"),
+        ("text/calendar", "ics"),
+        ("text/css", "css"),
+        ("text/csv", "csv"),
+        ("text/html", "html"),
+        ("text/markdown", "md"),
+        ("text/plain", "txt"),
+        ("text/xml", "xml"),
+        ("video/mp4", "mp4"),
+        ("video/mpeg", "mpeg"),
+        ("video/quicktime", "mov"),
+        ("video/webm", "webm"),
+    ];
+    let mime = mime_type.to_ascii_lowercase();
+    KNOWN.iter().find(|(m, _)| *m == mime).map(|(_, e)| *e)
 }
 
-/// n8n's coarse kind of a file, from its MIME type.
-pub fn file_type(mime_type: &str) -> &'static str {
-    match mime_type.split('/').next().unwrap_or_default() {
-        "image" => "image",
-        "audio" => "audio",
-        "video" => "video",
-        "text" => "text",
-        _ if mime_type == "application/json" => "json",
-        _ if mime_type == "application/pdf" => "pdf",
-        _ => "application",
+/// n8n's coarse kind of a file, from its MIME type (none for most `application/*`).
+pub fn file_type(mime_type: &str) -> Option<&'static str> {
+    let m = mime_type;
+    if m.starts_with("application/json") {
+        Some("json")
+    } else if m.starts_with("text/html") {
+        Some("html")
+    } else if m.starts_with("image/") {
+        Some("image")
+    } else if m.starts_with("audio/") {
+        Some("audio")
+    } else if m.starts_with("video/") {
+        Some("video")
+    } else if m.starts_with("text/") || m.starts_with("application/javascript") {
+        Some("text")
+    } else if m.starts_with("application/pdf") {
+        Some("pdf")
+    } else {
+        None
     }
 }
 
@@ -114,12 +169,32 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_names_its_kind_and_extension() {
-        let meta = FileMeta::new(Some("image/png; q=1"), Some("a.PNG".into()));
-        let e = entry(&meta, 12);
+    fn an_entry_names_its_kind_and_extension_from_the_mime_type() {
+        let meta = FileMeta::new(Some("image/png; q=1"), Some("a.bin".into()));
+        let e = entry(&meta, 12, Value::String("filesystem-v2".into()), None);
         assert_eq!(e["mimeType"], "image/png");
         assert_eq!(e["fileType"], "image");
         assert_eq!(e["fileExtension"], "png");
         assert_eq!(e["fileSize"], "12 B");
+        let keys: Vec<&String> = e.keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "mimeType",
+                "fileType",
+                "fileExtension",
+                "data",
+                "fileName",
+                "fileSize",
+                "bytes"
+            ]
+        );
+        let unknown = entry(
+            &FileMeta::new(Some("application/x-report"), None),
+            1,
+            Value::Null,
+            None,
+        );
+        assert!(unknown.get("fileType").is_none() && unknown.get("fileExtension").is_none());
     }
 }

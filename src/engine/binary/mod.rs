@@ -99,14 +99,11 @@ impl BinaryStore {
         bytes: &[u8],
         meta: &FileMeta,
     ) -> Result<Map<String, Value>, BinaryError> {
-        let mut out = entry(meta, bytes.len());
-        match self.mode {
-            BinaryDataMode::Default => {
-                out.insert(
-                    "data".into(),
-                    Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                );
-            }
+        let (data, id) = match self.mode {
+            BinaryDataMode::Default => (
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+                None,
+            ),
             BinaryDataMode::Filesystem => {
                 let relative = format!(
                     "workflows/{}/executions/{}/binary_data/{}",
@@ -119,11 +116,10 @@ impl BinaryStore {
                     tokio::fs::create_dir_all(parent).await.map_err(io)?;
                 }
                 tokio::fs::write(&path, bytes).await.map_err(io)?;
-                out.insert("data".into(), Value::String(FILESYSTEM.into()));
-                out.insert(
-                    "id".into(),
-                    Value::String(format!("{FILESYSTEM}:{relative}")),
-                );
+                (
+                    FILESYSTEM.to_owned(),
+                    Some(format!("{FILESYSTEM}:{relative}")),
+                )
             }
             BinaryDataMode::Database => {
                 self.check_size(meta.file_name.as_deref().unwrap_or("data"), bytes.len())?;
@@ -143,10 +139,10 @@ impl BinaryStore {
                 .await
                 .map_err(io)?;
                 tx.commit().await.map_err(io)?;
-                out.insert("data".into(), Value::String(DATABASE.into()));
-                out.insert("id".into(), Value::String(format!("{DATABASE}:{file_id}")));
+                (DATABASE.to_owned(), Some(format!("{DATABASE}:{file_id}")))
             }
-        }
+        };
+        let out = entry(meta, bytes.len(), Value::String(data), id);
         Ok(out)
     }
 

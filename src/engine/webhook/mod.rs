@@ -288,6 +288,18 @@ fn webhook_item(
         match request::body(content_type, &call.body).map_err(|e| refuse(e.0))? {
             request::Body::Json(body) => {
                 json.insert("body".into(), body);
+                if raw_body {
+                    // n8n keeps the raw bytes too, as `application/json` when the caller sent
+                    // no content type.
+                    let kind = content_type.or(Some("application/json"));
+                    let raw = multipart::raw_entry(&call.body, kind, false);
+                    binary.insert("data".to_owned(), raw);
+                }
+            }
+            // With "Raw Body", n8n hands a body it does not parse on as `data` and no `body`.
+            request::Body::Raw if raw_body => {
+                let raw = multipart::raw_entry(&call.body, content_type, false);
+                binary.insert("data".to_owned(), raw);
             }
             request::Body::Raw => {
                 json.insert("body".into(), Value::Object(Map::new()));
@@ -298,15 +310,10 @@ fn webhook_item(
                         .filter(|p| !p.is_empty())
                         .unwrap_or("data")
                         .to_owned();
-                    binary.insert(property, multipart::raw_entry(&call.body, content_type));
+                    let file = multipart::raw_entry(&call.body, content_type, true);
+                    binary.insert(property, file);
                 }
             }
-        }
-        if raw_body && binary.is_empty() {
-            binary.insert(
-                "data".to_owned(),
-                multipart::raw_entry(&call.body, content_type),
-            );
         }
     }
     // Refused before anything runs: a file the binary data store would not keep.

@@ -150,11 +150,8 @@ pub fn into_item_parts(
                 property = format!("{option}{count}");
             }
             let meta = FileMeta::new(file.content_type.as_deref(), file.file_name);
-            let mut value = entry(&meta, file.data.len());
-            value.insert(
-                "data".into(),
-                Value::String(base64::engine::general_purpose::STANDARD.encode(&file.data)),
-            );
+            let data = base64::engine::general_purpose::STANDARD.encode(&file.data);
+            let value = entry(&meta, file.data.len(), Value::String(data), None);
             binary.insert(property, Value::Object(value));
             count += 1;
         }
@@ -163,15 +160,13 @@ pub fn into_item_parts(
 }
 
 /// A body n8n does not parse as an inline binary entry (the run moves the bytes into the
-/// binary data store once the Webhook node's output is complete).
-pub fn raw_entry(bytes: &[u8], content_type: Option<&str>) -> Value {
-    let meta = FileMeta::new(content_type, None);
-    let mut out = entry(&meta, bytes.len());
-    out.insert(
-        "data".into(),
-        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
-    );
-    Value::Object(out)
+/// binary data store once the Webhook node's output is complete). n8n names such a file after
+/// the temporary file it was written to, a random UUID; so does this server.
+pub fn raw_entry(bytes: &[u8], content_type: Option<&str>, named: bool) -> Value {
+    let name = named.then(|| uuid::Uuid::new_v4().to_string());
+    let meta = FileMeta::new(content_type, name);
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Value::Object(entry(&meta, bytes.len(), Value::String(data), None))
 }
 
 #[cfg(test)]

@@ -26,13 +26,12 @@ pub fn binary_entry(answer: &Answer) -> Value {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     });
-    let mut out = entry(
+    let data = base64::engine::general_purpose::STANDARD.encode(&answer.body);
+    let out = entry(
         &FileMeta::new(Some(mime_type), file_name),
         answer.body.len(),
-    );
-    out.insert(
-        "data".into(),
-        Value::String(base64::engine::general_purpose::STANDARD.encode(&answer.body)),
+        Value::String(data),
+        None,
     );
     Value::Object(out)
 }
