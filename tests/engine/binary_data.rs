@@ -550,3 +550,44 @@ async fn with_the_raw_body_option_an_unparsed_body_is_data_and_there_is_no_body(
     );
     assert_eq!(item["binary"]["data"]["fileExtension"], "bin");
 }
+
+#[tokio::test]
+async fn a_queued_execution_refers_to_its_trigger_files_before_any_worker_claims_it() {
+    // Queue mode with no slot here: the execution waits in the queue, unclaimed.
+    let app = TestApp::spawn_with(|c| {
+        c.engine.mode = flowgate::engine::config::ExecutionsMode::Queue;
+        c.engine.concurrency = 0;
+    })
+    .await;
+    let mut workflow = echo_workflow("queued", "doc", json!({}));
+    workflow["nodes"][0]["parameters"]["responseMode"] = json!("onReceived");
+    workflow["nodes"].as_array_mut().expect("nodes").truncate(1);
+    workflow["connections"] = json!({});
+    publish(&app, "queued", &workflow).await;
+    let answer = upload(
+        &app,
+        "queued",
+        multipart("b0undary", &payload()),
+        "multipart/form-data; boundary=b0undary",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+
+    let (status, data, owner): (String, String, Option<String>) = {
+        let mut conn = app.state.db.acquire().await.expect("connection");
+        flowgate::db::sql::Sql::query("select status, data, lease_owner from executions")
+            .fetch_one(conn.conn())
+            .await
+            .expect("the queued execution")
+    };
+    assert_eq!(
+        (status.as_str(), owner),
+        ("new", None),
+        "queued and claimable"
+    );
+    // Queue mode keeps binary data in the database by default.
+    assert!(data.contains("\"id\":\"database:"), "{data}");
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(payload());
+    assert!(!data.contains(&encoded[..40]), "{data}");
+}
