@@ -422,13 +422,16 @@ pub const SETTINGS: &str = "settings";
 /// records (the importing instance migrates its database itself), the leases of running
 /// instances (held by processes of the old database, not of the new one), the schedule ticks
 /// already fired (only needed while a tick could fire twice, seconds) and webhook answers not
-/// yet read (their callers are connected to the old instances).
+/// yet read (their callers are connected to the old instances), and the files of executions in
+/// `database` mode (binary data, as in `filesystem` mode, stays with the instance: an export
+/// of JSON is no place for it; imported executions show the references without the files).
 pub const SKIPPED: &[&str] = &[
     "sessions",
     "_sqlx_migrations",
     "leases",
     "schedule_ticks",
     "execution_answers",
+    "binary_data",
 ];
 
 /// The export's table of this name.

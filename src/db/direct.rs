@@ -161,6 +161,7 @@ fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Param<'_>]) -> rusqli
             Param::Int32(i) => statement.raw_bind_parameter(index, *i)?,
             Param::Float(f) => statement.raw_bind_parameter(index, *f)?,
             Param::Bool(b) => statement.raw_bind_parameter(index, *b)?,
+            Param::Bytes(bytes) => statement.raw_bind_parameter(index, bytes.as_ref())?,
             Param::Null(_) => statement.raw_bind_parameter(index, rusqlite::types::Null)?,
         }
     }

@@ -18,6 +18,7 @@
 //! pool of many connections, which WAL mode lets run beside the writer.
 
 pub mod api_keys;
+pub mod binary_data;
 pub mod community_packages;
 pub mod credentials;
 pub mod data_tables;

@@ -33,7 +33,11 @@ pub async fn enqueue(
         .push_bind(run.now)
         .push(", null, ")
         .push_bind(run.retry_of)
-        .push(", null, null, ")
+        .push(", ")
+        .push_bind(run.lease_owner)
+        .push(", ")
+        .push_bind(run.lease_until)
+        .push(", ")
         .push_bind(run.data)
         .push(", ")
         .push_bind(size);
@@ -54,6 +58,27 @@ pub async fn enqueue(
             .await?;
     }
     Ok(id)
+}
+
+/// Makes a queued execution its receiving instance held back (while it moved the trigger's
+/// files into the binary data store) claimable, with its final trigger data.
+pub async fn release(mut conn: Conn<'_>, id: i64, owner: &str, data: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "update executions set data = $3, json_size_bytes = $4, lease_owner = null,                        lease_until = null where id = $1 and status = 'new' and lease_owner = $2";
+    let released = Sql::query(SQL)
+        .bind(id)
+        .bind(owner)
+        .bind(data)
+        .bind(data.len() as i64)
+        .execute(conn.reborrow())
+        .await?
+        == 1;
+    if released && conn.is_postgres() {
+        Sql::query("select pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(conn)
+            .await?;
+    }
+    Ok(released)
 }
 
 /// A queued execution this instance claimed.

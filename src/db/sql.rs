@@ -58,7 +58,15 @@ pub enum Param<'q> {
     Int32(i32),
     Float(f64),
     Bool(bool),
+    /// Binary data (`blob` in SQLite, `bytea` in PostgreSQL).
+    Bytes(Cow<'q, [u8]>),
     Null(Kind),
+}
+
+impl<'q> From<&'q [u8]> for Param<'q> {
+    fn from(v: &'q [u8]) -> Self {
+        Param::Bytes(Cow::Borrowed(v))
+    }
 }
 
 impl<'q> From<&'q str> for Param<'q> {
@@ -171,6 +179,7 @@ macro_rules! bind_params {
                 Param::Int32(i) => query.bind(*i),
                 Param::Float(f) => query.bind(*f),
                 Param::Bool(b) => query.bind(*b),
+                Param::Bytes(bytes) => query.bind(bytes.as_ref()),
                 Param::Null(Kind::Text) => query.bind(None::<&str>),
                 Param::Null(Kind::Int) => query.bind(None::<i64>),
                 Param::Null(Kind::Int32) => query.bind(None::<i32>),

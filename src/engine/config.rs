@@ -29,6 +29,27 @@ fn parse_executions_mode(value: &str) -> Result<ExecutionsMode, String> {
     }
 }
 
+/// Where binary data is kept (`N8N_DEFAULT_BINARY_DATA_MODE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryDataMode {
+    /// Inside the execution data, as base64 (n8n 1.x's in-memory mode).
+    Default,
+    Filesystem,
+    Database,
+}
+
+fn parse_binary_mode(value: &str) -> Result<BinaryDataMode, String> {
+    match value {
+        "default" => Ok(BinaryDataMode::Default),
+        "filesystem" => Ok(BinaryDataMode::Filesystem),
+        "database" => Ok(BinaryDataMode::Database),
+        "s3" => Err("s3 is not supported by this server (use filesystem or database)".to_owned()),
+        other => Err(format!(
+            "unknown binary data mode \"{other}\" (expected: filesystem, database or default)"
+        )),
+    }
+}
+
 #[derive(Clone, Debug, Args)]
 pub struct EngineConfig {
     /// The instance's time zone (IANA name), used by schedules, dates and `$now` unless a
@@ -227,6 +248,30 @@ pub struct EngineConfig {
     )]
     pub graceful_shutdown_secs: u64,
 
+    /// Where binary data of executions is kept: `filesystem` (files under
+    /// N8N_BINARY_DATA_STORAGE_PATH), `database` (a table), or `default` (inside the execution
+    /// data, base64). Unset: `filesystem` in regular mode, `database` in queue mode (n8n 2.x).
+    #[arg(long = "binary-data-mode", env = "N8N_DEFAULT_BINARY_DATA_MODE",
+          value_name = "N8N_DEFAULT_BINARY_DATA_MODE", value_parser = parse_binary_mode, global = true)]
+    pub binary_data_mode: Option<BinaryDataMode>,
+
+    /// The folder of binary data in `filesystem` mode (default: `binaryData` in the data
+    /// folder). Instances sharing a database must share this folder too, or use `database`.
+    #[arg(
+        long = "binary-data-storage-path",
+        env = "N8N_BINARY_DATA_STORAGE_PATH",
+        value_name = "N8N_BINARY_DATA_STORAGE_PATH",
+        global = true
+    )]
+    pub binary_data_storage_path: Option<std::path::PathBuf>,
+
+    /// The largest binary file, in MiB, kept in `database` mode (at most 1024: PostgreSQL's
+    /// `bytea` limit).
+    #[arg(long = "binary-data-database-max-file-size", env = "N8N_BINARY_DATA_DATABASE_MAX_FILE_SIZE",
+          value_name = "N8N_BINARY_DATA_DATABASE_MAX_FILE_SIZE", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub binary_data_db_max_file_size_mib: u64,
+
     /// The port of a worker's health and metrics server.
     #[arg(
         long = "queue-health-check-port",
@@ -264,6 +309,15 @@ impl EngineConfig {
 
     pub fn queue_mode(&self) -> bool {
         self.mode == ExecutionsMode::Queue
+    }
+
+    /// N8N_DEFAULT_BINARY_DATA_MODE, or n8n 2.x's default for the executions mode.
+    pub fn binary_mode(&self) -> BinaryDataMode {
+        self.binary_data_mode.unwrap_or(if self.queue_mode() {
+            BinaryDataMode::Database
+        } else {
+            BinaryDataMode::Filesystem
+        })
     }
 }
 

@@ -372,6 +372,10 @@ impl Engine {
         if !keep {
             repo::delete(tx.conn(), id).await?;
             tx.commit().await?;
+            self.inner()
+                .binary
+                .delete_execution(&run.workflow.id, id)
+                .await;
             return Ok(());
         }
         let data = serde_json::to_string(&run.data).map_err(anyhow::Error::from)?;

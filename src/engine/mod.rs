@@ -5,6 +5,7 @@
 //! workflow service tells it about publishes through [`lifecycle`], the execution routes ask
 //! it to retry and stop, and its background tasks fire schedules and resume waiting runs.
 
+pub mod binary;
 pub mod config;
 pub mod data;
 pub mod execute;
@@ -68,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) keys: Arc<crate::crypto::KeyRing>,
     /// Outbound HTTP of nodes: the policy, clients, OAuth2 tokens.
     pub(crate) http: services::HttpShared,
+    /// Where binary data of executions is kept.
+    pub(crate) binary: binary::BinaryStore,
 }
 
 /// Parsed versions kept in memory at most; past this the cache starts over (a published
@@ -83,8 +86,18 @@ impl Engine {
         let engine_config = config.engine.clone();
         let slots = (engine_config.concurrency > 0)
             .then(|| Arc::new(Semaphore::new(engine_config.concurrency as usize)));
+        let binary = binary::BinaryStore::new(
+            engine_config.binary_mode(),
+            engine_config
+                .binary_data_storage_path
+                .clone()
+                .unwrap_or_else(|| config.data_folder().join("binaryData")),
+            db.clone(),
+            engine_config.binary_data_db_max_file_size_mib,
+        );
         Engine(Arc::new(Inner {
             db,
+            binary,
             webhook_base_url: config.webhook_base_url().trim_end_matches('/').to_owned(),
             config: engine_config,
             registry: Arc::new(Registry::builtin()),
@@ -107,6 +120,11 @@ impl Engine {
 
     pub(crate) fn inner(&self) -> &Inner {
         &self.0
+    }
+
+    /// The binary data store.
+    pub fn binary(&self) -> &binary::BinaryStore {
+        &self.0.binary
     }
 
     pub fn registry(&self) -> &Registry {

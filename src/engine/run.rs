@@ -401,6 +401,17 @@ impl Run {
             outcome
         };
 
+        // Binary data the node made goes to the store before its output is kept anywhere.
+        let result = match result {
+            Ok(Outcome::Output(mut outputs)) => {
+                match super::binary::keep_outputs(&self.env, &self.workflow.id, &mut outputs).await
+                {
+                    Ok(()) => Ok(Outcome::Output(outputs)),
+                    Err(error) => Err(error),
+                }
+            }
+            other => other,
+        };
         let outputs = match result {
             Ok(Outcome::Wait { till }) => {
                 let items = entry

@@ -77,6 +77,11 @@ pub trait Services: Send + Sync {
 
     /// The instance's outbound HTTP.
     fn http(&self) -> &HttpShared;
+
+    /// The binary data store; `None` keeps binary data inline (runs without a server).
+    fn binary(&self) -> Option<&super::binary::BinaryStore> {
+        None
+    }
 }
 
 /// Reads and opens a credential a node refers to. n8n checks the workflow's access to its

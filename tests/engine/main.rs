@@ -8,6 +8,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod binary_data;
 mod code_node;
 mod data_nodes;
 mod flow_nodes;

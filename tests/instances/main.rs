@@ -2,6 +2,7 @@
 //! and the operator's view (version, health check, proxy-aware logs, upgrades). A test
 //! binary of its own, apart from the in-process API suite in `tests/api`.
 
+mod binary_data;
 mod full_disk;
 mod load;
 mod operations;

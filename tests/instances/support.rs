@@ -243,17 +243,29 @@ pub async fn try_request(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> std::io::Result<HttpResponse> {
-    let body = body.map(|b| serde_json::to_vec(b).expect("json"));
+    let body = body.map(|b| ("application/json", serde_json::to_vec(b).expect("json")));
+    try_request_bytes(port, method, path, headers, body).await
+}
+
+/// As [`try_request`], with a body of any content type.
+pub async fn try_request_bytes(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> std::io::Result<HttpResponse> {
     let mut head = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    if let Some(body) = &body {
+    if let Some((content_type, body)) = &body {
         head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
+    let body = body.map(|(_, bytes)| bytes);
     head.push_str("\r\n");
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;

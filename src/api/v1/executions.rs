@@ -310,6 +310,12 @@ async fn remove(
     }
     repo::delete(tx.conn(), row.id).await?;
     tx.commit().await?;
+    // Its binary data goes too (rows of `database` mode went with the row).
+    state
+        .engine
+        .binary()
+        .delete_execution(&row.workflow_id, row.id)
+        .await;
     let numeric = row.id;
     let mut execution = row.into_api(false);
     execution.id = json!(numeric);

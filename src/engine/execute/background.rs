@@ -147,5 +147,12 @@ async fn prune(engine: &Engine) -> Result<(), ApiError> {
     if removed > 0 {
         tracing::info!(removed, "old executions pruned");
     }
+    // Files of executions that are gone, however they went (pruned here, deleted with their
+    // workflow, or dropped on another instance sharing the folder).
+    match engine.binary().sweep().await {
+        Ok(0) => {}
+        Ok(swept) => tracing::info!(swept, "binary data of deleted executions removed"),
+        Err(e) => tracing::warn!(error = %e, "could not remove binary data of deleted executions"),
+    }
     Ok(())
 }

@@ -56,6 +56,22 @@ impl Tick {
     }
 }
 
+/// The data of a queued execution: the trigger node on the stack with its input.
+fn queued_data(node: &Node, input: Connections) -> Result<String, ApiError> {
+    let data = RunExecutionData {
+        execution_data: Some(ExecutionState {
+            node_execution_stack: vec![ExecuteData {
+                node: node.raw.clone(),
+                data: input,
+                source: None,
+            }],
+            ..ExecutionState::default()
+        }),
+        ..RunExecutionData::default()
+    };
+    Ok(serde_json::to_string(&data).map_err(anyhow::Error::from)?)
+}
+
 impl Engine {
     /// Queues an execution of `workflow` starting at `node` with `input`; answers its id, or
     /// `None` when `tick` had fired already. A full queue is [`ApiError::Busy`].
@@ -67,18 +83,17 @@ impl Engine {
         input: Connections,
         tick: Option<&Tick>,
     ) -> Result<Option<i64>, ApiError> {
-        let data = RunExecutionData {
-            execution_data: Some(ExecutionState {
-                node_execution_stack: vec![ExecuteData {
-                    node: node.raw.clone(),
-                    data: input,
-                    source: None,
-                }],
-                ..ExecutionState::default()
-            }),
-            ..RunExecutionData::default()
-        };
-        let data = serde_json::to_string(&data).map_err(anyhow::Error::from)?;
+        // Files of the trigger go to the binary data store under the execution's id, so the
+        // row is held back (owned, not claimable) until its data carries references.
+        let holds_files = self.binary().mode() != crate::engine::config::BinaryDataMode::Default
+            && input
+                .main
+                .iter()
+                .flatten()
+                .flatten()
+                .any(|i| i.binary.is_some());
+        let held = holds_files.then(|| (input.clone(), self.lease_until()));
+        let data = queued_data(node, input)?;
         let now = now_iso();
         let limit = self.inner().config.queue_limit;
         let mut tx = self.inner().db.begin().await?;
@@ -96,8 +111,8 @@ impl Engine {
                 status: "new",
                 now: &now,
                 retry_of: None,
-                lease_owner: None,
-                lease_until: None,
+                lease_owner: held.as_ref().map(|_| self.inner().instance.as_str()),
+                lease_until: held.as_ref().map(|(_, until)| until.as_str()),
                 data: Some(&data),
             },
             (limit > 0).then_some(limit as i64),
@@ -112,6 +127,27 @@ impl Engine {
             });
         };
         tx.commit().await?;
+        if let Some((mut input, _)) = held {
+            let at = crate::engine::binary::Location {
+                workflow_id: &workflow.id,
+                execution_id: id,
+            };
+            let mut stored = Ok(());
+            for items in input.main.iter_mut().flatten() {
+                stored = stored.and(self.binary().externalize(at, items).await);
+            }
+            // A store that failed leaves the bytes inline: the run goes on all the same.
+            let data = match stored {
+                Ok(()) => queued_data(node, input)?,
+                Err(e) => {
+                    tracing::warn!(error = %e, execution = id, "trigger files kept inline");
+                    data
+                }
+            };
+            let mut tx = self.inner().db.begin().await?;
+            queue_repo::release(tx.conn(), id, &self.inner().instance, &data).await?;
+            tx.commit().await?;
+        }
         counters.enqueued.fetch_add(1, Ordering::Relaxed);
         self.inner().queue_wake.notify_one();
         Ok(Some(id))
@@ -253,7 +289,7 @@ impl Engine {
                 }
             } else {
                 let answer = match ended {
-                    Ok(ended) => respond::last_node(&node, &ended),
+                    Ok(ended) => respond::last_node(&node, &ended, self.binary()).await,
                     Err(e) => e.into_response(),
                 };
                 self.write_answer(id, answer).await;

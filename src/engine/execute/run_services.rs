@@ -43,6 +43,10 @@ impl Services for RunServices {
         &self.engine.inner().http
     }
 
+    fn binary(&self) -> Option<&crate::engine::binary::BinaryStore> {
+        Some(&self.engine.inner().binary)
+    }
+
     async fn run_sub_workflow(&self, call: SubWorkflowCall) -> Result<Vec<Item>, NodeError> {
         if self.depth >= MAX_SUB_WORKFLOW_DEPTH {
             return Err(NodeError::operation(

@@ -25,6 +25,16 @@ impl NodeType for Crypto {
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
         let action = run.param_str("action", 0, "hash")?;
         let v1 = run.version() < 2.0;
+        // Hashing a file needs its bytes, read from the binary data store.
+        let mut with_bytes = Vec::new();
+        if run
+            .raw_param("binaryData")
+            .is_some_and(|v| v != &Value::Bool(false))
+        {
+            for item in run.items {
+                with_bytes.push(crate::engine::binary::inline_item(run, item).await?);
+            }
+        }
         let items = run.per_item(|i, item| {
             let property = run.param_str("dataPropertyName", i, "data")?;
             let mut binary_used = false;
@@ -40,7 +50,7 @@ impl NodeType for Crypto {
                     let data = if run.param_bool("binaryData", i, false)? {
                         binary_used = true;
                         let name = run.param_str("binaryPropertyName", i, "data")?;
-                        binary_bytes(item, &name, i)?
+                        binary_bytes(with_bytes.get(i).unwrap_or(item), &name, i)?
                     } else {
                         run.param_str("value", i, "")?.into_bytes()
                     };

@@ -46,7 +46,14 @@ impl NodeType for RespondToWebhook {
 
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
         let items = run.input.items(0).to_vec();
-        let response = match answer(run, &items) {
+        // A binary answer needs the first item's bytes, read from the binary data store.
+        let mut with_bytes = None;
+        if run.param_str("respondWith", 0, "firstIncomingItem")? == "binary" {
+            if let Some(first) = items.first() {
+                with_bytes = Some(vec![crate::engine::binary::inline_item(run, first).await?]);
+            }
+        }
+        let response = match answer(run, with_bytes.as_deref().unwrap_or(&items)) {
             Ok(response) => response,
             Err(error) if run.continue_on_fail() => {
                 let links = (0..items.len()).map(PairedItem::new).collect();

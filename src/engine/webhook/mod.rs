@@ -5,6 +5,7 @@
 //! Every instance answers every webhook: the path is looked up in the database (one indexed
 //! read that also names the published version), and the parsed version is cached by its id.
 
+mod multipart;
 pub mod paths;
 mod request;
 pub(crate) mod respond;
@@ -259,13 +260,13 @@ fn webhook_item(
         .get("rawBody")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let parsed = request::body(content_type, &call.body).map_err(|e| {
+    let refuse = |e: String| {
         Box::new(webhook_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Failed to parse request body",
-            Some(&e.0),
+            Some(&e),
         ))
-    })?;
+    };
     let mut json = Map::new();
     json.insert(
         "headers".into(),
@@ -276,25 +277,55 @@ fn webhook_item(
         "query".into(),
         Value::Object(request::query(call.uri.query())),
     );
-    let mut binary = None;
-    match parsed {
-        request::Body::Json(body) => {
-            json.insert("body".into(), body);
-        }
-        request::Body::Raw => {
-            json.insert("body".into(), Value::Object(Map::new()));
-            if !call.body.is_empty() && node.type_version > 1.0 {
-                let property = options
-                    .get("binaryPropertyName")
-                    .and_then(Value::as_str)
-                    .unwrap_or("data")
-                    .to_owned();
-                binary = Some((property, binary_data(&call.body, content_type)));
+    let mut binary = Map::new();
+    if let Some(boundary) = content_type.and_then(multipart::boundary) {
+        let parts = multipart::parse(&call.body, &boundary).map_err(refuse)?;
+        let property = options.get("binaryPropertyName").and_then(Value::as_str);
+        let (body, files) = multipart::into_item_parts(parts, property);
+        json.insert("body".into(), Value::Object(body));
+        binary = files;
+    } else {
+        match request::body(content_type, &call.body).map_err(|e| refuse(e.0))? {
+            request::Body::Json(body) => {
+                json.insert("body".into(), body);
+                if raw_body {
+                    // n8n keeps the raw bytes too, as `application/json` when the caller sent
+                    // no content type.
+                    let kind = content_type.or(Some("application/json"));
+                    let raw = multipart::raw_entry(&call.body, kind, false);
+                    binary.insert("data".to_owned(), raw);
+                }
+            }
+            // With "Raw Body", n8n hands a body it does not parse on as `data` and no `body`.
+            request::Body::Raw if raw_body => {
+                let raw = multipart::raw_entry(&call.body, content_type, false);
+                binary.insert("data".to_owned(), raw);
+            }
+            request::Body::Raw => {
+                json.insert("body".into(), Value::Object(Map::new()));
+                if !call.body.is_empty() && node.type_version > 1.0 {
+                    let property = options
+                        .get("binaryPropertyName")
+                        .and_then(Value::as_str)
+                        .filter(|p| !p.is_empty())
+                        .unwrap_or("data")
+                        .to_owned();
+                    let file = multipart::raw_entry(&call.body, content_type, true);
+                    binary.insert(property, file);
+                }
             }
         }
     }
-    if raw_body && binary.is_none() {
-        binary = Some(("data".to_owned(), binary_data(&call.body, content_type)));
+    // Refused before anything runs: a file the binary data store would not keep.
+    for (name, file) in &binary {
+        let size = file.get("bytes").and_then(Value::as_u64).unwrap_or(0) as usize;
+        if let Err(e) = engine.binary().check_size(name, size) {
+            return Err(Box::new(webhook_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                e.to_string(),
+                None,
+            )));
+        }
     }
     let path = paths::node_path(&workflow.id, node).unwrap_or_default();
     json.insert(
@@ -307,33 +338,10 @@ fn webhook_item(
     );
     json.insert("executionMode".into(), Value::String("production".into()));
     let mut item = Item::new(json);
-    if let Some((name, data)) = binary {
-        let mut map = Map::new();
-        map.insert(name, data);
-        item.binary = Some(map);
+    if !binary.is_empty() {
+        item.binary = Some(binary);
     }
     Ok(item)
-}
-
-/// Binary data of a request body in n8n's shape (kept in the item, base64).
-fn binary_data(bytes: &[u8], content_type: Option<&str>) -> Value {
-    use base64::Engine as _;
-    let mime = content_type.unwrap_or("application/octet-stream");
-    json!({
-        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
-        "mimeType": mime,
-        "fileSize": human_size(bytes.len()),
-    })
-}
-
-fn human_size(bytes: usize) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} kB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
-    }
 }
 
 /// A webhook listening to several methods puts the item on the output of this method.
@@ -385,7 +393,7 @@ async fn run_and_answer(
             }
         }
         _ => match handle.await {
-            Ok(Ok(ended)) => respond::last_node(&node, &ended),
+            Ok(Ok(ended)) => respond::last_node(&node, &ended, engine.binary()).await,
             Ok(Err(e)) => e.into_response(),
             Err(_) => webhook_error(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow", None),
         },
@@ -573,7 +581,7 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
         return respond::on_received(&node);
     }
     match handle.await {
-        Ok(Ok(Some(ended))) => respond::last_node(&node, &ended),
+        Ok(Ok(Some(ended))) => respond::last_node(&node, &ended, engine.binary()).await,
         Ok(Ok(None)) => webhook_error(
             StatusCode::CONFLICT,
             format!("The execution \"{id}\" is running already."),

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::engine::binary::BinaryStore;
 use crate::engine::data::ExecutionStatus;
 use crate::engine::execute::{last_node_items, Ended};
 use crate::engine::services::WebhookResponse;
@@ -184,7 +185,7 @@ pub fn on_received(node: &Node) -> Response {
 }
 
 /// `lastNode`: answered with the last node's output once the run ended.
-pub fn last_node(node: &Node, ended: &Ended) -> Response {
+pub async fn last_node(node: &Node, ended: &Ended, store: &BinaryStore) -> Response {
     if ended.status != ExecutionStatus::Success && ended.status != ExecutionStatus::Waiting {
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -217,7 +218,7 @@ pub fn last_node(node: &Node, ended: &Ended) -> Response {
                     .collect(),
             ),
         ),
-        "firstEntryBinary" => match first_binary(node, &items) {
+        "firstEntryBinary" => match first_binary(node, &items, store).await {
             Ok(response) => response,
             Err(message) => return run_failure(&message),
         },
@@ -246,8 +247,11 @@ pub fn last_node(node: &Node, ended: &Ended) -> Response {
     response
 }
 
-fn first_binary(node: &Node, items: &[crate::engine::data::Item]) -> Result<Response, String> {
-    use base64::Engine as _;
+async fn first_binary(
+    node: &Node,
+    items: &[crate::engine::data::Item],
+    store: &BinaryStore,
+) -> Result<Response, String> {
     let property = node
         .parameters
         .get("responseBinaryPropertyName")
@@ -259,13 +263,7 @@ fn first_binary(node: &Node, items: &[crate::engine::data::Item]) -> Result<Resp
         .as_ref()
         .and_then(|b| b.get(property))
         .ok_or("The binary property to return was not found")?;
-    let data = binary
-        .get("data")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|_| "The binary data could not be read".to_owned())?;
+    let bytes = store.read(binary).await.map_err(|e| e.to_string())?;
     let mime = binary
         .get("mimeType")
         .and_then(Value::as_str)

@@ -505,6 +505,8 @@ pub async fn delete(state: &AppState, principal: &Principal, id: &str) -> Result
     steps::delete(tx.conn(), &mut hooks, id).await?;
     tx.commit().await?;
     hooks.committed();
+    // Its executions went with it (foreign key), and so do their files.
+    state.engine.binary().delete_workflow(id).await;
     Ok(details)
 }
 

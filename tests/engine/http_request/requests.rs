@@ -212,7 +212,11 @@ async fn a_downloaded_file_is_binary_data_and_can_be_sent_on_as_a_body() {
     assert_eq!(binary["fileName"], "pixel.png");
     assert_eq!(binary["fileExtension"], "png");
     assert_eq!(binary["fileSize"], "12 B");
-    assert_eq!(binary["data"], "iVBORw0KGgpmYWtl");
+    // Kept in the binary data store (filesystem, the default), the item holds a reference.
+    assert_eq!(binary["data"], "filesystem-v2");
+    assert!(binary["id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("filesystem-v2:workflows/")));
     // The item keeps the json it came with.
     assert_eq!(download["json"]["body"], json!({}));
 

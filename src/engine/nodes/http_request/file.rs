@@ -1,15 +1,15 @@
 //! A file answer as an item's binary entry, in n8n's shape (`mimeType`, `fileType`,
-//! `fileExtension`, `fileName`, `fileSize`, `bytes`), with the data kept inline as base64: this
-//! server keeps binary data in the items, where n8n 2.x keeps a reference to its binary store.
+//! `fileExtension`, `fileName`, `fileSize`, `bytes`). The bytes are inline here; the run
+//! moves them into the binary data store as soon as the node's output is complete.
 
 use base64::Engine as _;
 use reqwest::header::CONTENT_DISPOSITION;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::response::Answer;
+use crate::engine::binary::{entry, FileMeta};
 
-/// A file answer as an item's binary entry, in n8n's shape with the data kept inline as
-/// base64 (this server keeps binary data in the items).
+/// A file answer as an item's binary entry, with its bytes inline as base64.
 pub fn binary_entry(answer: &Answer) -> Value {
     let mime_type = answer
         .content_type
@@ -17,8 +17,7 @@ pub fn binary_entry(answer: &Answer) -> Value {
         .next()
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .unwrap_or("text/plain")
-        .to_owned();
+        .unwrap_or("text/plain");
     let file_name = disposition_file_name(&answer.headers).or_else(|| {
         answer
             .url
@@ -27,24 +26,14 @@ pub fn binary_entry(answer: &Answer) -> Value {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     });
-    let extension = file_name
-        .as_deref()
-        .and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()))
-        .or_else(|| mime_type.split('/').nth(1).map(|s| s.to_owned()));
-    let mut entry = json!({
-        "mimeType": mime_type,
-        "fileType": file_type(&mime_type),
-        "data": base64::engine::general_purpose::STANDARD.encode(&answer.body),
-        "fileSize": human_size(answer.body.len()),
-        "bytes": answer.body.len(),
-    });
-    if let Some(extension) = extension {
-        entry["fileExtension"] = json!(extension);
-    }
-    if let Some(name) = file_name {
-        entry["fileName"] = json!(name);
-    }
-    entry
+    let data = base64::engine::general_purpose::STANDARD.encode(&answer.body);
+    let out = entry(
+        &FileMeta::new(Some(mime_type), file_name),
+        answer.body.len(),
+        Value::String(data),
+        None,
+    );
+    Value::Object(out)
 }
 
 fn disposition_file_name(headers: &Map<String, Value>) -> Option<String> {
@@ -53,50 +42,4 @@ fn disposition_file_name(headers: &Map<String, Value>) -> Option<String> {
         let name = part.strip_prefix("filename=")?;
         Some(name.trim_matches('"').to_owned()).filter(|n| !n.is_empty())
     })
-}
-
-fn file_type(mime_type: &str) -> &'static str {
-    match mime_type.split('/').next().unwrap_or_default() {
-        "image" => "image",
-        "audio" => "audio",
-        "video" => "video",
-        "text" => "text",
-        _ if mime_type == "application/json" => "json",
-        _ if mime_type == "application/pdf" => "pdf",
-        _ => "application",
-    }
-}
-
-/// A size as n8n shows it (`13 B`, `1.5 kB`).
-fn human_size(bytes: usize) -> String {
-    const UNITS: &[&str] = &["B", "kB", "MB", "GB"];
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1000.0 && unit + 1 < UNITS.len() {
-        size /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        let text = format!("{size:.3}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        format!(
-            "{} {}",
-            &text[..text.len().min(4)].trim_end_matches('.'),
-            UNITS[unit]
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_are_written_as_n8n_shows_them() {
-        assert_eq!(human_size(13), "13 B");
-        assert_eq!(human_size(1500), "1.5 kB");
-        assert_eq!(human_size(2_000_000), "2 MB");
-    }
 }

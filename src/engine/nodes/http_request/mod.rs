@@ -136,6 +136,22 @@ async fn prepare(
     i: usize,
     item: &Item,
 ) -> Result<Prepared, NodeError> {
+    // Files to send are read from the binary data store (the item carries references).
+    let sends_file = matches!(
+        run.raw_param("contentType")
+            .and_then(serde_json::Value::as_str),
+        Some("binaryData" | "multipart-form-data")
+    ) || run
+        .raw_param("sendBinaryData")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true);
+    let inlined;
+    let item = if sends_file {
+        inlined = crate::engine::binary::inline_item(run, item).await?;
+        &inlined
+    } else {
+        item
+    };
     let params = Params::read(run, i, item)?;
     if let Some(pause) = response::batch_pause(&params.options, i) {
         tokio::select! {

@@ -392,9 +392,10 @@ fn binary_field(item: &Item, field: &str, i: usize) -> Result<BinaryFile, NodeEr
     };
     let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_owned);
     let Some(encoded) = text("data").filter(|d| !d.is_empty() || text("id").is_none()) else {
-        // Binary data kept outside the item (n8n's filesystem or S3 modes) is not kept here.
+        // A reference the node could not read from the binary data store (it reads the
+        // bytes before this, so the store did not have them).
         return Err(NodeError::operation(format!(
-            "The binary field '{field}' refers to stored binary data, which this server does not keep [item {i}]"
+            "The binary field '{field}' refers to binary data that is not stored [item {i}]"
         )));
     };
     let data = base64::engine::general_purpose::STANDARD
