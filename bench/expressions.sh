@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(cargo test --release --lib expression_throughput -- --ignored --nocapture --test-threads=1 2>/dev/null \
-  | sed -n '/^| expression/,/^Fresh runtime/p')
+  | sed -e 's/^test .* \.\.\. //' | sed -n '/^| expression |/,/^Fresh runtime/p')
 if [ -z "$out" ]; then
   echo "the expression benchmark printed nothing" >&2
   exit 1
@@ -14,7 +14,7 @@ fi
 {
   echo "# Expression throughput"
   echo
-  echo "One thread, release build, $(nproc) cores, $(date -u +%Y-%m-%d). Each case checks its answer on every evaluation."
+  echo "One thread, release build, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the start, $(date -u +%Y-%m-%d). Each case checks its answer on every evaluation."
   echo
   echo "$out"
 } > bench/RESULTS-expressions.md
