@@ -146,6 +146,61 @@ test('a workflow published through the API is listed and drawn with its nodes an
   await screenshot(page, 'workflow-graph');
 });
 
+/** Presses Tab until `locator` has the focus (at most `max` times): proves it is reachable
+ * from the keyboard in the page's order. */
+async function tabTo(locator, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await locator.evaluate((element) => element === document.activeElement)) return;
+  }
+  throw new Error(`not reached with ${max} presses of Tab`);
+}
+
+test('the Run button of a workflow with a Manual Trigger starts a manual execution and opens it', async () => {
+  // Not published: a manual run runs the saved draft.
+  const byHand = await publicApi('POST', '/workflows', ownerKey, {
+    name: 'Run by hand',
+    nodes: [
+      { id: 'h1', name: 'Click', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+      { id: 'h2', name: 'Greet', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [240, 0],
+        parameters: { mode: 'manual', assignments: { assignments: [{ id: 'g1', name: 'greeting', value: "={{ 'hello ' + $json.name }}", type: 'string' }] }, options: {} } },
+    ],
+    connections: { Click: { main: [[{ node: 'Greet', type: 'main', index: 0 }]] } },
+    settings: { executionOrder: 'v1' },
+    pinData: { Click: [{ json: { name: 'pinned Ada' } }] },
+  });
+  // A webhook without pinned data cannot run by hand here: no Run button.
+  await page.goto(`${origin}/workflow/${flowId}`);
+  await page.locator('svg.graph g.node').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).count(), 0);
+
+  await page.goto(`${origin}/workflow/${byHand.id}`);
+  await page.getByRole('heading', { name: 'Run by hand' }).waitFor();
+  const run = page.getByRole('button', { name: 'Run', exact: true });
+  await run.waitFor();
+  await screenshot(page, 'workflow-run-button');
+  // From the keyboard: Tab from the top of the page to the button, then Enter.
+  await page.locator('#page-app h1').focus();
+  await tabTo(run);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/execution\/\d+$/, { timeout: 15_000 });
+  const executionId = new URL(page.url()).pathname.split('/').pop();
+  await page.locator('.meta').getByText('Success').waitFor({ timeout: 15_000 });
+  await page.locator('.meta').getByText('manual', { exact: false }).waitFor();
+  const stored = (await (await page.request.get(`${origin}/rest/executions/${executionId}`)).json()).data;
+  assert.equal(stored.mode, 'manual');
+  assert.equal(stored.workflowId, byHand.id);
+  const graph = page.locator('svg.graph');
+  for (const name of ['Click', 'Greet']) {
+    const classes = await graph.locator(`g.node[data-node="${name}"]`).getAttribute('class');
+    assert.ok(classes.includes('status-success'), `${name} ran: ${classes}`);
+  }
+  // The pinned item went through.
+  await graph.locator('g.node[data-node="Greet"]').click();
+  await page.getByRole('complementary', { name: 'Node details' }).getByRole('cell', { name: 'hello pinned Ada' }).waitFor();
+  await screenshot(page, 'execution-manual-run');
+});
+
 test('a webhook call shows up in the executions without a reload, coloured node by node', async () => {
   await page.getByRole('link', { name: 'Executions', exact: true }).click();
   await page.waitForURL(/\/executions$/);

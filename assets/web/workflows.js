@@ -34,6 +34,41 @@
     return buttons;
   }
 
+  // The triggers a manual run can start from (the server's rule, mirrored to offer the
+  // button only where it works): a Manual Trigger, or a trigger with pinned data.
+  const MANUAL_STARTS = ['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.start'];
+  function manualStart(workflow) {
+    const pins = workflow.pinData || {};
+    const enabled = (workflow.nodes || []).filter((n) => !n.disabled);
+    const manual = enabled.find((n) => MANUAL_STARTS.includes(n.type));
+    if (manual) return manual;
+    return enabled.find((n) => /trigger|webhook/i.test(n.type) && Array.isArray(pins[n.name]) && pins[n.name].length);
+  }
+
+  /** "Run" for an editor of a workflow whose draft has a trigger to start a manual run from:
+   * the server runs the saved draft (mode "manual") and the page opens the new execution. */
+  function runButton(ctx, workflow) {
+    const { h, rest, toast, failed, go } = ctx;
+    if (workflow.isArchived || !(workflow.scopes || []).includes('workflow:execute')) return null;
+    const start = manualStart(workflow);
+    if (!start) return null;
+    return h('button', {
+      type: 'button', class: 'small', title: `Runs the saved draft from "${start.name}"`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          const answer = await rest('POST', `/workflows/${encodeURIComponent(workflow.id)}/run`, { workflowData: { id: workflow.id } });
+          toast(`Started execution #${answer.executionId}.`);
+          go(`/execution/${answer.executionId}`);
+        } catch (error) {
+          failed(error);
+          button.disabled = false;
+        }
+      },
+    }, 'Run');
+  }
+
   function stateBadge(h, workflow) {
     if (workflow.isArchived) return h('span', { class: 'badge' }, 'Archived');
     return workflow.active ? h('span', { class: 'badge published' }, 'Published') : h('span', { class: 'badge' }, 'Unpublished');
@@ -162,7 +197,8 @@
       heading.textContent = workflow.name;
       badges.replaceChildren(stateBadge(h, workflow), ' ',
         workflow.homeProject ? h('span', { class: 'muted' }, `in ${workflow.homeProject.name}`) : '');
-      actions.replaceChildren(...actionButtons(ctx, workflow, (updated) => { if (updated) render(updated); }));
+      const run = runButton(ctx, workflow);
+      actions.replaceChildren(...(run ? [run] : []), ...actionButtons(ctx, workflow, (updated) => { if (updated) render(updated); }));
       const versions = [];
       if (workflow.activeVersion) versions.push({ value: 'published', label: 'Published version', nodes: workflow.activeVersion.nodes, connections: workflow.activeVersion.connections });
       versions.push({ value: 'draft', label: workflow.activeVersion ? 'Draft (latest save)' : 'Draft', nodes: workflow.nodes, connections: workflow.connections });
