@@ -199,6 +199,9 @@ test('the Run button of a workflow with a Manual Trigger starts a manual executi
   await graph.locator('g.node[data-node="Greet"]').click();
   await page.getByRole('complementary', { name: 'Node details' }).getByRole('cell', { name: 'hello pinned Ada' }).waitFor();
   await screenshot(page, 'execution-manual-run');
+  // The next steps start from the list, as after the first test.
+  await page.goto(`${origin}/workflows`);
+  await page.getByRole('heading', { name: 'Workflows' }).waitFor();
 });
 
 test('a webhook call shows up in the executions without a reload, coloured node by node', async () => {
