@@ -278,11 +278,18 @@ test('on a phone-sized screen the pages fit without sideways scrolling and load 
   await page.setViewportSize(PHONE);
   const overflows = [];
   const shifts = [];
+  const names = [];
   for (const route of ['/workflows', `/workflow/${flowId}`, '/executions', `/execution/${failedExecution}`, '/overview']) {
     await page.goto(`${origin}${route}`);
     await page.locator('#page-app h1').waitFor();
     await page.waitForLoadState('networkidle');
     overflows.push([route, await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)]);
+    if (/^\/(workflow|execution)\//.test(route)) {
+      // The graph starts at a scale where node names can be read (the whole graph would not).
+      const name = page.locator('svg.graph g.node .name').first();
+      await name.waitFor();
+      names.push([route, await name.evaluate((text) => text.getBoundingClientRect().height)]);
+    }
     shifts.push([route, await page.evaluate(() => window.e2eLayoutShift)]);
     await screenshot(page, `phone-${route.split('/')[1]}${route.split('/').length > 2 ? '-page' : ''}`);
   }
@@ -290,6 +297,8 @@ test('on a phone-sized screen the pages fit without sideways scrolling and load 
   console.log(`layout shift while loading, phone width: ${shifts.map(([route, cls]) => `${route} ${cls.toFixed(3)}`).join(', ')}`);
   for (const [route, overflow] of overflows) assert.ok(overflow <= 0, `${route} is ${overflow}px wider than the screen`);
   for (const [route, cls] of shifts) assert.ok(cls < 0.1, `${route} shifted its layout by ${cls} while loading`);
+  console.log(`node name height in the graph, phone width: ${names.map(([route, px]) => `${route} ${px.toFixed(1)} px`).join(', ')}`);
+  for (const [route, px] of names) assert.ok(px >= 9, `${route}: node names drawn ${px} px high`);
 });
 
 test('a 200-node workflow is drawn quickly', async () => {
