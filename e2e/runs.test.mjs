@@ -208,6 +208,8 @@ test('a webhook call shows up in the executions without a reload, coloured node 
   await page.getByRole('link', { name: 'Executions', exact: true }).click();
   await page.waitForURL(/\/executions$/);
   await page.getByRole('heading', { name: 'Executions' }).waitFor();
+  // Counted once the list has loaded (the manual run of the step before is in it).
+  await page.getByRole('row').filter({ hasText: 'Run by hand' }).waitFor();
   const before = await page.locator('table.executions tbody tr').count();
 
   const hook = await fetch(`${origin}/webhook/e2e-flow`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) });
