@@ -92,6 +92,9 @@
     const prev = h('button', { type: 'button', class: 'ghost', disabled: true }, 'Previous');
     const next = h('button', { type: 'button', class: 'ghost', disabled: true }, 'Next');
     const range = h('span', { 'aria-live': 'polite' });
+    // Shown once the first page is in: appearing below the rows moves nothing, whereas a
+    // pager drawn early would be pushed down by them (a layout shift).
+    const pager = h('nav', { class: 'pager', 'aria-label': 'Workflow pages', hidden: true }, prev, range, next);
     root.append(
       h('div', { class: 'page-head' }, h('h1', {}, 'Workflows')),
       h('p', { class: 'muted' }, 'The workflows of your projects. Open one to see its shape.'),
@@ -100,7 +103,7 @@
         h('div', { class: 'field inline' }, h('label', { for: 'wf-tag' }, 'Tag'), tagSelect),
         h('div', { class: 'field inline' }, h('label', { for: 'wf-state' }, 'State'), stateSelect)),
       h('div', { class: 'list-frame' }, table, empty),
-      h('nav', { class: 'pager', 'aria-label': 'Workflow pages' }, prev, range, next));
+      pager);
     if (navigated) ctx.focusHeading(root);
 
     const cursors = [null];
@@ -126,6 +129,7 @@
         prev.disabled = pageIndex === 0;
         next.disabled = !answer.nextCursor;
         range.textContent = answer.data.length ? `Page ${pageIndex + 1}` : '';
+        pager.hidden = false;
       } catch (error) {
         failed(error);
       } finally {
