@@ -173,6 +173,11 @@ test('the Run button of a workflow with a Manual Trigger starts a manual executi
   await page.goto(`${origin}/workflow/${flowId}`);
   await page.locator('svg.graph g.node').first().waitFor();
   assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).count(), 0);
+  // It is called at its production URL instead, from the page too.
+  await page.getByRole('button', { name: `Call POST ${origin}/webhook/e2e-flow` }).click();
+  await page.waitForURL(`${origin}/executions?workflowId=${flowId}`);
+  await page.getByRole('row').filter({ hasText: 'E2E flow' }).getByText('Error').waitFor({ timeout: 15_000 });
+  await screenshot(page, 'workflow-called-from-page');
 
   await page.goto(`${origin}/workflow/${byHand.id}`);
   await page.getByRole('heading', { name: 'Run by hand' }).waitFor();
@@ -215,9 +220,10 @@ test('a webhook call shows up in the executions without a reload, coloured node 
   const hook = await fetch(`${origin}/webhook/e2e-flow`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) });
   assert.equal(hook.status, 200, await hook.text());
 
+  // The new run appears on its own (the list refreshes without a reload), newest first.
+  await page.waitForFunction((n) => document.querySelectorAll('table.executions tbody tr').length === n, before + 1, { timeout: 15_000 });
   const row = page.getByRole('row').filter({ hasText: 'E2E flow' }).first();
   await row.getByText('Error').waitFor({ timeout: 15_000 });
-  assert.equal(await page.locator('table.executions tbody tr').count(), before + 1);
   await screenshot(page, 'executions-list');
 
   await row.getByRole('link').first().click();

@@ -69,6 +69,36 @@
     }, 'Run');
   }
 
+  /** "Call" for a production URL on this page's own origin (the page loads nothing from
+   * elsewhere): one request with an empty JSON body (GET and HEAD without), a real
+   * production run, then the workflow's executions. */
+  function callButton(ctx, workflow, hook) {
+    const { h, toast, failed, go } = ctx;
+    let url;
+    try { url = new URL(hook.url); } catch { return null; }
+    if (url.origin !== window.location.origin) return null;
+    return h('button', {
+      type: 'button', class: 'small ghost', 'aria-label': `Call ${hook.method} ${hook.url}`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        const bodyless = ['GET', 'HEAD'].includes(hook.method);
+        try {
+          const response = await fetch(url, {
+            method: hook.method, credentials: 'omit', cache: 'no-store',
+            headers: bodyless ? {} : { 'Content-Type': 'application/json' },
+            body: bodyless ? undefined : '{}',
+          });
+          toast(`The webhook answered ${response.status}.`);
+          go(`/executions?workflowId=${encodeURIComponent(workflow.id)}`);
+        } catch (error) {
+          failed(error);
+          button.disabled = false;
+        }
+      },
+    }, 'Call');
+  }
+
   function stateBadge(h, workflow) {
     if (workflow.isArchived) return h('span', { class: 'badge' }, 'Archived');
     return workflow.active ? h('span', { class: 'badge published' }, 'Published') : h('span', { class: 'badge' }, 'Unpublished');
@@ -214,7 +244,7 @@
       callAt.replaceChildren(h('h2', {}, 'Production URLs'),
         h('ul', {}, hooks.map((hook) => h('li', {},
           h('span', { class: 'badge' }, hook.method), ' ', h('code', {}, hook.url), ' ',
-          h('span', { class: 'muted' }, `(${hook.node})`)))));
+          h('span', { class: 'muted' }, `(${hook.node})`), ' ', callButton(ctx, workflow, hook)))));
       const unsupported = (workflow.unsupportedNodes || []).map((n) => n.name);
       notice.hidden = !unsupported.length;
       notice.textContent = unsupported.length ? `This server cannot run: ${unsupported.join(', ')}. These nodes are marked in the graph.` : '';
