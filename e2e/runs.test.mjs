@@ -146,18 +146,84 @@ test('a workflow published through the API is listed and drawn with its nodes an
   await screenshot(page, 'workflow-graph');
 });
 
+/** Presses Tab until `locator` has the focus (at most `max` times): proves it is reachable
+ * from the keyboard in the page's order. */
+async function tabTo(locator, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await locator.evaluate((element) => element === document.activeElement)) return;
+  }
+  throw new Error(`not reached with ${max} presses of Tab`);
+}
+
+test('the Run button of a workflow with a Manual Trigger starts a manual execution and opens it', async () => {
+  // Not published: a manual run runs the saved draft.
+  const byHand = await publicApi('POST', '/workflows', ownerKey, {
+    name: 'Run by hand',
+    nodes: [
+      { id: 'h1', name: 'Click', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+      { id: 'h2', name: 'Greet', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [240, 0],
+        parameters: { mode: 'manual', assignments: { assignments: [{ id: 'g1', name: 'greeting', value: "={{ 'hello ' + $json.name }}", type: 'string' }] }, options: {} } },
+    ],
+    connections: { Click: { main: [[{ node: 'Greet', type: 'main', index: 0 }]] } },
+    settings: { executionOrder: 'v1' },
+    pinData: { Click: [{ json: { name: 'pinned Ada' } }] },
+  });
+  // A webhook without pinned data cannot run by hand here: no Run button.
+  await page.goto(`${origin}/workflow/${flowId}`);
+  await page.locator('svg.graph g.node').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).count(), 0);
+  // It is called at its production URL instead, from the page too.
+  await page.getByRole('button', { name: `Call POST ${origin}/webhook/e2e-flow` }).click();
+  await page.waitForURL(`${origin}/executions?workflowId=${flowId}`);
+  await page.getByRole('row').filter({ hasText: 'E2E flow' }).getByText('Error').waitFor({ timeout: 15_000 });
+  await screenshot(page, 'workflow-called-from-page');
+
+  await page.goto(`${origin}/workflow/${byHand.id}`);
+  await page.getByRole('heading', { name: 'Run by hand' }).waitFor();
+  const run = page.getByRole('button', { name: 'Run', exact: true });
+  await run.waitFor();
+  await screenshot(page, 'workflow-run-button');
+  // From the keyboard: Tab from the top of the page to the button, then Enter.
+  await page.locator('#page-app h1').focus();
+  await tabTo(run);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/execution\/\d+$/, { timeout: 15_000 });
+  const executionId = new URL(page.url()).pathname.split('/').pop();
+  await page.locator('.meta').getByText('Success').waitFor({ timeout: 15_000 });
+  await page.locator('.meta').getByText('manual', { exact: false }).waitFor();
+  const stored = (await (await page.request.get(`${origin}/rest/executions/${executionId}`)).json()).data;
+  assert.equal(stored.mode, 'manual');
+  assert.equal(stored.workflowId, byHand.id);
+  const graph = page.locator('svg.graph');
+  for (const name of ['Click', 'Greet']) {
+    const classes = await graph.locator(`g.node[data-node="${name}"]`).getAttribute('class');
+    assert.ok(classes.includes('status-success'), `${name} ran: ${classes}`);
+  }
+  // The pinned item went through.
+  await graph.locator('g.node[data-node="Greet"]').click();
+  await page.getByRole('complementary', { name: 'Node details' }).getByRole('cell', { name: 'hello pinned Ada' }).waitFor();
+  await screenshot(page, 'execution-manual-run');
+  // The next steps start from the list, as after the first test.
+  await page.goto(`${origin}/workflows`);
+  await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+});
+
 test('a webhook call shows up in the executions without a reload, coloured node by node', async () => {
   await page.getByRole('link', { name: 'Executions', exact: true }).click();
   await page.waitForURL(/\/executions$/);
   await page.getByRole('heading', { name: 'Executions' }).waitFor();
+  // Counted once the list has loaded (the manual run of the step before is in it).
+  await page.getByRole('row').filter({ hasText: 'Run by hand' }).waitFor();
   const before = await page.locator('table.executions tbody tr').count();
 
   const hook = await fetch(`${origin}/webhook/e2e-flow`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) });
   assert.equal(hook.status, 200, await hook.text());
 
+  // The new run appears on its own (the list refreshes without a reload), newest first.
+  await page.waitForFunction((n) => document.querySelectorAll('table.executions tbody tr').length === n, before + 1, { timeout: 15_000 });
   const row = page.getByRole('row').filter({ hasText: 'E2E flow' }).first();
   await row.getByText('Error').waitFor({ timeout: 15_000 });
-  assert.equal(await page.locator('table.executions tbody tr').count(), before + 1);
   await screenshot(page, 'executions-list');
 
   await row.getByRole('link').first().click();
@@ -220,11 +286,18 @@ test('on a phone-sized screen the pages fit without sideways scrolling and load 
   await page.setViewportSize(PHONE);
   const overflows = [];
   const shifts = [];
+  const names = [];
   for (const route of ['/workflows', `/workflow/${flowId}`, '/executions', `/execution/${failedExecution}`, '/overview']) {
     await page.goto(`${origin}${route}`);
     await page.locator('#page-app h1').waitFor();
     await page.waitForLoadState('networkidle');
     overflows.push([route, await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)]);
+    if (/^\/(workflow|execution)\//.test(route)) {
+      // The graph starts at a scale where node names can be read (the whole graph would not).
+      const name = page.locator('svg.graph g.node .name').first();
+      await name.waitFor();
+      names.push([route, await name.evaluate((text) => text.getBoundingClientRect().height)]);
+    }
     shifts.push([route, await page.evaluate(() => window.e2eLayoutShift)]);
     await screenshot(page, `phone-${route.split('/')[1]}${route.split('/').length > 2 ? '-page' : ''}`);
   }
@@ -232,6 +305,8 @@ test('on a phone-sized screen the pages fit without sideways scrolling and load 
   console.log(`layout shift while loading, phone width: ${shifts.map(([route, cls]) => `${route} ${cls.toFixed(3)}`).join(', ')}`);
   for (const [route, overflow] of overflows) assert.ok(overflow <= 0, `${route} is ${overflow}px wider than the screen`);
   for (const [route, cls] of shifts) assert.ok(cls < 0.1, `${route} shifted its layout by ${cls} while loading`);
+  console.log(`node name height in the graph, phone width: ${names.map(([route, px]) => `${route} ${px.toFixed(1)} px`).join(', ')}`);
+  for (const [route, px] of names) assert.ok(px >= 9, `${route}: node names drawn ${px} px high`);
 });
 
 test('a 200-node workflow is drawn quickly', async () => {

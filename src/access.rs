@@ -91,6 +91,7 @@ impl ProjectAccess {
                 "workflow:update",
                 "workflow:delete",
                 "workflow:publish",
+                "workflow:execute",
                 "folder:create",
                 "folder:update",
                 "folder:delete",

@@ -10,6 +10,10 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const NODE_W = 180;
   const NODE_H = 60;
+  // Frames narrower than this (CSS px) are phone-sized; below this scale (CSS px per drawing
+  // unit) node names (13 units) come out under 10 px, too small to read on a phone.
+  const PHONE_FRAME = 600;
+  const READABLE = 0.75;
   const STICKY = 'n8n-nodes-base.stickyNote';
 
   function s(tag, attrs = {}, ...children) {
@@ -89,6 +93,16 @@
     if (!nodes.length) { minX = 0; minY = 0; maxX = 400; maxY = 200; }
     const fit = { x: minX - 40, y: minY - 40, w: maxX - minX + 80, h: maxY - minY + 80 };
     let view = { ...fit };
+    // In a phone-sized frame a whole graph of more than a few nodes would be drawn too small
+    // to read: start at a readable scale from its left end (where the triggers sit), centred
+    // vertically; "Fit" (or 0) still shows all of it.
+    const frameW = container.clientWidth;
+    const frameH = container.clientHeight;
+    if (frameW && frameH && frameW < PHONE_FRAME && Math.min(frameW / fit.w, frameH / fit.h) < READABLE) {
+      const w = frameW / READABLE;
+      const h = frameH / READABLE;
+      view = { x: fit.x, y: fit.y + fit.h / 2 - h / 2, w, h };
+    }
 
     const svg = s('svg', { class: 'graph', role: 'group', 'aria-label': `Workflow graph: ${nodes.filter((n) => n.type !== STICKY).length} nodes, ${edges.length} connections`, tabindex: 0, preserveAspectRatio: 'xMidYMid meet' });
     const defs = s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow' })));
@@ -164,6 +178,14 @@
     function select(name) {
       for (const [n, g] of groups) g.classList.toggle('selected', n === name);
       const node = byName.get(name);
+      // A selected node outside the view (a phone's partial view) is brought to its centre.
+      if (node && groups.has(name)) {
+        const { x, y } = place(node);
+        if (x < view.x || y < view.y || x + NODE_W > view.x + view.w || y + NODE_H > view.y + view.h) {
+          view = { ...view, x: x + NODE_W / 2 - view.w / 2, y: y + NODE_H / 2 - view.h / 2 };
+          apply();
+        }
+      }
       if (node && options.onSelect) options.onSelect(node);
     }
 

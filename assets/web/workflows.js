@@ -34,6 +34,71 @@
     return buttons;
   }
 
+  // The triggers a manual run can start from (the server's rule, mirrored to offer the
+  // button only where it works): a Manual Trigger, or a trigger with pinned data.
+  const MANUAL_STARTS = ['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.start'];
+  function manualStart(workflow) {
+    const pins = workflow.pinData || {};
+    const enabled = (workflow.nodes || []).filter((n) => !n.disabled);
+    const manual = enabled.find((n) => MANUAL_STARTS.includes(n.type));
+    if (manual) return manual;
+    return enabled.find((n) => /trigger|webhook/i.test(n.type) && Array.isArray(pins[n.name]) && pins[n.name].length);
+  }
+
+  /** "Run" for an editor of a workflow whose draft has a trigger to start a manual run from:
+   * the server runs the saved draft (mode "manual") and the page opens the new execution. */
+  function runButton(ctx, workflow) {
+    const { h, rest, toast, failed, go } = ctx;
+    if (workflow.isArchived || !(workflow.scopes || []).includes('workflow:execute')) return null;
+    const start = manualStart(workflow);
+    if (!start) return null;
+    return h('button', {
+      type: 'button', class: 'small', title: `Runs the saved draft from "${start.name}"`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          const answer = await rest('POST', `/workflows/${encodeURIComponent(workflow.id)}/run`, { workflowData: { id: workflow.id } });
+          toast(`Started execution #${answer.executionId}.`);
+          go(`/execution/${answer.executionId}`);
+        } catch (error) {
+          failed(error);
+          button.disabled = false;
+        }
+      },
+    }, 'Run');
+  }
+
+  /** "Call" for a production URL on this page's own origin (the page loads nothing from
+   * elsewhere): one request with an empty JSON body (GET and HEAD without), a real
+   * production run, then the workflow's executions. */
+  function callButton(ctx, workflow, hook) {
+    const { h, toast, failed, go } = ctx;
+    let url;
+    try { url = new URL(hook.url); } catch { return null; }
+    if (url.origin !== window.location.origin) return null;
+    return h('button', {
+      type: 'button', class: 'small ghost', 'aria-label': `Call ${hook.method} ${hook.url}`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        const bodyless = ['GET', 'HEAD'].includes(hook.method);
+        try {
+          const response = await fetch(url, {
+            method: hook.method, credentials: 'omit', cache: 'no-store',
+            headers: bodyless ? {} : { 'Content-Type': 'application/json' },
+            body: bodyless ? undefined : '{}',
+          });
+          toast(`The webhook answered ${response.status}.`);
+          go(`/executions?workflowId=${encodeURIComponent(workflow.id)}`);
+        } catch (error) {
+          failed(error);
+          button.disabled = false;
+        }
+      },
+    }, 'Call');
+  }
+
   function stateBadge(h, workflow) {
     if (workflow.isArchived) return h('span', { class: 'badge' }, 'Archived');
     return workflow.active ? h('span', { class: 'badge published' }, 'Published') : h('span', { class: 'badge' }, 'Unpublished');
@@ -57,6 +122,9 @@
     const prev = h('button', { type: 'button', class: 'ghost', disabled: true }, 'Previous');
     const next = h('button', { type: 'button', class: 'ghost', disabled: true }, 'Next');
     const range = h('span', { 'aria-live': 'polite' });
+    // Shown once the first page is in: appearing below the rows moves nothing, whereas a
+    // pager drawn early would be pushed down by them (a layout shift).
+    const pager = h('nav', { class: 'pager', 'aria-label': 'Workflow pages', hidden: true }, prev, range, next);
     root.append(
       h('div', { class: 'page-head' }, h('h1', {}, 'Workflows')),
       h('p', { class: 'muted' }, 'The workflows of your projects. Open one to see its shape.'),
@@ -65,7 +133,7 @@
         h('div', { class: 'field inline' }, h('label', { for: 'wf-tag' }, 'Tag'), tagSelect),
         h('div', { class: 'field inline' }, h('label', { for: 'wf-state' }, 'State'), stateSelect)),
       h('div', { class: 'list-frame' }, table, empty),
-      h('nav', { class: 'pager', 'aria-label': 'Workflow pages' }, prev, range, next));
+      pager);
     if (navigated) ctx.focusHeading(root);
 
     const cursors = [null];
@@ -91,6 +159,7 @@
         prev.disabled = pageIndex === 0;
         next.disabled = !answer.nextCursor;
         range.textContent = answer.data.length ? `Page ${pageIndex + 1}` : '';
+        pager.hidden = false;
       } catch (error) {
         failed(error);
       } finally {
@@ -162,7 +231,8 @@
       heading.textContent = workflow.name;
       badges.replaceChildren(stateBadge(h, workflow), ' ',
         workflow.homeProject ? h('span', { class: 'muted' }, `in ${workflow.homeProject.name}`) : '');
-      actions.replaceChildren(...actionButtons(ctx, workflow, (updated) => { if (updated) render(updated); }));
+      const run = runButton(ctx, workflow);
+      actions.replaceChildren(...(run ? [run] : []), ...actionButtons(ctx, workflow, (updated) => { if (updated) render(updated); }));
       const versions = [];
       if (workflow.activeVersion) versions.push({ value: 'published', label: 'Published version', nodes: workflow.activeVersion.nodes, connections: workflow.activeVersion.connections });
       versions.push({ value: 'draft', label: workflow.activeVersion ? 'Draft (latest save)' : 'Draft', nodes: workflow.nodes, connections: workflow.connections });
@@ -174,7 +244,7 @@
       callAt.replaceChildren(h('h2', {}, 'Production URLs'),
         h('ul', {}, hooks.map((hook) => h('li', {},
           h('span', { class: 'badge' }, hook.method), ' ', h('code', {}, hook.url), ' ',
-          h('span', { class: 'muted' }, `(${hook.node})`)))));
+          h('span', { class: 'muted' }, `(${hook.node})`), ' ', callButton(ctx, workflow, hook)))));
       const unsupported = (workflow.unsupportedNodes || []).map((n) => n.name);
       notice.hidden = !unsupported.length;
       notice.textContent = unsupported.length ? `This server cannot run: ${unsupported.join(', ')}. These nodes are marked in the graph.` : '';

@@ -5,6 +5,7 @@
 //! executions, marking crashed ones, pruning.
 
 mod background;
+mod manual;
 mod metrics;
 mod queue;
 mod retry;

@@ -72,6 +72,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/workflows/{id}/deactivate", post(workflows::deactivate))
         .route("/workflows/{id}/archive", post(workflows::archive))
         .route("/workflows/{id}/unarchive", post(workflows::unarchive))
+        .route("/workflows/{id}/run", post(workflows::run))
         .route("/executions", get(executions::list))
         .route("/executions/{id}", get(executions::read))
         .route("/executions/{id}/stop", post(executions::stop))

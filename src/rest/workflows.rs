@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::data;
@@ -16,12 +17,13 @@ use crate::app::AppState;
 use crate::auth::session::SessionUser;
 use crate::auth::{Principal, Scope};
 use crate::db::executions::{self as executions_repo, LatestRow};
+use crate::db::folders::{self, FolderRow};
 use crate::db::projects::{self, ProjectRow};
 use crate::db::workflows::ListFilter;
 use crate::db::{tags, webhooks};
 use crate::engine::workflow::Node;
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiQuery, OptionalJson};
+use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::pagination::{Limit, PageQuery};
 use crate::service::workflows::{self as service, Details, PublishRequest};
 
@@ -46,17 +48,39 @@ pub struct ListQuery {
 #[serde(rename_all = "camelCase")]
 struct HomeProject {
     id: String,
-    name: String,
     #[serde(rename = "type")]
     kind: String,
+    name: String,
+    icon: Option<Value>,
 }
 
 impl From<ProjectRow> for HomeProject {
     fn from(p: ProjectRow) -> HomeProject {
         HomeProject {
+            icon: p.icon.as_deref().and_then(|i| serde_json::from_str(i).ok()),
             id: p.id,
             name: p.name,
             kind: p.kind,
+        }
+    }
+}
+
+/// n8n's `parentFolder` of a list item: the folder the workflow sits in, or `null` at the
+/// project's root.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParentFolder {
+    id: String,
+    name: String,
+    parent_folder_id: Option<String>,
+}
+
+impl From<FolderRow> for ParentFolder {
+    fn from(f: FolderRow) -> ParentFolder {
+        ParentFolder {
+            id: f.id,
+            name: f.name,
+            parent_folder_id: f.parent_folder_id,
         }
     }
 }
@@ -79,20 +103,26 @@ impl From<LatestRow> for LastExecution {
     }
 }
 
-/// A workflow of the list: n8n's list item, with its newest execution.
+/// A workflow of the list: n8n's list item (the same fields), with two of ours that n8n's
+/// clients ignore: `scopes` (n8n lists them only on request) and the newest execution.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ListItem {
     id: String,
     name: String,
+    description: Option<String>,
     active: bool,
     is_archived: bool,
     created_at: String,
     updated_at: String,
     version_id: String,
     active_version_id: Option<String>,
+    settings: Box<RawValue>,
     tags: Vec<crate::api::v1::tags::Tag>,
+    parent_folder: Option<ParentFolder>,
     home_project: Option<HomeProject>,
+    /// Always empty: a workflow belongs to its home project only (no sharing here).
+    shared_with_projects: [(); 0],
     scopes: Vec<&'static str>,
     last_execution: Option<LastExecution>,
 }
@@ -191,9 +221,31 @@ pub async fn list(
             );
         }
     }
+    let mut folders_of: HashMap<String, Option<FolderRow>> = HashMap::new();
+    {
+        let mut conn = state.db.acquire().await?;
+        for folder_id in listed
+            .iter()
+            .filter_map(|d| d.row.parent_folder_id.as_ref())
+        {
+            if !folders_of.contains_key(folder_id) {
+                let folder = folders::find(conn.conn(), folder_id).await?;
+                folders_of.insert(folder_id.clone(), folder);
+            }
+        }
+    }
     let items: Vec<ListItem> = listed
         .into_iter()
         .map(|d| ListItem {
+            parent_folder: d
+                .row
+                .parent_folder_id
+                .as_ref()
+                .and_then(|f| folders_of.get(f).cloned().flatten())
+                .map(ParentFolder::from),
+            settings: RawValue::from_string(d.row.settings).unwrap_or_else(|_| empty_object()),
+            description: d.row.description,
+            shared_with_projects: [],
             scopes: workflow_scopes(&principal, access.get(&d.row.project_id).copied().flatten()),
             last_execution: latest.remove(&d.row.id).map(LastExecution::from),
             home_project: homes
@@ -220,6 +272,10 @@ pub async fn list(
     .into_response())
 }
 
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("valid JSON")
+}
+
 /// The nodes of `nodes` (a stored JSON list) that the engine cannot run, by name.
 fn unsupported(state: &AppState, nodes: &str) -> Vec<Value> {
     let list: Vec<Value> = serde_json::from_str(nodes).unwrap_or_default();
@@ -236,8 +292,9 @@ fn unsupported(state: &AppState, nodes: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A workflow as the page shows it: the public API's view with n8n's `homeProject` and
-/// `scopes`, and the nodes this server cannot run (of the draft and of the published
+/// A workflow as the page shows it: the public API's view with its pinned data (as n8n's
+/// editor reads it; the page offers a manual run from a pinned trigger), n8n's `homeProject`
+/// and `scopes`, and the nodes this server cannot run (of the draft and of the published
 /// version).
 async fn shown(state: &AppState, principal: &Principal, details: Details) -> Result<Value> {
     let project_id = details.row.project_id.clone();
@@ -250,7 +307,7 @@ async fn shown(state: &AppState, principal: &Principal, details: Details) -> Res
     let home_project = details.project.clone().map(HomeProject::from);
     let access = accesses(state, principal, std::iter::once(project_id.clone())).await?;
     let webhooks = production_webhooks(state, &details.row.id).await?;
-    let mut view = serde_json::to_value(Workflow::new(details, true))
+    let mut view = serde_json::to_value(Workflow::new(details, false))
         .map_err(|e| ApiError::Internal(e.into()))?;
     for node in published {
         if !unsupported_nodes.iter().any(|u| u["name"] == node["name"]) {
@@ -362,4 +419,88 @@ pub async fn tags(State(state): State<AppState>, user: SessionUser) -> Result<Re
     let rows = tags::list(conn.conn(), None, 0, 250).await?;
     let list: Vec<_> = rows.into_iter().map(|t| t.into_api()).collect();
     Ok(data(list).into_response())
+}
+
+/// The body of n8n's manual run: the workflow as the editor has it (only its `id` and
+/// `pinData` are read: the saved draft is what runs), and the trigger to start from.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunBody {
+    workflow_data: Option<RunWorkflowData>,
+    trigger_to_start_from: Option<TriggerToStartFrom>,
+    run_data: Option<Value>,
+    destination_node: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunWorkflowData {
+    id: Option<String>,
+    /// Absent: the saved pins; `null`: none; an object: these.
+    #[serde(default, deserialize_with = "present")]
+    pin_data: Option<Option<serde_json::Map<String, Value>>>,
+}
+
+#[derive(Deserialize)]
+struct TriggerToStartFrom {
+    name: String,
+    data: Option<Value>,
+}
+
+/// Tells a field sent as `null` from a field left out.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// `POST /rest/workflows/{id}/run`: a manual execution of the saved draft, answered with
+/// `{"data": {"executionId"}}` once it is recorded as running (the run goes on after the
+/// answer, as in n8n). Partial runs and test webhooks are refused with the reason.
+pub async fn run(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RunBody>,
+) -> Result<Response> {
+    let principal = user.principal();
+    principal.require(Scope::WorkflowRead)?;
+    let workflow_data = body.workflow_data.ok_or_else(|| {
+        ApiError::bad_request("request/body must have required property 'workflowData'")
+    })?;
+    match workflow_data.id.as_deref() {
+        None | Some("") => {
+            return Err(ApiError::bad_request(
+                "You cannot execute a workflow without an ID",
+            ))
+        }
+        Some(body_id) if body_id != id => {
+            return Err(ApiError::bad_request(
+                "Workflow ID in body does not match workflow ID in URL",
+            ))
+        }
+        Some(_) => {}
+    }
+    if body.run_data.is_some() || body.destination_node.is_some() {
+        return Err(ApiError::bad_request(
+            "This server runs whole workflows only: runData and destinationNode (partial runs) are not supported",
+        ));
+    }
+    let trigger = match body.trigger_to_start_from {
+        Some(TriggerToStartFrom { data: Some(_), .. }) => {
+            return Err(ApiError::bad_request(
+                "This server does not take a trigger's output in triggerToStartFrom.data: pin the data to the trigger instead",
+            ))
+        }
+        Some(TriggerToStartFrom { name, data: None }) => Some(name),
+        None => None,
+    };
+    let request = service::ManualRun {
+        trigger,
+        pin_data: workflow_data.pin_data.map(|pins| pins.unwrap_or_default()),
+    };
+    let execution_id = service::run_manually(&state, &principal, &id, request).await?;
+    Ok(data(json!({ "executionId": execution_id.to_string() })).into_response())
 }

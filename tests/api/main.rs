@@ -28,6 +28,7 @@ mod projects;
 mod query_parameters;
 mod request_limits;
 mod rest_pages;
+mod rest_run;
 mod route_table;
 mod sessions;
 mod slow_headers;

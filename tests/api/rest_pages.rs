@@ -80,6 +80,46 @@ async fn the_workflow_list_filters_pages_and_shows_the_last_execution() {
     assert_eq!(item["lastExecution"]["id"], last.to_string());
     assert_eq!(item["lastExecution"]["status"], "success");
     assert_eq!(item["homeProject"]["type"], "personal");
+    // n8n 2.8.4's list item, field for field, and the two of ours.
+    let mut keys: Vec<&str> = item
+        .as_object()
+        .expect("item")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "active",
+            "activeVersionId",
+            "createdAt",
+            "description",
+            "homeProject",
+            "id",
+            "isArchived",
+            "lastExecution",
+            "name",
+            "parentFolder",
+            "scopes",
+            "settings",
+            "sharedWithProjects",
+            "tags",
+            "updatedAt",
+            "versionId",
+        ]
+    );
+    let mut project_keys: Vec<&str> = item["homeProject"]
+        .as_object()
+        .expect("homeProject")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    project_keys.sort_unstable();
+    assert_eq!(project_keys, ["icon", "id", "name", "type"]);
+    assert_eq!(item["parentFolder"], Value::Null);
+    assert_eq!(item["sharedWithProjects"], json!([]));
+    assert_eq!(item["settings"], first["settings"], "the stored settings");
     assert!(item["scopes"]
         .as_array()
         .expect("scopes")

@@ -14,6 +14,7 @@
 //! outside a transaction (see `read`), the others in one.
 
 pub mod lifecycle;
+mod manual;
 pub mod steps;
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ use crate::domain::workflow::WorkflowInput;
 use crate::error::{ApiError, Result};
 use crate::pagination::PageRequest;
 pub use lifecycle::{Hooks, NoLifecycle, WorkflowEvent, WorkflowLifecycle};
+pub use manual::{run_manually, ManualRun};
 use steps::{Actor, Save, SaveTo};
 
 /// How a missing workflow is worded for an instance owner or admin: n8n's routes differ.
