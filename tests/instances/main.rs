@@ -2,10 +2,15 @@
 //! and the operator's view (version, health check, proxy-aware logs, upgrades). A test
 //! binary of its own, apart from the in-process API suite in `tests/api`.
 
+mod cluster;
+mod database_restart;
 mod full_disk;
 mod load;
 mod operations;
+mod private_postgres;
 mod queue;
+mod queue_scale;
+mod queue_stop;
 mod reliability;
 mod shared_database;
 mod support;

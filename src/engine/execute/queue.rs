@@ -263,17 +263,37 @@ impl Engine {
         ended.map(|_| ())
     }
 
-    /// Stores the HTTP answer of execution `id` for the instance holding its caller.
+    /// Stores the HTTP answer of execution `id` for the instance holding its caller, again
+    /// while the database cannot be reached (as the end of the run is; the caller waits).
     async fn write_answer(&self, id: i64, response: Response) {
-        let stored = async {
-            let text = encode_answer(response).await?;
-            let mut tx = self.inner().db.begin().await?;
-            queue_repo::write_answer(tx.conn(), id, &text, &now_iso()).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>(())
+        let text = match encode_answer(response).await {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(error = %e, execution.id = id, "could not read a webhook answer to store");
+                return;
+            }
         };
-        if let Err(e) = stored.await {
-            tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer");
+        let give_up = Instant::now() + self.inner().config.lock_duration();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let stored = async {
+                let mut tx = self.inner().db.begin().await?;
+                queue_repo::write_answer(tx.conn(), id, &text, &now_iso()).await?;
+                tx.commit().await?;
+                Ok::<_, ApiError>(())
+            };
+            match stored.await {
+                Ok(()) => return,
+                Err(e) if e.is_outage() && Instant::now() + pause < give_up => {
+                    tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer");
+                    return;
+                }
+            }
         }
     }
 
