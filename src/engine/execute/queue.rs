@@ -136,7 +136,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Claims the oldest queued execution; a claimed one counts as running here from the
+    /// claim's commit on, so a drain that begins meanwhile waits for it.
     async fn claim_one(&self) -> Result<Option<Claimed>, ApiError> {
+        struct Claiming<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Claiming<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.inner().claiming.fetch_add(1, Ordering::SeqCst);
+        let _claiming = Claiming(&self.inner().claiming);
+        if self.inner().draining.is_cancelled() {
+            return Ok(None);
+        }
         let now = chrono::Utc::now();
         let mut tx = self.inner().db.begin().await?;
         let claimed = queue_repo::claim_next(
@@ -148,6 +161,8 @@ impl Engine {
         .await?;
         tx.commit().await?;
         if let Some(claimed) = &claimed {
+            let token = self.inner().shutdown.child_token();
+            self.inner().running.insert(claimed.id, token);
             let counters = &self.inner().counters;
             counters.claimed.fetch_add(1, Ordering::Relaxed);
             if let Some(queued_at) = crate::domain::time::parse_iso(&claimed.created_at) {
@@ -162,7 +177,11 @@ impl Engine {
     /// unreadable) is recorded as failed rather than left running.
     async fn run_claimed(&self, claimed: Claimed) {
         let id = claimed.id;
-        if let Err(e) = self.run_claimed_inner(claimed).await {
+        let result = self.run_claimed_inner(claimed).await;
+        // Registered at the claim; the run's own entry is gone once its end is committed,
+        // but one that failed before it started has none.
+        let _claimed = RunningEntry { engine: self, id };
+        if let Err(e) = result {
             tracing::warn!(error = %e, execution.id = id, "a queued execution could not run");
             let failed = async {
                 let mut tx = self.inner().db.begin().await?;
