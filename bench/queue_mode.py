@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
-"""Queue mode on PostgreSQL: executions per second with 1 and 2 workers.
+"""Queue mode on PostgreSQL: executions per second with 1, 2 and 4 workers, claim latency, and
+the reference n8n in its default (regular) mode in the same run.
 
 One receiving instance (EXECUTIONS_MODE=queue, N8N_CONCURRENCY_PRODUCTION_LIMIT=0: it runs
-nothing itself) and 1, then 2 `flowgate worker` processes (10 executions at once each) on one
-PostgreSQL database. Two figures per worker count:
+nothing itself) and 1, 2, then 4 `flowgate worker` processes (10 executions at once each) on one
+PostgreSQL database. Per worker count:
 
 - drain: N webhook calls answered at once (onReceived) are queued while no worker runs; then
   the workers start and the rate is N over the time from the first claim to the last end
   (from the executions' own started/stopped times);
-- end to end: wrk at 16 connections on a `lastNode` webhook: the receiving instance queues,
-  a worker claims and runs, the answer comes back through the database to the caller.
+- end to end: wrk at 16 connections on Webhook -> Edit Fields -> Respond to Webhook: the
+  receiving instance queues, a worker claims and runs, the Respond node's answer comes back
+  through the database to the caller; one request is one execution;
+- claim latency: how long the end-to-end executions waited queued (claim time minus queue
+  time, from their rows), p50 and p99.
 
-Usage: bench/run --queue [--smoke] [--out DIR] [--binary PATH]
+The same Webhook -> Edit Fields -> Respond workflow on the reference n8n (N8N_REFERENCE_URL and
+N8N_REFERENCE_API_KEY, e.g. http://127.0.0.1:5688) gives the ratio; without them that column is
+skipped with a line saying so.
+
+Usage: bench/run --queue [--smoke] [--workers 1,2,4] [--out DIR] [--binary PATH]
 (PostgreSQL at 127.0.0.1:5432, user postgres; --binary skips the release build and measures
 that binary, whose build the results then name)
 Results go to RESULTS-queue.md and results-queue.json.
@@ -30,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
+import executions  # noqa: E402
 
 
 def workflow(name, path, mode):
@@ -48,6 +57,37 @@ def workflow(name, path, mode):
     }
 
 
+def respond_workflow(name, path):
+    """Webhook -> Edit Fields -> Respond to Webhook (the first item as JSON)."""
+    body = workflow(name, path, "responseNode")
+    body["nodes"].append({"id": "r", "name": "Respond", "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.1,
+                          "position": [440, 0], "parameters": {"respondWith": "firstIncomingItem", "options": {}}})
+    body["connections"]["Edit Fields"] = {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}
+    return body
+
+
+def reference(path_suffix, seconds, connections):
+    """The Respond workflow on the reference n8n, measured with wrk; None without one."""
+    base = os.environ.get("N8N_REFERENCE_URL")
+    key = os.environ.get("N8N_REFERENCE_API_KEY")
+    if not (base and key):
+        bench.log("no reference n8n: set N8N_REFERENCE_URL and N8N_REFERENCE_API_KEY to measure it in the same run")
+        return None
+    base = base.rstrip("/")
+    try:
+        path = f"bench-queue-respond-{path_suffix}"
+        created = executions.api(base, key, "POST", "/workflows", respond_workflow(path, path))
+        executions.api(base, key, "POST", f"/workflows/{created['id']}/activate")
+        port = int(base.rsplit(":", 1)[1])
+        result = bench.wrk(port, f"/webhook/{path}", connections, seconds, method="POST", body={"name": "y", "n": 1})
+        executions.api(base, key, "POST", f"/workflows/{created['id']}/deactivate")
+        bench.log(f"n8n (regular mode): {result['rps']:.0f}/s p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms")
+        return result
+    except Exception as e:  # the reference is a courtesy: its failure must not hide ours
+        bench.log(f"the reference n8n could not be measured: {e}")
+        return None
+
+
 def psql(database, sql):
     out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql],
                          check=True, capture_output=True, text=True).stdout.strip()
@@ -59,7 +99,9 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
     ap.add_argument("--binary")
+    ap.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
     args = ap.parse_args()
+    counts = [int(w) for w in args.workers.split(",") if w]
     server_bin = args.binary or bench.build()[0]
     build = "release build"
     if args.binary and "/release/" not in args.binary:
@@ -82,8 +124,8 @@ def main():
     receiver.start()
     client = bench.Client(port, key=key)
     ids = {}
-    for mode, path in (("onReceived", "queued"), ("lastNode", "answered")):
-        status, _, created = client.call("POST", "/api/v1/workflows", workflow(path, path, mode))
+    for path, body in (("queued", workflow("queued", "queued", "onReceived")), ("respond", respond_workflow("respond", "respond"))):
+        status, _, created = client.call("POST", "/api/v1/workflows", body)
         assert status == 200, created
         status, _, _ = client.call("POST", f"/api/v1/workflows/{created['id']}/activate")
         assert status == 200
@@ -107,7 +149,7 @@ def main():
     results = {"date": datetime.date.today().isoformat(), "database": "postgresdb", "smoke": args.smoke,
                "calls": calls, "build": build, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                            "cpu": bench.cpu_model()}, "workers": {}}
-    for workers in (1, 2):
+    for workers in counts:
         since = int(psql(database, "select coalesce(max(id), 0) from executions"))
         started = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:
@@ -125,12 +167,25 @@ def main():
         done = int(psql(database, f"select count(*) from executions where id > {since} and status = 'success'"))
         assert done == calls, f"{done} of {calls} succeeded"
         bench.log(f"{workers} worker(s): drained {calls} in {span:.2f}s = {calls / span:.0f}/s")
-        e2e = bench.wrk(port, "/webhook/answered", 16, seconds, method="POST", body={"name": "y", "n": 1})
+        since = int(psql(database, "select coalesce(max(id), 0) from executions"))
+        e2e = bench.wrk(port, "/webhook/respond", 16, seconds, method="POST", body={"name": "y", "n": 1})
         bench.log(f"{workers} worker(s): end to end {e2e['rps']:.0f}/s p50 {e2e['p50_ms']} ms p99 {e2e['p99_ms']} ms")
+        # Calls cut off when wrk stopped may have left queued executions: run them before the next count.
+        while int(psql(database, "select count(*) from executions where status in ('new', 'running')")) > 0:
+            assert time.time() < deadline + 300, "the queue did not drain"
+            time.sleep(0.2)
         stop(procs)
+        waited = "extract(epoch from started_at::timestamptz - created_at::timestamptz) * 1000"
+        claim = psql(database, f"select percentile_cont(0.5) within group (order by {waited}), "
+                               f"percentile_cont(0.99) within group (order by {waited}) "
+                               f"from executions where id > {since} and started_at is not null").split("|")
+        claim_ms = {"p50": round(float(claim[0]), 1), "p99": round(float(claim[1]), 1)}
+        bench.log(f"{workers} worker(s): claim latency p50 {claim_ms['p50']} ms p99 {claim_ms['p99']} ms")
         results["workers"][str(workers)] = {"drain_per_s": round(calls / span, 1), "drain_s": round(span, 2),
-                                            "enqueue_per_s": round(calls / enqueue_s, 1), "end_to_end_16": e2e}
+                                            "enqueue_per_s": round(calls / enqueue_s, 1), "end_to_end_16": e2e,
+                                            "claim_ms": claim_ms}
     receiver.stop()
+    results["n8n"] = reference(int(time.time()), seconds, 16)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results-queue.json"), "w") as f:
         json.dump(results, f, indent=1)
@@ -139,12 +194,23 @@ def main():
              "PostgreSQL, receiver, workers and load generator on the same machine. Workflow: Webhook -> Edit Fields "
              "(two expressions), executions saved.", "",
              f"Drain: {calls} calls queued (acknowledged) with no worker running, then the workers start; rate = calls / "
-             "(last end - first claim). End to end: wrk, 16 connections, `lastNode` answer relayed through the database.", "",
-             "| workers (10 slots each) | queued at (calls/s) | drain (executions/s) | end to end (req/s) | p50 ms | p99 ms |",
-             "|---|---|---|---|---|---|"]
+             "(last end - first claim). End to end: wrk, 16 connections, Webhook -> Edit Fields -> Respond to Webhook, "
+             "the answer relayed through the database; one request is one execution. Claim latency: queue time to "
+             "claim time of the end-to-end executions.", "",
+             "| workers (10 slots each) | queued at (calls/s) | drain (executions/s) | end to end (executions/s) | p50 ms | "
+             "p99 ms | claim p50 ms | claim p99 ms | vs n8n |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    n8n = results.get("n8n")
     for workers, r in results["workers"].items():
         e = r["end_to_end_16"]
-        lines.append(f"| {workers} | {r['enqueue_per_s']:.0f} | {r['drain_per_s']:.0f} | {e['rps']:.0f} | {e['p50_ms']} | {e['p99_ms']} |")
+        ratio = f"{e['rps'] / n8n['rps']:.1f}x" if n8n and n8n["rps"] else "-"
+        lines.append(f"| {workers} | {r['enqueue_per_s']:.0f} | {r['drain_per_s']:.0f} | {e['rps']:.0f} | {e['p50_ms']} | "
+                     f"{e['p99_ms']} | {r['claim_ms']['p50']} | {r['claim_ms']['p99']} | {ratio} |")
+    if n8n:
+        lines += ["", f"Reference n8n (regular mode, its default), same workflow, same run, wrk 16 connections: "
+                      f"{n8n['rps']:.0f} executions/s, p50 {n8n['p50_ms']} ms, p99 {n8n['p99_ms']} ms."]
+    else:
+        lines += ["", "Reference n8n: not measured in this run."]
     with open(os.path.join(args.out, "RESULTS-queue.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"drop database {database}"], check=False)

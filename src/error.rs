@@ -66,6 +66,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Whether the database could not be reached (a restart, a failover, a full pool): the
+    /// same statement may succeed once it is back.
+    pub(crate) fn is_outage(&self) -> bool {
+        matches!(self, ApiError::Database(e) if is_outage(e))
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::BadRequest(message.into())
     }

@@ -128,6 +128,14 @@ pub async fn heartbeat(conn: Conn<'_>, owner: &str, until: &str) -> sqlx::Result
     Sql::query(SQL).bind(owner).bind(until).execute(conn).await
 }
 
+/// The executions `owner` runs that were stopped through the API meanwhile, perhaps on another
+/// instance: their row says `canceled` (and keeps its owner until the run records its end),
+/// the run goes on until its own instance cancels it.
+pub async fn stopped_elsewhere(conn: Conn<'_>, owner: &str) -> sqlx::Result<Vec<i64>> {
+    const SQL: &str = "select id from executions where status = 'canceled' and lease_owner = $1";
+    Sql::query(SQL).bind(owner).fetch_scalars(conn).await
+}
+
 /// How many executions wait in the queue.
 pub async fn depth(conn: Conn<'_>) -> sqlx::Result<i64> {
     const SQL: &str =

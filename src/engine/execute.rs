@@ -8,6 +8,7 @@ mod background;
 mod manual;
 mod metrics;
 mod queue;
+mod record;
 mod retry;
 mod run_services;
 
@@ -331,7 +332,7 @@ impl Engine {
             .position(|s| *s == status)
             .unwrap_or(1);
         counters.ended[mode.slot()][slot].fetch_add(1, Ordering::Relaxed);
-        self.record(id, run, mode).await?;
+        self.record_through_outage(id, run, mode).await?;
         if let Some(original) = retry_of {
             if status == ExecutionStatus::Success {
                 let mut tx = self.inner().db.begin().await?;
@@ -347,62 +348,6 @@ impl Engine {
             status,
             data: run.data.clone(),
         })
-    }
-
-    /// Writes the end of a run by the saving rules of its workflow and of the instance.
-    async fn record(&self, id: i64, run: &Run, mode: Mode) -> Result<(), ApiError> {
-        let config = &self.inner().config;
-        let settings = &run.workflow.settings;
-        let status = run.status;
-        let waiting = status == ExecutionStatus::Waiting;
-        let keep = waiting
-            || if mode == Mode::Manual {
-                setting_bool(settings.get("saveManualExecutions"), config.save_manual)
-            } else if status == ExecutionStatus::Success {
-                setting_all(
-                    settings.get("saveDataSuccessExecution"),
-                    config.save_on_success == super::config::SaveData::All,
-                )
-            } else {
-                setting_all(
-                    settings.get("saveDataErrorExecution"),
-                    config.save_on_error == super::config::SaveData::All,
-                )
-            };
-        let mut tx = self.inner().db.begin().await?;
-        if !keep {
-            repo::delete(tx.conn(), id).await?;
-            tx.commit().await?;
-            self.inner()
-                .binary
-                .delete_execution(&run.workflow.id, id)
-                .await;
-            return Ok(());
-        }
-        let data = serde_json::to_string(&run.data).map_err(anyhow::Error::from)?;
-        let wait_till = run.data.wait_till.clone();
-        // The executions API shows `$execution.customData` as `customData`, as n8n does.
-        let custom_data = match &run.data.result_data.metadata {
-            Some(metadata) if !metadata.is_empty() => {
-                Some(serde_json::to_string(metadata).map_err(anyhow::Error::from)?)
-            }
-            _ => None,
-        };
-        repo::finish(
-            tx.conn(),
-            id,
-            &Finished {
-                status: status.as_str(),
-                finished: status == ExecutionStatus::Success,
-                stopped_at: &now_iso(),
-                data: Some(&data),
-                wait_till: wait_till.as_deref(),
-                custom_data: custom_data.as_deref(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Runs the workflow's error workflow (or its own Error Trigger) with n8n's payload.

@@ -46,8 +46,12 @@ pub(crate) struct Inner {
     pub(crate) expressions: Expressions,
     /// Parsed published versions by version id (versions never change once saved).
     versions: Mutex<HashMap<String, Arc<Workflow>>>,
-    /// Cancellation of the executions this instance runs.
+    /// Cancellation of the executions this instance runs (queued ones from their claim on).
     pub(crate) running: DashMap<i64, CancellationToken>,
+    /// Claims of queued executions in progress: a draining worker also waits for these, or a
+    /// claim committed just after the drain began would be left `running` with nobody to run
+    /// it.
+    pub(crate) claiming: std::sync::atomic::AtomicUsize,
     /// Free slots when `N8N_CONCURRENCY_PRODUCTION_LIMIT` is set.
     pub(crate) slots: Option<Arc<Semaphore>>,
     /// This instance's name in execution leases.
@@ -104,6 +108,7 @@ impl Engine {
             expressions: Expressions::new(Limits::default()),
             versions: Mutex::new(HashMap::new()),
             running: DashMap::new(),
+            claiming: std::sync::atomic::AtomicUsize::new(0),
             slots,
             instance: uuid::Uuid::new_v4().to_string(),
             shutdown: CancellationToken::new(),
@@ -210,7 +215,11 @@ impl Engine {
     pub async fn drain(&self, limit: std::time::Duration) -> usize {
         self.0.draining.cancel();
         let until = tokio::time::Instant::now() + limit;
-        while !self.0.running.is_empty() && tokio::time::Instant::now() < until {
+        let busy = || {
+            !self.0.running.is_empty()
+                || self.0.claiming.load(std::sync::atomic::Ordering::SeqCst) > 0
+        };
+        while busy() && tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         self.0.running.len()

@@ -1,5 +1,5 @@
 //! The engine's background work: the heartbeat that renews the claims of this instance's
-//! executions, the sweep that marks crashed the executions whose claim ran out (their
+//! executions (and stops those stopped through another instance), the sweep that marks crashed the executions whose claim ran out (their
 //! instance died), resuming waiting executions, and pruning (by the leader only).
 
 use super::*;
@@ -91,6 +91,19 @@ async fn heartbeat(engine: &Engine) -> Result<(), ApiError> {
     let mut tx = engine.inner().db.begin().await?;
     crate::db::queue::heartbeat(tx.conn(), &engine.inner().instance, &engine.lease_until()).await?;
     tx.commit().await?;
+    // A stop request answered by another instance reaches this one's runs here, within one
+    // QUEUE_WORKER_LOCK_RENEW_TIME.
+    if !engine.inner().running.is_empty() {
+        let mut conn = engine.inner().db.acquire().await?;
+        let stopped =
+            crate::db::queue::stopped_elsewhere(conn.conn(), &engine.inner().instance).await?;
+        drop(conn);
+        for id in stopped {
+            if engine.cancel(id) {
+                tracing::info!(execution.id = id, "stopped through another instance");
+            }
+        }
+    }
     if engine.inner().config.queue_mode() {
         let mut conn = engine.inner().db.acquire().await?;
         let depth = crate::db::queue::depth(conn.conn()).await?;

@@ -172,7 +172,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Claims the oldest queued execution; a claimed one counts as running here from the
+    /// claim's commit on, so a drain that begins meanwhile waits for it.
     async fn claim_one(&self) -> Result<Option<Claimed>, ApiError> {
+        struct Claiming<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Claiming<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.inner().claiming.fetch_add(1, Ordering::SeqCst);
+        let _claiming = Claiming(&self.inner().claiming);
+        if self.inner().draining.is_cancelled() {
+            return Ok(None);
+        }
         let now = chrono::Utc::now();
         let mut tx = self.inner().db.begin().await?;
         let claimed = queue_repo::claim_next(
@@ -184,6 +197,8 @@ impl Engine {
         .await?;
         tx.commit().await?;
         if let Some(claimed) = &claimed {
+            let token = self.inner().shutdown.child_token();
+            self.inner().running.insert(claimed.id, token);
             let counters = &self.inner().counters;
             counters.claimed.fetch_add(1, Ordering::Relaxed);
             if let Some(queued_at) = crate::domain::time::parse_iso(&claimed.created_at) {
@@ -198,7 +213,11 @@ impl Engine {
     /// unreadable) is recorded as failed rather than left running.
     async fn run_claimed(&self, claimed: Claimed) {
         let id = claimed.id;
-        if let Err(e) = self.run_claimed_inner(claimed).await {
+        let result = self.run_claimed_inner(claimed).await;
+        // Registered at the claim; the run's own entry is gone once its end is committed,
+        // but one that failed before it started has none.
+        let _claimed = RunningEntry { engine: self, id };
+        if let Err(e) = result {
             tracing::warn!(error = %e, execution.id = id, "a queued execution could not run");
             let failed = async {
                 let mut tx = self.inner().db.begin().await?;
@@ -299,17 +318,37 @@ impl Engine {
         ended.map(|_| ())
     }
 
-    /// Stores the HTTP answer of execution `id` for the instance holding its caller.
+    /// Stores the HTTP answer of execution `id` for the instance holding its caller, again
+    /// while the database cannot be reached (as the end of the run is; the caller waits).
     async fn write_answer(&self, id: i64, response: Response) {
-        let stored = async {
-            let text = encode_answer(response).await?;
-            let mut tx = self.inner().db.begin().await?;
-            queue_repo::write_answer(tx.conn(), id, &text, &now_iso()).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>(())
+        let text = match encode_answer(response).await {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(error = %e, execution.id = id, "could not read a webhook answer to store");
+                return;
+            }
         };
-        if let Err(e) = stored.await {
-            tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer");
+        let give_up = Instant::now() + self.inner().config.lock_duration();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let stored = async {
+                let mut tx = self.inner().db.begin().await?;
+                queue_repo::write_answer(tx.conn(), id, &text, &now_iso()).await?;
+                tx.commit().await?;
+                Ok::<_, ApiError>(())
+            };
+            match stored.await {
+                Ok(()) => return,
+                Err(e) if e.is_outage() && Instant::now() + pause < give_up => {
+                    tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, execution.id = id, "could not store a webhook answer");
+                    return;
+                }
+            }
         }
     }
 
