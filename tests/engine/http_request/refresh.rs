@@ -69,6 +69,12 @@ async fn answer(State(service): State<Service>, request: Request) -> Response {
         )
             .into_response()
     };
+    if parts.uri.path() == "/revoked" {
+        return json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "token_revoked", "error_description": "The refresh token was revoked"}),
+        );
+    }
     if parts.uri.path() == "/token" {
         let mut requests = service
             .token_requests
@@ -226,4 +232,61 @@ async fn the_client_goes_in_the_body_when_the_credential_says_so_and_pages_share
             "Bearer fresh-1".to_owned()
         ]
     );
+}
+
+#[tokio::test]
+async fn a_token_that_cannot_be_refreshed_fails_in_n8ns_words_and_stays_stored() {
+    let app = TestApp::spawn().await;
+    let (service, base) = Service::start().await;
+    let parameters = json!({"url": format!("{base}/api"), "authentication": "genericCredentialType",
+                            "genericAuthType": "oAuth2Api", "options": {}});
+    // No refresh token.
+    let without = credential(
+        &app,
+        "oAuth2Api",
+        json!({"grantType": "authorizationCode", "accessTokenUrl": format!("{base}/token"),
+               "clientId": "client-7", "clientSecret": "secret-7",
+               "oauthTokenData": json!({"access_token": OLD_TOKEN}).to_string()}),
+    )
+    .await;
+    let execution = run(
+        &app,
+        "no-refresh",
+        4.2,
+        parameters.clone(),
+        uses("oAuth2Api", &without),
+    )
+    .await;
+    let error = http_error(&execution);
+    assert_eq!(error["message"], "refreshToken is required");
+    assert_eq!(error["httpCode"], "ERR_ASSERTION");
+    assert!(service.token_requests().is_empty());
+
+    // The token URL refuses the refresh token: its description, as an authentication error;
+    // the stored token is left as it was.
+    let refused = credential(
+        &app,
+        "oAuth2Api",
+        json!({"grantType": "authorizationCode", "accessTokenUrl": format!("{base}/revoked"),
+               "clientId": "client-7", "clientSecret": "secret-7",
+               "oauthTokenData": json!({"access_token": OLD_TOKEN, "refresh_token": REFRESH_TOKEN}).to_string()}),
+    )
+    .await;
+    let execution = run(
+        &app,
+        "revoked",
+        4.2,
+        parameters,
+        uses("oAuth2Api", &refused),
+    )
+    .await;
+    assert_eq!(execution["status"], "error");
+    let error = http_error(&execution);
+    assert_eq!(error["message"], "The refresh token was revoked");
+    assert_eq!(error["httpCode"], "EAUTH");
+    assert!(!execution.to_string().contains(REFRESH_TOKEN));
+    let (_, data) = stored(&app, &refused).await;
+    let token: Value =
+        serde_json::from_str(data["oauthTokenData"].as_str().expect("text")).expect("json");
+    assert_eq!(token["access_token"], OLD_TOKEN);
 }
