@@ -3,6 +3,7 @@
 //!
 //! As in n8n, every item's request is prepared in turn (pausing between batches when batching
 //! is set) and sent at once, so requests overlap; the answers are then read back in item order.
+//! With pagination each item's pages are fetched one after the other (`pagination`).
 
 mod auth;
 mod digest;
