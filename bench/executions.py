@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Workflow executions: a published Webhook -> Edit Fields (two expressions) -> "last node"
 answer workflow, driven with wrk at 1, 16 and 64 connections, with executions saved and with
-saving off, and a Webhook -> Code -> Respond to Webhook workflow (executions saved); the same
-workflows on a reference n8n server in the same run when one is named.
+saving off, a Webhook -> Code -> Respond to Webhook workflow and a Webhook -> HTTP Request ->
+Respond to Webhook workflow whose request goes to a small JSON service on 127.0.0.1 started
+here (executions saved); the same workflows on a reference n8n server in the same run when one
+is named.
 
-Usage: bench/run --executions [--postgres] [--smoke] [--only saved,unsaved,code] [--out DIR]
+Usage: bench/run --executions [--postgres] [--smoke] [--only saved,unsaved,code,http] [--out DIR]
 
 `--only` measures some workflows and keeps the other rows of the last results file.
 
@@ -75,7 +77,67 @@ def code_workflow(name, path):
     }
 
 
-SCENARIOS = ("saved", "unsaved", "code")
+def http_workflow(name, path, target_port):
+    return {
+        "name": name,
+        "nodes": [
+            {"id": "w", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2, "position": [0, 0],
+             "webhookId": f"bench-{path}", "parameters": {"path": path, "responseMode": "responseNode", "options": {}}},
+            {"id": "h", "name": "HTTP Request", "type": "n8n-nodes-base.httpRequest", "typeVersion": 4.2,
+             "position": [220, 0], "parameters": {
+                 "url": f"=http://127.0.0.1:{target_port}/item?n={{{{ $json.query.n }}}}", "options": {}}},
+            {"id": "r", "name": "Respond", "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.1,
+             "position": [440, 0], "parameters": {"respondWith": "firstIncomingItem", "options": {}}},
+        ],
+        "connections": {"Webhook": {"main": [[{"node": "HTTP Request", "type": "main", "index": 0}]]},
+                        "HTTP Request": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}},
+        "settings": {"executionOrder": "v1"},
+    }
+
+
+# The service the HTTP Request workflow calls: asyncio, keep-alive, one small JSON answer, so
+# that it is not what limits the measure.
+TARGET = r"""
+import asyncio, sys
+BODY = b'{"ok":true,"items":[1,2,3]}'
+ANSWER = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+          + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            writer.write(ANSWER)
+            await writer.drain()
+    except Exception:
+        writer.close()
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]))
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+"""
+
+
+def start_target():
+    port = bench.free_port()
+    proc = subprocess.Popen([sys.executable, "-c", TARGET, str(port)])
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/item", timeout=1).read()
+            return port, proc
+        except Exception:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the target service did not start")
+
+
+SCENARIOS = ("saved", "unsaved", "code", "http")
 
 
 def api(base, key, method, path, body=None):
@@ -86,12 +148,17 @@ def api(base, key, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
-def deploy(base, key, suffix, scenarios):
+def deploy(base, key, suffix, scenarios, target_port=None):
     """Creates and publishes the workflows; answers their webhook paths by scenario."""
     paths = {}
     for scenario in scenarios:
         path = f"bench-exec-{scenario}-{suffix}"
-        body = code_workflow(path, path) if scenario == "code" else workflow(path, path, scenario == "saved")
+        if scenario == "code":
+            body = code_workflow(path, path)
+        elif scenario == "http":
+            body = http_workflow(path, path, target_port)
+        else:
+            body = workflow(path, path, scenario == "saved")
         created = api(base, key, "POST", "/workflows", body)
         api(base, key, "POST", f"/workflows/{created['id']}/activate")
         paths[scenario] = f"/webhook/{path}?name=Ada&n=3"
@@ -119,7 +186,9 @@ def report(results, database):
     lines = [f"# Workflow executions ({database}, {results['date']})", "",
              f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflows: `saved` / `unsaved`: "
              "Webhook -> Edit Fields (two expressions) -> answer of the last node, executions saved or not; `code`: "
-             "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved. "
+             "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved; `http`: "
+             "Webhook -> HTTP Request (GET of a small JSON service on 127.0.0.1, keep-alive) -> Respond to Webhook, "
+             "executions saved. "
              "wrk on the same machine." + kept_note, "",
              "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
     for scenario, r in results["flowgate"].items():
@@ -167,12 +236,13 @@ def main():
     key = subprocess.run([server_bin, "api-key", "create", "--label", "bench", "--scopes", "all"],
                          env={**os.environ, "N8N_USER_FOLDER": folder, "N8N_ENCRYPTION_KEY": "bench-key", **env_extra},
                          check=True, capture_output=True, text=True).stdout.strip()
+    target_port, target = start_target() if "http" in scenarios else (None, None)
     server.start()
     results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
                "flowgate": {}, "n8n": None, "note": args.note}
     base = f"http://127.0.0.1:{port}"
-    paths = deploy(base, key, "fg", scenarios)
+    paths = deploy(base, key, "fg", scenarios, target_port)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
     results["flowgate_rss_mib_after"] = round(bench.rss_kib(server.proc.pid) / 1024, 1)
     server.stop()
@@ -182,12 +252,14 @@ def main():
     if reference and reference_key:
         n8n_port = int(reference.rsplit(":", 1)[1].strip("/"))
         try:
-            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios)
+            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios, target_port)
             results["n8n"] = measure(n8n_port, n8n_paths, [c for c in connections if c <= 16], seconds, "n8n")
         except Exception as e:  # the reference is a courtesy: its failure must not hide ours
             bench.log(f"the reference n8n could not be measured: {e}")
     else:
         bench.log("no reference n8n: set N8N_REFERENCE_URL and N8N_REFERENCE_API_KEY to measure it side by side")
+    if target:
+        target.kill()
 
     suffix = "" if database == "sqlite" else "-postgresdb"
     os.makedirs(args.out, exist_ok=True)

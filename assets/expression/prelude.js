@@ -307,6 +307,10 @@
     s.$execution = execution(d.execution);
     s.$executionId = d.execution.id;
     s.$resumeWebhookUrl = d.execution.resumeUrl;
+    // Variables one node offers its own expressions (HTTP Request's `$response` while paging).
+    if (d.additional) {
+      Object.keys(d.additional).forEach(function (k) { s[k] = d.additional[k]; });
+    }
     return s;
   }
 
@@ -532,15 +536,24 @@
       (typeof InternalError === "function" && e instanceof InternalError);
   }
 
-  function runBlock(fn, scope) {
+  // Only a call of an extension on null or undefined is n8n's error; reading a property of
+  // that name (`$json.missing.length`) is a TypeError like any other, worth undefined.
+  function runBlock(fn, scope, code) {
     try {
       return fn.call(EMPTY_THIS, scope);
     } catch (e) {
       if (e instanceof ExpressionError || isFatal(e)) throw e;
       var converted = globalThis.__n8nExtensionError(e);
-      if (converted) throw converted;
+      if (converted && calls(code, e)) throw converted;
       return undefined;
     }
+  }
+
+  function calls(code, e) {
+    var m = /cannot read property '([^']+)'/.exec(String(e && e.message));
+    if (!m || typeof code !== "string") return true;
+    var name = m[1].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp("\\.\\s*" + name + "\\s*\\(").test(code);
   }
 
   var lastZone = null;
@@ -568,11 +581,11 @@
     }
     var scope = makeScope(d);
     var lone = chunks.length === 2 && chunks[0].text === "" && chunks[1].code !== undefined;
-    if (lone) return runBlock(fns[1], scope);
+    if (lone) return runBlock(fns[1], scope, chunks[1].code);
     var parts = [];
     chunks.forEach(function (c, i) {
       if (c.code === undefined) { parts.push(c.text); return; }
-      var v = runBlock(fns[i], scope);
+      var v = runBlock(fns[i], scope, c.code);
       if (isExtension(v)) v = undefined;
       parts.push(v || v === 0 || v === false ? v : "");
     });

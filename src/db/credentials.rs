@@ -118,6 +118,27 @@ pub async fn update(conn: Conn<'_>, id: &str, ch: &Changes<'_>) -> sqlx::Result<
     Ok(())
 }
 
+/// Replaces the sealed data after a node changed it (an OAuth2 token refreshed), marking the
+/// credential updated.
+pub async fn replace_data(
+    conn: Conn<'_>,
+    id: &str,
+    data: &str,
+    key_id: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    const SQL: &str =
+        "update credentials set data = $2, key_id = $3, updated_at = $4 where id = $1";
+    Sql::query(SQL)
+        .bind(id)
+        .bind(data)
+        .bind(key_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Replaces the sealed data only (re-encryption under a new key).
 pub async fn reseal(conn: Conn<'_>, id: &str, data: &str, key_id: &str) -> sqlx::Result<()> {
     const SQL: &str = "update credentials set data = $2, key_id = $3 where id = $1";

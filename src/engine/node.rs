@@ -234,6 +234,7 @@ impl NodeRun<'_> {
             env: self.env.env_access(),
             now: self.env.now(),
             timezone: &self.env.timezone,
+            additional: None,
         }
     }
 
@@ -262,6 +263,24 @@ impl NodeRun<'_> {
             return Ok(raw.clone());
         }
         let context = self.context(item_index);
+        self.env
+            .expressions
+            .resolve(raw, &context)
+            .map_err(|e| NodeError::from(e).at_item(item_index))
+    }
+
+    /// As [`NodeRun::eval`], with variables only this node offers (`$response`, ...).
+    pub fn eval_with(
+        &self,
+        raw: &Value,
+        item_index: usize,
+        additional: &JsonObject,
+    ) -> Result<Value, NodeError> {
+        if !contains_expression(raw) {
+            return Ok(raw.clone());
+        }
+        let mut context = self.context(item_index);
+        context.additional = Some(additional);
         self.env
             .expressions
             .resolve(raw, &context)

@@ -75,6 +75,20 @@ pub trait Services: Send + Sync {
         id: &str,
     ) -> Result<JsonObject, NodeError>;
 
+    /// Writes a credential's new OAuth2 token data (`oauthTokenData`) back, sealed, keeping
+    /// its other fields as stored.
+    async fn store_oauth_token_data(
+        &self,
+        _project_id: Option<&str>,
+        _kind: &str,
+        _id: &str,
+        _token_data: serde_json::Value,
+    ) -> Result<(), NodeError> {
+        Err(NodeError::operation(
+            "Credentials cannot be updated in this run",
+        ))
+    }
+
     /// The instance's outbound HTTP.
     fn http(&self) -> &HttpShared;
 
@@ -116,4 +130,40 @@ pub(crate) async fn open_credential(
         );
     }
     crate::service::credentials::open(&inner.keys, &row).map_err(|e| unavailable(&e))
+}
+
+/// Writes a refreshed OAuth2 token into credential `id` (as n8n's
+/// `updateCredentialsOauthTokenData`): the stored data is read again and only its
+/// `oauthTokenData` replaced, then sealed again under the current key.
+pub(crate) async fn store_oauth_token_data(
+    engine: &super::Engine,
+    project_id: Option<&str>,
+    kind: &str,
+    id: &str,
+    token_data: serde_json::Value,
+) -> Result<(), NodeError> {
+    let inner = engine.inner();
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, credential = id, "a refreshed OAuth2 token could not be saved");
+        NodeError::operation("The refreshed OAuth2 token could not be saved")
+    };
+    let mut tx = inner.db.begin().await.map_err(|e| failed(&e))?;
+    let row = crate::db::credentials::find(tx.conn(), id)
+        .await
+        .map_err(|e| failed(&e))?
+        .filter(|r| r.kind == kind && (r.is_global || project_id == Some(r.project_id.as_str())))
+        .ok_or_else(|| failed(&"the credential is gone or no longer usable"))?;
+    let mut data = crate::service::credentials::open(&inner.keys, &row).map_err(|e| failed(&e))?;
+    data.insert("oauthTokenData".into(), token_data);
+    let sealed = crate::service::credentials::seal(&inner.keys, id, &data);
+    crate::db::credentials::replace_data(
+        tx.conn(),
+        id,
+        &sealed,
+        inner.keys.primary_id(),
+        &crate::domain::time::now_iso(),
+    )
+    .await
+    .map_err(|e| failed(&e))?;
+    tx.commit().await.map_err(|e| failed(&e))
 }

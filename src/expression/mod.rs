@@ -94,6 +94,9 @@ pub struct Context<'a> {
     pub env: EnvAccess<'a>,
     pub now: chrono::DateTime<chrono::Utc>,
     pub timezone: &'a str,
+    /// Variables a node offers its own expressions only (n8n's additional keys), e.g. the
+    /// HTTP Request node's `$response` and `$pageCount` while it paginates.
+    pub additional: Option<&'a JsonObject>,
 }
 
 /// An expression that could not be evaluated, in n8n's words.

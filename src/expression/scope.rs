@@ -161,6 +161,9 @@ pub(crate) struct Data<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<&'a Item>,
     nodes: indexmap::IndexMap<String, NodeInfo<'a>>,
+    /// Variables the node offers its own expressions (`$response`, `$pageCount`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional: Option<&'a JsonObject>,
     /// `$parameter`'s values: per parameter holding an expression, `{"value": v}` or
     /// `{"error": {...}}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -307,6 +310,7 @@ pub(crate) fn data<'a>(ctx: &'a Context<'a>, needs: &Needs) -> Data<'a> {
             .then(|| ctx.input.get(ctx.item_index))
             .flatten(),
         nodes,
+        additional: ctx.additional,
         resolved_parameters: None,
     }
 }

@@ -66,3 +66,39 @@ fn print_expressions() {
         println!("{}", json!({"expr": expression, "out": out}));
     }
 }
+
+#[test]
+fn a_node_may_offer_its_expressions_more_variables() {
+    let fixture = Fixture::standard();
+    let mut additional = crate::engine::data::JsonObject::new();
+    additional.insert(
+        "$response".into(),
+        json!({"body": {"next": "/p/2"}, "statusCode": 200}),
+    );
+    additional.insert("$pageCount".into(), json!(1));
+    let mut context = fixture.context();
+    context.additional = Some(&additional);
+    let expressions = super::Expressions::default();
+    let eval = |text: &str| expressions.resolve(&json!(text), &context);
+    assert_eq!(eval("={{ $response.body.next }}"), Ok(json!("/p/2")));
+    assert_eq!(eval("={{ $pageCount + 1 }}"), Ok(json!(2)));
+    // The current item is still there, and other nodes' expressions see none of these.
+    assert_eq!(eval("={{ $json.name }}"), Ok(json!("Ada Lovelace")));
+    assert_eq!(
+        fixture.eval("={{ typeof $pageCount }}"),
+        Ok(json!("undefined"))
+    );
+}
+
+#[test]
+fn only_calling_an_extension_on_undefined_is_an_error_reading_a_property_is_not() {
+    assert_eq!(value("={{ $json.noSuchField.length }}"), Value::Null);
+    assert_eq!(
+        value("={{ $json.noSuchField.length ? 1 : 2 }}"),
+        Value::Null
+    );
+    assert_eq!(
+        error("={{ $json.noSuchField.toInt() }}"),
+        "toInt can't be used on undefined value"
+    );
+}

@@ -39,6 +39,23 @@ impl Services for RunServices {
         crate::engine::services::open_credential(&self.engine, project_id, kind, id).await
     }
 
+    async fn store_oauth_token_data(
+        &self,
+        project_id: Option<&str>,
+        kind: &str,
+        id: &str,
+        token_data: Value,
+    ) -> Result<(), NodeError> {
+        crate::engine::services::store_oauth_token_data(
+            &self.engine,
+            project_id,
+            kind,
+            id,
+            token_data,
+        )
+        .await
+    }
+
     fn http(&self) -> &crate::engine::services::HttpShared {
         &self.engine.inner().http
     }

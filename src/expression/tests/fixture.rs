@@ -155,6 +155,7 @@ impl Fixture {
             },
             now: self.now,
             timezone: &self.timezone,
+            additional: None,
         }
     }
 

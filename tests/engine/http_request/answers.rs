@@ -1,5 +1,5 @@
 //! What answers become: items by format, n8n's errors, continuing on failure, retries,
-//! batching, redirects and the refused pagination.
+//! batching and redirects (pagination is in `pages`).
 
 use serde_json::{json, Value};
 
@@ -293,27 +293,6 @@ async fn batching_spaces_the_requests_of_many_items() {
         .collect();
     assert_eq!(queries, vec!["n=1", "n=2", "n=3"]);
     assert_eq!(output_json(&execution, "Each", 0, 0).len(), 3);
-}
-
-#[tokio::test]
-async fn pagination_is_refused_honestly() {
-    let app = TestApp::spawn().await;
-    let server = TestServer::start().await;
-    let execution = run(
-        &app,
-        "pages",
-        4.2,
-        json!({"url": server.url("/array"),
-               "options": {"pagination": {"pagination": {"paginationMode": "responseContainsNextURL", "nextURL": "={{ $response.body.next }}"}}}}),
-        json!({}),
-    )
-    .await;
-    assert_eq!(execution["status"], "error");
-    assert_eq!(
-        http_error(&execution)["message"],
-        "Pagination (\"responseContainsNextURL\") is not supported by this server yet"
-    );
-    assert!(server.seen().is_empty());
 }
 
 #[tokio::test]

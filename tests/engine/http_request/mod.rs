@@ -4,7 +4,9 @@
 
 mod answers;
 mod auth;
+mod pages;
 mod policy;
+mod refresh;
 mod requests;
 mod server;
 

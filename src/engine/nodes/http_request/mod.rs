@@ -3,6 +3,7 @@
 //!
 //! As in n8n, every item's request is prepared in turn (pausing between batches when batching
 //! is set) and sent at once, so requests overlap; the answers are then read back in item order.
+//! With pagination each item's pages are fetched one after the other (`pagination`).
 
 mod auth;
 mod digest;
@@ -48,7 +49,7 @@ enum Pending {
 #[async_trait]
 impl NodeType for HttpRequest {
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
-        pagination::refuse_if_set(run)?;
+        let paging = pagination::Paging::read(run)?;
         let services = run.env.services.clone().ok_or_else(|| {
             NodeError::operation("Outbound requests are not available in this run")
         })?;
@@ -58,6 +59,9 @@ impl NodeType for HttpRequest {
             Err(error) if run.continue_on_fail() => Err(error),
             Err(error) => return Err(error.at_item(0)),
         };
+        if let Some(paging) = paging {
+            return paged(run, services.as_ref(), &auth, &paging).await;
+        }
         let limit = Arc::new(Semaphore::new(IN_FLIGHT));
         let mut pending = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -153,12 +157,28 @@ async fn prepare(
         item
     };
     let params = Params::read(run, i, item)?;
-    if let Some(pause) = response::batch_pause(&params.options, i) {
+    batch_pause(run, &params.options, i).await?;
+    let (client, request, retry) = ready(services, &params, auth).await?;
+    Ok((client, request, params.options, retry))
+}
+
+/// Waits when item `i` starts a new batch.
+async fn batch_pause(run: &NodeRun<'_>, options: &Options, i: usize) -> Result<(), NodeError> {
+    if let Some(pause) = response::batch_pause(options, i) {
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = run.env.cancel.cancelled() => return Err(NodeError::operation("The execution was canceled")),
         }
     }
+    Ok(())
+}
+
+/// The client and request for `params`, checked against the outbound policy.
+async fn ready(
+    services: &dyn Services,
+    params: &Params,
+    auth: &auth::AuthParts,
+) -> Result<(reqwest::Client, reqwest::Request, Retry), NodeError> {
     let outbound = &services.http().outbound;
     let client = outbound
         .client(&ClientOptions {
@@ -168,7 +188,19 @@ async fn prepare(
             proxy: params.options.proxy.clone(),
         })
         .map_err(|e| NodeError::operation(e.to_string()))?;
-    let request = request::build(&client, &params, auth)?;
+    let mut request = request::build(&client, params, auth)?;
+    // A token refreshed by an earlier request of this run (or page) is used from then on.
+    if let Some(oauth2) = &auth.oauth2 {
+        if let Some(value) = oauth2
+            .current()
+            .await
+            .and_then(|token| format!("Bearer {token}").parse().ok())
+        {
+            request
+                .headers_mut()
+                .insert(reqwest::header::AUTHORIZATION, value);
+        }
+    }
     check_target(
         outbound.policy(),
         request.url(),
@@ -180,7 +212,41 @@ async fn prepare(
         digest: auth.digest.clone(),
         oauth2: auth.oauth2.clone(),
     };
-    Ok((client, request, params.options, retry))
+    Ok((client, request, retry))
+}
+
+/// The node with pagination: each item's pages are fetched in turn and give its items.
+async fn paged(
+    run: &NodeRun<'_>,
+    services: &dyn Services,
+    auth: &Result<auth::AuthParts, NodeError>,
+    paging: &pagination::Paging,
+) -> Result<Outcome, NodeError> {
+    let mut out = Vec::new();
+    for (i, item) in run.input.items(0).iter().enumerate() {
+        let pages = async {
+            let auth = auth.as_ref().map_err(|e| Failure::from(e.clone()))?;
+            let params = Params::read(run, i, item)?;
+            batch_pause(run, &params.options, i).await?;
+            // n8n reports whatever stops the pages as an API error.
+            pagination::fetch_pages(run, services, auth, paging, i, item, params)
+                .await
+                .map_err(|mut failure| {
+                    failure.error.name = "NodeApiError";
+                    failure
+                })
+        };
+        match pages.await {
+            Ok(items) => out.extend(items),
+            Err(failure) if run.continue_on_fail() => {
+                let mut failed = error_item(&failure.error, i);
+                failed.json.insert("error".into(), failure.item_error());
+                out.push(failed);
+            }
+            Err(failure) => return Err(failure.error.at_item(i)),
+        }
+    }
+    Ok(Outcome::single(out))
 }
 
 pub fn register(registry: &mut Registry) {

@@ -79,8 +79,15 @@ pub async fn exchange(
         if let Ok(value) = answer.parse() {
             again.headers_mut().insert(AUTHORIZATION, value);
         }
-    } else if let Some(oauth2) = retry.oauth2.as_ref().filter(|o| o.renewable()) {
-        let token = oauth2.access_token(true).await.map_err(Failure::from)?;
+    } else if let Some(oauth2) = retry.oauth2.as_ref() {
+        let used = again
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned();
+        let token = oauth2.renewed(&used).await.map_err(Failure::from)?;
         if let Ok(value) = format!("Bearer {token}").parse() {
             again.headers_mut().insert(AUTHORIZATION, value);
         }
