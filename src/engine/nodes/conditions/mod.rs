@@ -13,6 +13,9 @@ mod operand;
 #[cfg(test)]
 mod tests;
 
+/// JavaScript truthiness, shared with other nodes that read an expression as a condition.
+pub(crate) use js::truthy;
+
 use serde_json::Value;
 
 pub use operand::OperandType;

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use crate::engine::nodes::conditions::truthy;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -259,17 +260,6 @@ fn more(
             truthy(&run.eval_with(&Value::String(format!("={{{{ !({code}) }}}}")), i, keys)?)
         }
     })
-}
-
-/// JavaScript truthiness of a JSON value.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
 }
 
 /// A number from an evaluated parameter (`Number(value)`), NaN when it is none.
