@@ -95,38 +95,18 @@ def http_workflow(name, path, target_port):
     }
 
 
-# The service the HTTP Request workflow calls: asyncio, keep-alive, one small JSON answer, so
-# that it is not what limits the measure.
-TARGET = r"""
-import asyncio, sys
-BODY = b'{"ok":true,"items":[1,2,3]}'
-ANSWER = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-          + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
-async def serve(reader, writer):
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            writer.write(ANSWER)
-            await writer.drain()
-    except Exception:
-        writer.close()
-async def main():
-    server = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]))
-    async with server:
-        await server.serve_forever()
-asyncio.run(main())
-"""
+# The service the HTTP Request workflow calls: `examples/bench_target.rs`, a single-threaded
+# Rust server answering one small JSON body with keep-alive, so that it takes little of the
+# machine from the server measured (a Python service was itself the limit on 2 cores). Both
+# flowgate and n8n call the same one in the same run.
+def build_target():
+    subprocess.run(["cargo", "build", "--release", "--example", "bench_target"], cwd=bench.ROOT, check=True)
+    return os.path.join(bench.target_dir(), "release", "examples", "bench_target")
 
 
 def start_target():
     port = bench.free_port()
-    proc = subprocess.Popen([sys.executable, "-c", TARGET, str(port)])
+    proc = subprocess.Popen([build_target()], env={**os.environ, "PORT": str(port)})
     for _ in range(50):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/item", timeout=1).read()
@@ -187,7 +167,7 @@ def report(results, database):
              f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['cpu']}. Workflows: `saved` / `unsaved`: "
              "Webhook -> Edit Fields (two expressions) -> answer of the last node, executions saved or not; `code`: "
              "Webhook -> Code (JavaScript, one item per input item) -> Respond to Webhook, executions saved; `http`: "
-             "Webhook -> HTTP Request (GET of a small JSON service on 127.0.0.1, keep-alive) -> Respond to Webhook, "
+             "Webhook -> HTTP Request (GET of a small JSON service on 127.0.0.1, keep-alive, `examples/bench_target.rs`, the same for both servers) -> Respond to Webhook, "
              "executions saved. "
              "wrk on the same machine." + kept_note, "",
              "| scenario | flowgate exec/s | p50 ms | p99 ms | n8n exec/s | n8n p99 ms | ratio |", "|---|---|---|---|---|---|---|"]
@@ -198,6 +178,9 @@ def report(results, database):
                      f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
                      f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
     lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    if results.get("load_average"):
+        lines += ["", "Load average (1, 5, 15 min) after flowgate's part: "
+                  + ", ".join(str(x) for x in results["load_average"]) + "."]
     if results.get("note"):
         lines += ["", results["note"]]
     return lines
@@ -245,6 +228,7 @@ def main():
     paths = deploy(base, key, "fg", scenarios, target_port)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
     results["flowgate_rss_mib_after"] = round(bench.rss_kib(server.proc.pid) / 1024, 1)
+    results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     server.stop()
 
     reference = os.environ.get("N8N_REFERENCE_URL")

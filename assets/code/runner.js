@@ -19,7 +19,7 @@
     "$thisRunIndex", "$position"];
   var OWN_NAMES = ["items", "item", "console", "require", "module", "setTimeout",
     "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate", "btoa",
-    "atob", "$getWorkflowStaticData", "getWorkflowStaticData", "$evaluateExpression"];
+    "atob", "$getWorkflowStaticData", "getWorkflowStaticData", "$evaluateExpression", "Buffer"];
   var PARAMS = SCOPE_NAMES.concat(OWN_NAMES);
 
   // The user's line 1 is on the wrapper's first line, as in n8n (`[line N]` in errors).
@@ -27,6 +27,30 @@
     var body = "return (" + (sync ? "" : "async ") + "function VmCodeWrapper() {" + code +
       "\n}).call(this);";
     return Function.apply(null, PARAMS.concat([body]));
+  }
+
+  // Compiled code by its text, most recently used last: a workflow runs the same code over
+  // and over, and compiling it is a good part of a short run. What is kept is the compiled
+  // wrapper only (frozen, and it closes over nothing): every run calls it afresh with its own
+  // variables and `this`, so no state is carried from one run to the next.
+  var COMPILED_MAX = 32;
+  var COMPILED_TEXT_MAX = 64 * 1024;
+  var compiled = new Map();
+
+  function compiledCode(code) {
+    var fn = compiled.get(code);
+    if (fn !== undefined) {
+      compiled.delete(code);
+      compiled.set(code, fn);
+      return fn;
+    }
+    fn = compile(code);
+    if (code.length > COMPILED_TEXT_MAX) return fn;
+    Object.freeze(fn.prototype);
+    Object.freeze(fn);
+    compiled.set(code, fn);
+    if (compiled.size > COMPILED_MAX) compiled.delete(compiled.keys().next().value);
+    return fn;
   }
 
   // Where frames of the user's function point (file name, first line): found once, from a
@@ -197,6 +221,53 @@
     return out;
   }
 
+  // ---- this.helpers: binary data, as n8n's runner offers it to the Code node ----
+
+  // n8n's `assertBinaryData`: the item's binary entry, or n8n's error.
+  function binaryEntry(inputs, itemIndex, propertyName) {
+    var item = inputs[itemIndex];
+    var binary = item && item.binary;
+    if (!binary) {
+      throw new Error("This operation expects the node's input data to contain a binary file '" +
+        propertyName + "', but none was found [item " + itemIndex + "]");
+    }
+    var entry = binary[propertyName];
+    if (!entry) throw new Error("The item has no binary field '" + propertyName + "' [item " + itemIndex + "]");
+    return entry;
+  }
+
+  // `bytes` holds the base64 text of entries kept in the binary data store (sent only when
+  // the code asks for bytes); inline entries carry theirs in `data`.
+  function makeHelpers(inputs, bytes) {
+    var Buffer = globalThis.__n8nBuffer;
+    function later(f) {
+      return function () {
+        var args = arguments;
+        return new Promise(function (resolve) { resolve(f.apply(null, args)); });
+      };
+    }
+    return Object.freeze({
+      assertBinaryData: later(function (itemIndex, propertyName) {
+        return JSON.parse(JSON.stringify(binaryEntry(inputs, itemIndex, propertyName)));
+      }),
+      getBinaryDataBuffer: later(function (itemIndex, propertyName) {
+        var entry = binaryEntry(inputs, itemIndex, propertyName);
+        var stored = bytes && bytes[itemIndex] && bytes[itemIndex][propertyName];
+        var text = typeof stored === "string" ? stored : typeof entry.data === "string" ? entry.data : "";
+        return Buffer.from(text, "base64");
+      }),
+      binaryToString: later(function (body, encoding) {
+        return Buffer.from(body).toString(encoding);
+      }),
+      prepareBinaryData: later(function (data, fileName, mimeType) {
+        var buffer = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
+        var out = { data: buffer.toString("base64"), mimeType: mimeType || "application/octet-stream" };
+        if (fileName) out.fileName = String(fileName);
+        return out;
+      })
+    });
+  }
+
   // ---- the run ----
 
   var run = null;
@@ -217,7 +288,8 @@
       btoa: btoa, atob: atob,
       $getWorkflowStaticData: unsupported("$getWorkflowStaticData"),
       getWorkflowStaticData: unsupported("getWorkflowStaticData"),
-      $evaluateExpression: unsupported("$evaluateExpression")
+      $evaluateExpression: unsupported("$evaluateExpression"),
+      Buffer: globalThis.__n8nBuffer
     };
     Object.keys(extra).forEach(function (k) { own[k] = extra[k]; });
     return own;
@@ -398,7 +470,7 @@
     }
     var fn;
     try {
-      fn = compile(request.code);
+      fn = compiledCode(request.code);
     } catch (e) {
       // n8n reports a syntax error without a line.
       if (e instanceof Error) e.__n8nCompile = true;
@@ -443,7 +515,8 @@
       if (mode === "functionItem") extra.item = current ? current.json : {};
       var promise;
       try {
-        promise = fn.apply({}, argsFor(scope, ownValues(extra)));
+        promise = fn.apply({ helpers: makeHelpers(inputs, request.binaryBytes) },
+          argsFor(scope, ownValues(extra)));
       } catch (e) {
         promise = Promise.reject(e);
       }

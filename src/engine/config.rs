@@ -272,6 +272,13 @@ pub struct EngineConfig {
           value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
     pub binary_data_db_max_file_size_mib: u64,
 
+    /// Largest total size, in MiB, of the files of one `multipart/form-data` upload to a
+    /// webhook. n8n parses those bodies apart from the others: they are not bounded by
+    /// `N8N_PAYLOAD_SIZE_MAX`, only their other fields are.
+    #[arg(long = "formdata-file-size-max", env = "N8N_FORMDATA_FILE_SIZE_MAX", value_name = "N8N_FORMDATA_FILE_SIZE_MAX",
+          default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=16384), global = true)]
+    pub formdata_file_size_max_mib: u32,
+
     /// The port of a worker's health and metrics server.
     #[arg(
         long = "queue-health-check-port",
@@ -284,6 +291,11 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    /// The largest total of files in one multipart upload to a webhook, in bytes.
+    pub fn formdata_file_size_max_bytes(&self) -> usize {
+        self.formdata_file_size_max_mib as usize * 1024 * 1024
+    }
+
     pub fn lock_duration(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.lock_duration_ms)
     }

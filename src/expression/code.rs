@@ -82,12 +82,15 @@ pub struct CodeError {
 
 impl Expressions {
     /// Writes the request for running `code` in `mode` with what `ctx` knows of the run.
+    /// `binary_bytes` holds the base64 text of the input's stored binary entries by item
+    /// index and property, when the code reads bytes (`this.helpers.getBinaryDataBuffer`).
     pub fn prepare_code(
         &self,
         code: &str,
         mode: CodeMode,
         continue_on_fail: bool,
         ctx: &Context<'_>,
+        binary_bytes: Option<&Value>,
     ) -> Result<CodeRun, ExpressionError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -96,6 +99,8 @@ impl Expressions {
             mode: CodeMode,
             continue_on_fail: bool,
             data: scope::Data<'r>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            binary_bytes: Option<&'r Value>,
         }
         let mut needs = scope::Needs::default();
         needs.scan_code(code);
@@ -115,6 +120,7 @@ impl Expressions {
             mode,
             continue_on_fail,
             data,
+            binary_bytes,
         };
         let request = serde_json::to_string(&request).map_err(|e| {
             ExpressionError::new(format!(
@@ -295,6 +301,18 @@ mod tests {
             second,
             r#"{"items":[{"json":{"global":"undefined","proto":"undefined"}}]}"#
         );
+    }
+
+    #[test]
+    fn the_same_code_twice_keeps_its_compiled_form_but_no_state() {
+        let code = "const seen = [typeof globalThis.mark, typeof this.mark, typeof arguments.callee.mark];\n\
+                    try { globalThis.mark = 1; } catch (e) {}\n\
+                    this.mark = 1; arguments.callee.mark = 1;\n\
+                    return [{ json: { seen } }];";
+        let expected = r#"{"items":[{"json":{"seen":["undefined","undefined","undefined"]}}]}"#;
+        for _ in 0..3 {
+            assert_eq!(raw(code), expected);
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ const PRELUDE: &str = include_str!("../../assets/expression/prelude.js");
 const EXTENSIONS: &str = include_str!("../../assets/expression/extensions.js");
 const DATES: &str = include_str!("../../assets/expression/dates.js");
 const SEAL: &str = include_str!("../../assets/expression/seal.js");
+const CODE_BUFFER: &str = include_str!("../../assets/code/buffer.js");
 const CODE_RUNNER: &str = include_str!("../../assets/code/runner.js");
 
 /// The limits one evaluation runs under.
@@ -145,6 +146,7 @@ impl Engine {
                 ("prelude", PRELUDE),
                 ("extensions", EXTENSIONS),
                 ("dates", DATES),
+                ("code buffer", CODE_BUFFER),
                 ("code runner", CODE_RUNNER),
                 ("seal", SEAL),
             ] {

@@ -316,6 +316,49 @@ async fn the_sandbox_has_no_modules_process_network_or_host() {
     );
 }
 
+/// The same code, run again and again (its compiled form is kept between runs), starts each
+/// run from nothing: whatever one run tries to leave on the global object, on `this`, on its
+/// own function or on the built-ins is not there for the next.
+#[tokio::test]
+async fn the_same_code_run_twice_sees_nothing_the_first_run_left() {
+    let app = TestApp::spawn().await;
+    let js = "const seen = {\n\
+        global: typeof globalThis.leak,\n\
+        self: typeof this.leak,\n\
+        callee: typeof arguments.callee.leak,\n\
+        proto: typeof [].leak,\n\
+        counter: typeof counter,\n\
+      };\n\
+      for (const set of [() => { globalThis.leak = 1; }, () => { this.leak = 1; },\n\
+        () => { arguments.callee.leak = 1; }, () => { Array.prototype.leak = 1; },\n\
+        () => { counter = 1; }]) {\n\
+        try { set(); } catch (e) {}\n\
+      }\n\
+      return [{ json: seen }];";
+    let id = publish(&app, "leak", &workflow("leak", vec![all_items(js)])).await;
+    let fresh = json!([{"global": "undefined", "self": "undefined", "callee": "undefined",
+                        "proto": "undefined", "counter": "undefined"}]);
+    for round in 0..3 {
+        let answer = call(
+            &app,
+            "POST",
+            "/webhook/leak",
+            Some(&json!({"rows": [{"n": 1}]})),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            answer.status.as_u16(),
+            200,
+            "round {round}: {}",
+            answer.text()
+        );
+        let body: Value = serde_json::from_str(&answer.text()).expect("json");
+        assert_eq!(body, fresh, "round {round}");
+    }
+    assert_eq!(last_execution(&app, &id).await["status"], "success");
+}
+
 #[tokio::test]
 async fn other_nodes_and_the_run_are_reachable() {
     let app = TestApp::spawn().await;

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod binary_data;
+mod code_binary;
 mod code_node;
 mod data_nodes;
 mod flow_nodes;

@@ -5,6 +5,7 @@
 //! Every instance answers every webhook: the path is looked up in the database (one indexed
 //! read that also names the published version), and the parsed version is cached by its id.
 
+mod body;
 mod multipart;
 pub mod paths;
 mod request;
@@ -19,6 +20,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
+use body::WebhookBody;
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
@@ -80,7 +82,7 @@ async fn production_root(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> Response {
     serve(
         &state,
@@ -101,7 +103,7 @@ async fn production(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> Response {
     serve(
         &state,
@@ -282,6 +284,11 @@ fn webhook_item(
         let parts = multipart::parse(&call.body, &boundary).map_err(refuse)?;
         let property = options.get("binaryPropertyName").and_then(Value::as_str);
         let (body, files) = multipart::into_item_parts(parts, property);
+        let total = files
+            .values()
+            .filter_map(|file| file.get("bytes").and_then(Value::as_u64))
+            .sum::<u64>() as usize;
+        body::check_files(total, engine.inner().config.formdata_file_size_max_bytes())?;
         json.insert("body".into(), Value::Object(body));
         binary = files;
     } else {
@@ -444,7 +451,7 @@ async fn waiting(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> Response {
     resume_waiting(
         &state,
@@ -465,7 +472,7 @@ async fn waiting_with_suffix(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> Response {
     resume_waiting(
         &state,

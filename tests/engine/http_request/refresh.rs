@@ -290,3 +290,65 @@ async fn a_token_that_cannot_be_refreshed_fails_in_n8ns_words_and_stays_stored()
         serde_json::from_str(data["oauthTokenData"].as_str().expect("text")).expect("json");
     assert_eq!(token["access_token"], OLD_TOKEN);
 }
+
+/// A client-credentials token is written back into the credential, sealed, as n8n does: the
+/// first one fetched (stored as an object, as n8n's editor keeps token data) and the one
+/// fetched again after a service refused the stored token (kept as JSON text, as given).
+#[tokio::test]
+async fn a_client_credentials_token_is_written_back_sealed() {
+    let app = TestApp::spawn().await;
+    let (service, base) = Service::start().await;
+    let client = |stored: Option<&str>| {
+        let mut data = json!({"grantType": "clientCredentials",
+                              "accessTokenUrl": format!("{base}/token"),
+                              "clientId": "client-cc", "clientSecret": "secret-cc"});
+        if let Some(token) = stored {
+            data["oauthTokenData"] = json!({"access_token": token}).to_string().into();
+        }
+        data
+    };
+    let fresh = credential(&app, "oAuth2Api", client(None)).await;
+    let stale = credential(&app, "oAuth2Api", client(Some(OLD_TOKEN))).await;
+    for (path, id) in [("cc-fresh", &fresh), ("cc-stale", &stale)] {
+        let parameters = json!({"url": format!("{base}/api"), "authentication": "genericCredentialType",
+                                "genericAuthType": "oAuth2Api", "options": {}});
+        let workflow_id = publish(
+            &app,
+            path,
+            &workflow(path, 4.2, parameters, uses("oAuth2Api", id)),
+        )
+        .await;
+        call(
+            &app,
+            "POST",
+            &format!("/webhook/{path}"),
+            Some(&json!({})),
+            &[],
+        )
+        .await;
+        let execution = last_execution(&app, &workflow_id).await;
+        assert_eq!(execution["status"], "success", "{path}: {execution}");
+        assert_eq!(http_output(&execution), vec![json!({"granted": true})]);
+    }
+    assert_eq!(service.token_requests().len(), 2);
+
+    let (sealed, data) = stored(&app, &fresh).await;
+    assert!(!sealed.contains("fresh-1"), "the token in clear");
+    assert_eq!(data["oauthTokenData"]["access_token"], "fresh-1");
+    assert_eq!(data["oauthTokenData"]["token_type"], "Bearer");
+    assert_eq!(data["clientSecret"], "secret-cc");
+
+    let (sealed, data) = stored(&app, &stale).await;
+    assert!(!sealed.contains("fresh-2"), "the token in clear");
+    let token: Value =
+        serde_json::from_str(data["oauthTokenData"].as_str().expect("text")).expect("json");
+    assert_eq!(token["access_token"], "fresh-2");
+    assert_eq!(
+        service.api_tokens(),
+        vec![
+            "Bearer fresh-1".to_owned(),
+            format!("Bearer {OLD_TOKEN}"),
+            "Bearer fresh-2".to_owned()
+        ]
+    );
+}

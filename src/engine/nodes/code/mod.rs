@@ -5,8 +5,9 @@
 //!
 //! What the code sees and what it may return follow n8n's task runner: the expression
 //! variables (`$input`, `$json`, `$('Node')`, `$now`, ...), `items` / `item`, `console`,
-//! timers; no module can be required, and there is no `process`, `fetch`, file system or
-//! network. Python is refused at publish.
+//! timers, a small `Buffer` and n8n's binary helpers on `this.helpers` (`getBinaryDataBuffer`,
+//! `assertBinaryData`, `binaryToString`, `prepareBinaryData`); no module can be required, and
+//! there is no `process`, `fetch`, file system or network. Python is refused at publish.
 
 mod errors;
 
@@ -111,11 +112,22 @@ impl NodeType for Script {
                     .unwrap_or(FUNCTION_ITEM_DEFAULT),
             ),
         };
+        let binary_bytes = if code.contains("getBinaryDataBuffer") {
+            stored_bytes(run).await?
+        } else {
+            None
+        };
         let prepared = {
             let context = run.context(0);
             run.env
                 .expressions
-                .prepare_code(code, mode, run.continue_on_fail(), &context)
+                .prepare_code(
+                    code,
+                    mode,
+                    run.continue_on_fail(),
+                    &context,
+                    binary_bytes.as_ref(),
+                )
                 .map_err(NodeError::from)?
         };
         let items = prepared
@@ -124,6 +136,29 @@ impl NodeType for Script {
             .map_err(|failure| errors::to_node_error(failure, self.0 != Kind::Code))?;
         Ok(Outcome::single(items))
     }
+}
+
+/// The base64 text of the input items' binary entries kept in the binary data store, by
+/// item index and property (inline entries carry theirs already); `None` when there are none.
+async fn stored_bytes(run: &NodeRun<'_>) -> Result<Option<Value>, NodeError> {
+    let mut by_item = serde_json::Map::new();
+    for (index, item) in run.input.items(0).iter().enumerate() {
+        let Some(binary) = &item.binary else {
+            continue;
+        };
+        if !binary.values().any(|entry| entry.get("id").is_some()) {
+            continue;
+        }
+        let inlined = crate::engine::binary::inline_item(run, item).await?;
+        let mut by_property = serde_json::Map::new();
+        for (property, entry) in inlined.binary.iter().flatten() {
+            if let Some(data) = entry.get("data").filter(|_| entry.get("id").is_some()) {
+                by_property.insert(property.clone(), data.clone());
+            }
+        }
+        by_item.insert(index.to_string(), Value::Object(by_property));
+    }
+    Ok((!by_item.is_empty()).then_some(Value::Object(by_item)))
 }
 
 pub fn register(registry: &mut Registry) {

@@ -1,6 +1,6 @@
 //! The generic OAuth2 credential (`oAuth2Api`): a client-credentials token is fetched from the
-//! token URL and kept in memory for its lifetime (and fetched again when a service answers
-//! 401); other grants use the token stored in the credential (`oauthTokenData`), which the
+//! token URL when the credential holds none, kept in memory for its lifetime and written back
+//! into the credential, sealed (and fetched again when a service answers 401); other grants use the token stored in the credential (`oauthTokenData`), which the
 //! editor's connect flow puts there. When a service answers 401 to a stored token, it is
 //! refreshed with its refresh token at the token URL (as n8n does: it does not guess expiry,
 //! the 401 says so), the new token data is written back into the credential, sealed, and the
@@ -82,7 +82,7 @@ impl OAuth2 {
             token_data: Arc::new(tokio::sync::Mutex::new(
                 token_data(data).unwrap_or_default(),
             )),
-            token_as_text: !matches!(data.get("oauthTokenData"), Some(Value::Object(_))),
+            token_as_text: matches!(data.get("oauthTokenData"), Some(Value::String(_))),
             credential: (
                 run.workflow.project_id.clone(),
                 KIND.to_owned(),
@@ -151,15 +151,7 @@ impl OAuth2 {
             .to_owned();
         // n8n keeps what the answer leaves out (the refresh token, often) from the old data.
         data.extend(answer);
-        let (project, kind, id) = &self.credential;
-        let stored = if self.token_as_text {
-            Value::String(Value::Object(data.clone()).to_string())
-        } else {
-            Value::Object(data.clone())
-        };
-        services
-            .store_oauth_token_data(project.as_deref(), kind, id, stored)
-            .await?;
+        self.write_back(services.as_ref(), data.clone()).await?;
         Ok(token)
     }
 
@@ -190,17 +182,44 @@ impl OAuth2 {
                 return Ok(stored.clone());
             }
         }
-        let fetched = self.fetch(services.as_ref()).await?;
+        let (fetched, body) = self.fetch(services.as_ref()).await?;
         let token = fetched.access_token.clone();
         tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(self.cache_key.clone(), fetched);
+        // As n8n does, the fetched token is stored in the credential (sealed), so that later
+        // runs, on any instance and after a restart, use it until a service refuses it. The
+        // token is good either way: a failed write (logged) does not fail the request.
+        let _ = self.write_back(services.as_ref(), body).await;
         Ok(token)
     }
 
-    /// Asks the token URL for a client-credentials token.
-    async fn fetch(&self, services: &dyn Services) -> Result<CachedToken, NodeError> {
+    /// Stores `token_data` as the credential's `oauthTokenData`, in the form it had (JSON
+    /// text as this server's API takes it, or an object as n8n's editor stores it; an object
+    /// when there was none, as n8n writes a client-credentials token).
+    async fn write_back(
+        &self,
+        services: &dyn Services,
+        token_data: Map<String, Value>,
+    ) -> Result<(), NodeError> {
+        let (project, kind, id) = &self.credential;
+        let stored = if self.token_as_text {
+            Value::String(Value::Object(token_data).to_string())
+        } else {
+            Value::Object(token_data)
+        };
+        services
+            .store_oauth_token_data(project.as_deref(), kind, id, stored)
+            .await
+    }
+
+    /// Asks the token URL for a client-credentials token; answers it and the token URL's
+    /// fields (what is stored back).
+    async fn fetch(
+        &self,
+        services: &dyn Services,
+    ) -> Result<(CachedToken, Map<String, Value>), NodeError> {
         let body = self
             .token_request(services, "client_credentials", None)
             .await?;
@@ -219,7 +238,7 @@ impl OAuth2 {
             .filter(|s| *s > 0.0)
             .map(Duration::from_secs_f64)
             .unwrap_or(DEFAULT_LIFETIME);
-        Ok(CachedToken {
+        let cached = CachedToken {
             access_token,
             token_type: body
                 .get("token_type")
@@ -227,7 +246,8 @@ impl OAuth2 {
                 .unwrap_or("Bearer")
                 .to_owned(),
             expires: Some(Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN)),
-        })
+        };
+        Ok((cached, body))
     }
 
     /// A token request (`grant_type` client credentials or refresh token) to the token URL,
