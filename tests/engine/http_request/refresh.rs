@@ -298,10 +298,17 @@ async fn a_token_that_cannot_be_refreshed_fails_in_n8ns_words_and_stays_stored()
 async fn a_client_credentials_token_is_written_back_sealed() {
     let app = TestApp::spawn().await;
     let (service, base) = Service::start().await;
+    // Two clients: tokens are cached in memory by client, and the second must not get the
+    // first one's.
     let client = |stored: Option<&str>| {
+        let id = if stored.is_some() {
+            "client-b"
+        } else {
+            "client-a"
+        };
         let mut data = json!({"grantType": "clientCredentials",
                               "accessTokenUrl": format!("{base}/token"),
-                              "clientId": "client-cc", "clientSecret": "secret-cc"});
+                              "clientId": id, "clientSecret": "secret-cc"});
         if let Some(token) = stored {
             data["oauthTokenData"] = json!({"access_token": token}).to_string().into();
         }
