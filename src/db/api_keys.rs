@@ -118,6 +118,7 @@ pub enum SortBy {
 }
 
 /// Filters of the key list.
+#[derive(Clone, Copy)]
 pub struct ListFilter<'a> {
     /// Only these owners' keys (`None`: every owner).
     pub owner_ids: Option<&'a [String]>,

@@ -9,8 +9,7 @@ use serde_json::json;
 use super::data;
 use crate::app::AppState;
 use crate::auth::session::SessionUser;
-use crate::db::api_keys::{self as repo, ListFilter, SortBy};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::api_keys::{self as service, ApiKeyView};
 
@@ -129,18 +128,6 @@ struct ListedKey {
     owner: Owner,
 }
 
-fn number(value: Option<&str>, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
-    match value {
-        None => Ok(default),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (0..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(format!(
-                "{name} must be a whole number from 0 to {max}"
-            ))),
-        },
-    }
-}
-
 /// `GET /rest/api-keys`: the caller's keys, or (owners and admins, `ownership=all`) every
 /// user's, filtered, sorted and paged as n8n's list.
 pub async fn list(
@@ -148,121 +135,27 @@ pub async fn list(
     user: SessionUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Response> {
-    let skip = number(query.skip.as_deref(), "skip", 0, i64::MAX)?;
-    let take = number(query.take.as_deref(), "take", 10, 250)?;
-    let can_manage = user.role.is_instance_admin();
-    let all = match query.ownership.as_deref() {
-        None | Some("mine") => false,
-        Some("all") => true,
-        Some(_) => return Err(ApiError::bad_request("ownership must be mine or all")),
-    };
-    if all && !can_manage {
-        return Err(ApiError::Forbidden);
-    }
-    let label = query
-        .label
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty());
-    if label.is_some_and(|l| l.chars().count() > 100) {
-        return Err(ApiError::bad_request(
-            "label must be at most 100 characters",
-        ));
-    }
-    let owner_ids: Option<Vec<String>> = query.owner_ids.as_deref().map(|ids| {
-        ids.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    });
-    if owner_ids.as_ref().is_some_and(|ids| ids.len() > 100) {
-        return Err(ApiError::bad_request("ownerIds may list at most 100 users"));
-    }
-    let (sort, descending) = match query
-        .sort_by
-        .as_deref()
-        .unwrap_or("createdAt:desc")
-        .split_once(':')
-    {
-        Some((field, dir @ ("asc" | "desc"))) => {
-            let sort =
-                match field {
-                    "label" => SortBy::Label,
-                    "createdAt" => SortBy::CreatedAt,
-                    "lastUsedAt" => SortBy::LastUsedAt,
-                    "scopes" => SortBy::Scopes,
-                    _ => return Err(ApiError::bad_request(
-                        "sortBy must be label, createdAt, lastUsedAt or scopes with :asc or :desc",
-                    )),
-                };
-            (sort, dir == "desc")
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "sortBy must be label, createdAt, lastUsedAt or scopes with :asc or :desc",
-            ))
-        }
-    };
-
-    let mine = [user.user.id.clone()];
-    // Without ownership=all the list is the caller's own keys, whatever ownerIds says.
-    let scope_owners: Option<&[String]> = if all {
-        owner_ids.as_deref()
-    } else {
-        Some(&mine)
-    };
-    let filter = ListFilter {
-        owner_ids: scope_owners,
-        label,
-        sort,
-        descending,
-        skip,
-        take,
-    };
-    let mut conn = state.db.acquire().await?;
-    let rows = repo::list(conn.conn(), &filter).await?;
-    let mine_filter = ListFilter {
-        owner_ids: Some(&mine),
-        ..filter
-    };
-    let count_mine = repo::count(conn.conn(), &mine_filter).await?;
-    let total_mine = repo::count(
-        conn.conn(),
-        &ListFilter {
-            label: None,
-            ..mine_filter
+    let request = service::ListRequest::parse(
+        service::ListQuery {
+            skip: query.skip.as_deref(),
+            take: query.take.as_deref(),
+            ownership: query.ownership.as_deref(),
+            label: query.label.as_deref(),
+            owner_ids: query.owner_ids.as_deref(),
+            sort_by: query.sort_by.as_deref(),
         },
-    )
-    .await?;
-    let (count_all, total_all, owners) = if can_manage {
-        let all_filter = ListFilter {
-            owner_ids: owner_ids.as_deref(),
-            label,
-            sort,
-            descending,
-            skip,
-            take,
-        };
-        let count_all = repo::count(conn.conn(), &all_filter).await?;
-        let total_all = repo::count(
-            conn.conn(),
-            &ListFilter {
-                owner_ids: None,
-                label: None,
-                ..all_filter
-            },
-        )
-        .await?;
-        let owners: Vec<_> = repo::owners(conn.conn())
-            .await?
-            .into_iter()
-            .map(|o| json!({ "id": o.id, "firstName": o.first_name, "lastName": o.last_name, "email": o.email, "keyCount": o.key_count }))
-            .collect();
-        (count_all, total_all, owners)
-    } else {
-        (count_mine, total_mine, Vec::new())
-    };
+        user.role,
+    )?;
+    let service::KeyList {
+        rows,
+        counts: (count_mine, count_all),
+        totals: (total_mine, total_all),
+        owners,
+    } = service::list(&state, &user.user.id, user.role, &request).await?;
+    let owners: Vec<_> = owners
+        .into_iter()
+        .map(|o| json!({ "id": o.id, "firstName": o.first_name, "lastName": o.last_name, "email": o.email, "keyCount": o.key_count }))
+        .collect();
     let items: Vec<ListedKey> = rows
         .into_iter()
         .map(|r| ListedKey {

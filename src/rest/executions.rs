@@ -15,6 +15,7 @@ use crate::auth::session::SessionUser;
 use crate::auth::Scope;
 use crate::db::executions::{ExecutionRow, Filter};
 use crate::db::workflows;
+use crate::domain::ids::{ExecutionId, Named};
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiQuery, OptionalJson};
 use crate::pagination::{Limit, DEFAULT_LIMIT};
@@ -57,6 +58,25 @@ struct Summary {
     workflow_id: String,
     workflow_name: Option<String>,
     status: String,
+}
+
+impl Summary {
+    fn new(r: ExecutionRow, workflow_name: Option<String>) -> Summary {
+        Summary {
+            id: r.id.to_string(),
+            workflow_name,
+            finished: r.finished,
+            mode: r.mode,
+            retry_of: r.retry_of,
+            retry_success_id: r.retry_success_id,
+            wait_till: r.wait_till,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            stopped_at: r.stopped_at,
+            workflow_id: r.workflow_id,
+            status: r.status,
+        }
+    }
 }
 
 /// `GET /rest/executions?filter=&limit=&lastId=`: n8n's `{count, estimated, results}`,
@@ -106,19 +126,9 @@ pub async fn list(
     let names = workflow_names(&state, &rows).await?;
     let results: Vec<Summary> = rows
         .into_iter()
-        .map(|r| Summary {
-            id: r.id.to_string(),
-            workflow_name: names.get(&r.workflow_id).cloned(),
-            finished: r.finished,
-            mode: r.mode,
-            retry_of: r.retry_of,
-            retry_success_id: r.retry_success_id,
-            wait_till: r.wait_till,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            stopped_at: r.stopped_at,
-            workflow_id: r.workflow_id,
-            status: r.status,
+        .map(|r| {
+            let name = names.get(&r.workflow_id).cloned();
+            Summary::new(r, name)
         })
         .collect();
     Ok(data(json!({
@@ -150,7 +160,7 @@ async fn workflow_names(
 pub async fn read(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::ExecutionRead)?;
@@ -166,7 +176,7 @@ pub async fn read(
 pub async fn stop(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::ExecutionStop)?;
@@ -191,7 +201,7 @@ pub struct RetryBody {
 pub async fn retry(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
     OptionalJson(body): OptionalJson<RetryBody>,
 ) -> Result<Response> {
     let principal = user.principal();

@@ -11,6 +11,7 @@ use super::data;
 use crate::app::AppState;
 use crate::auth::session::{self, SessionUser};
 use crate::db::{invitations, users};
+use crate::domain::ids::{Named, UserId};
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::users::{self as service, Invitee, Signup};
@@ -129,14 +130,12 @@ pub struct RoleBody {
 pub async fn change_role(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<UserId>>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Response> {
     require_admin(&user)?;
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("Target user not found"));
-    }
-    service::change_role(&state, &user.user.id, user.role, &id, &body.new_role_name).await?;
+    let id = id.or_missing(|_| ApiError::not_found("Target user not found"))?;
+    service::change_role(&state, &user.user.id, user.role, id, &body.new_role_name).await?;
     Ok(data(json!({ "success": true })).into_response())
 }
 
@@ -150,19 +149,19 @@ pub struct DeleteQuery {
 pub async fn delete(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<UserId>>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response> {
     require_admin(&user)?;
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found(
+    let id = id.or_missing(|_| {
+        ApiError::not_found(
             "Request to delete a user failed because the user to delete was not found in DB",
-        ));
-    }
+        )
+    })?;
     service::delete(
         &state,
         &user.user.id,
-        &id,
+        id,
         query.transfer_id.as_deref().filter(|t| !t.is_empty()),
     )
     .await?;

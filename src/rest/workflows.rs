@@ -2,8 +2,6 @@
 //! through [`crate::service::workflows`] with the signed-in user as the principal, so the web
 //! page sees and changes exactly what the same user's API key could.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,20 +9,22 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::data;
-use crate::access::{self, ProjectAccess};
+use crate::access::ProjectAccess;
 use crate::api::v1::workflows::view::Workflow;
 use crate::app::AppState;
 use crate::auth::session::SessionUser;
 use crate::auth::{Principal, Scope};
-use crate::db::executions::{self as executions_repo, LatestRow};
-use crate::db::folders::{self, FolderRow};
-use crate::db::projects::{self, ProjectRow};
+use crate::db::executions::LatestRow;
+use crate::db::folders::FolderRow;
+use crate::db::projects::ProjectRow;
 use crate::db::workflows::ListFilter;
 use crate::db::{tags, webhooks};
+use crate::domain::ids::{Named, WorkflowId};
 use crate::engine::workflow::Node;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::pagination::{Limit, PageQuery};
+use crate::service::workflows::page::{self, PageContext};
 use crate::service::workflows::{self as service, Details, PublishRequest};
 
 /// n8n's `filter` query parameter of the workflow list (tags by name).
@@ -149,21 +149,41 @@ fn workflow_scopes(principal: &Principal, access: Option<ProjectAccess>) -> Vec<
         .collect()
 }
 
-/// The caller's access to each project of `projects`, asked once per project.
-async fn accesses(
-    state: &AppState,
-    principal: &Principal,
-    projects: impl Iterator<Item = String>,
-) -> Result<HashMap<String, Option<ProjectAccess>>> {
-    let mut conn = state.db.acquire().await?;
-    let mut found = HashMap::new();
-    for project in projects {
-        if let std::collections::hash_map::Entry::Vacant(entry) = found.entry(project) {
-            let access = access::project_access(conn.conn(), principal, entry.key()).await?;
-            entry.insert(access);
+impl ListItem {
+    /// A workflow of the list with what the page shows beside it.
+    fn new(d: Details, principal: &Principal, context: &mut PageContext) -> ListItem {
+        ListItem {
+            parent_folder: d
+                .row
+                .parent_folder_id
+                .as_ref()
+                .and_then(|f| context.folders.get(f).cloned().flatten())
+                .map(ParentFolder::from),
+            settings: RawValue::from_string(d.row.settings).unwrap_or_else(|_| empty_object()),
+            description: d.row.description,
+            shared_with_projects: [],
+            scopes: workflow_scopes(
+                principal,
+                context.access.get(&d.row.project_id).copied().flatten(),
+            ),
+            last_execution: context.latest.remove(&d.row.id).map(LastExecution::from),
+            home_project: context
+                .homes
+                .get(&d.row.project_id)
+                .cloned()
+                .flatten()
+                .map(HomeProject::from),
+            tags: d.tags.into_iter().map(|t| t.into_api()).collect(),
+            id: d.row.id,
+            name: d.row.name,
+            active: d.row.active,
+            is_archived: d.row.is_archived,
+            created_at: d.row.created_at,
+            updated_at: d.row.updated_at,
+            version_id: d.row.version_id,
+            active_version_id: d.row.active_version_id,
         }
     }
-    Ok(found)
 }
 
 /// `GET /rest/workflows?filter=&limit=&cursor=`: a page of the workflows the user can see.
@@ -195,74 +215,10 @@ pub async fn list(
         project_id: filter.project_id.as_deref().filter(|p| !p.is_empty()),
     };
     let (listed, next_cursor) = service::list(&state, &principal, list_filter, &page).await?;
-    let ids: Vec<String> = listed.iter().map(|d| d.row.id.clone()).collect();
-    let latest = {
-        let mut conn = state.db.acquire().await?;
-        executions_repo::latest_of(conn.conn(), &ids).await?
-    };
-    let mut latest: HashMap<String, LatestRow> = latest
-        .into_iter()
-        .map(|e| (e.workflow_id.clone(), e))
-        .collect();
-    let access = accesses(
-        &state,
-        &principal,
-        listed.iter().map(|d| d.row.project_id.clone()),
-    )
-    .await?;
-    // The list's rows leave their project out; each project is read once.
-    let mut homes: HashMap<String, Option<ProjectRow>> = HashMap::new();
-    {
-        let mut conn = state.db.acquire().await?;
-        for project_id in access.keys() {
-            homes.insert(
-                project_id.clone(),
-                projects::find(conn.conn(), project_id).await?,
-            );
-        }
-    }
-    let mut folders_of: HashMap<String, Option<FolderRow>> = HashMap::new();
-    {
-        let mut conn = state.db.acquire().await?;
-        for folder_id in listed
-            .iter()
-            .filter_map(|d| d.row.parent_folder_id.as_ref())
-        {
-            if !folders_of.contains_key(folder_id) {
-                let folder = folders::find(conn.conn(), folder_id).await?;
-                folders_of.insert(folder_id.clone(), folder);
-            }
-        }
-    }
+    let mut context = page::context(&state, &principal, &listed).await?;
     let items: Vec<ListItem> = listed
         .into_iter()
-        .map(|d| ListItem {
-            parent_folder: d
-                .row
-                .parent_folder_id
-                .as_ref()
-                .and_then(|f| folders_of.get(f).cloned().flatten())
-                .map(ParentFolder::from),
-            settings: RawValue::from_string(d.row.settings).unwrap_or_else(|_| empty_object()),
-            description: d.row.description,
-            shared_with_projects: [],
-            scopes: workflow_scopes(&principal, access.get(&d.row.project_id).copied().flatten()),
-            last_execution: latest.remove(&d.row.id).map(LastExecution::from),
-            home_project: homes
-                .get(&d.row.project_id)
-                .cloned()
-                .flatten()
-                .map(HomeProject::from),
-            tags: d.tags.into_iter().map(|t| t.into_api()).collect(),
-            id: d.row.id,
-            name: d.row.name,
-            active: d.row.active,
-            is_archived: d.row.is_archived,
-            created_at: d.row.created_at,
-            updated_at: d.row.updated_at,
-            version_id: d.row.version_id,
-            active_version_id: d.row.active_version_id,
-        })
+        .map(|d| ListItem::new(d, &principal, &mut context))
         .collect();
     Ok(axum::Json(json!({
         "count": items.len(),
@@ -305,7 +261,7 @@ async fn shown(state: &AppState, principal: &Principal, details: Details) -> Res
         .map(|v| unsupported(state, &v.nodes))
         .unwrap_or_default();
     let home_project = details.project.clone().map(HomeProject::from);
-    let access = accesses(state, principal, std::iter::once(project_id.clone())).await?;
+    let access = page::accesses(state, principal, std::iter::once(project_id.clone())).await?;
     let webhooks = production_webhooks(state, &details.row.id).await?;
     let mut view = serde_json::to_value(Workflow::new(details, false))
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -355,7 +311,7 @@ async fn production_webhooks(state: &AppState, workflow_id: &str) -> Result<Vec<
 pub async fn read(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::WorkflowRead)?;
@@ -367,7 +323,7 @@ pub async fn read(
 pub async fn activate(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     OptionalJson(body): OptionalJson<PublishRequest>,
 ) -> Result<Response> {
     let principal = user.principal();
@@ -380,7 +336,7 @@ pub async fn activate(
 pub async fn deactivate(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::WorkflowActivate)?;
@@ -392,7 +348,7 @@ pub async fn deactivate(
 pub async fn archive(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::WorkflowDelete)?;
@@ -404,7 +360,7 @@ pub async fn archive(
 pub async fn unarchive(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Response> {
     let principal = user.principal();
     principal.require(Scope::WorkflowDelete)?;
@@ -462,7 +418,7 @@ where
 pub async fn run(
     State(state): State<AppState>,
     user: SessionUser,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiJson(body): ApiJson<RunBody>,
 ) -> Result<Response> {
     let principal = user.principal();
@@ -476,7 +432,7 @@ pub async fn run(
                 "You cannot execute a workflow without an ID",
             ))
         }
-        Some(body_id) if body_id != id => {
+        Some(body_id) if body_id != id.as_str() => {
             return Err(ApiError::bad_request(
                 "Workflow ID in body does not match workflow ID in URL",
             ))

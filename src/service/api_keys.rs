@@ -4,7 +4,10 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::auth::{Role, ScopeSet, API_KEY_HASH_DOMAIN};
-use crate::db::api_keys::{self as repo, ApiKeyRow, NewApiKey, USER_LABEL_UNIQUE};
+use crate::db::api_keys::{
+    self as repo, ApiKeyRow, ApiKeyWithOwnerRow, ListFilter, NewApiKey, OwnerCountRow, SortBy,
+    USER_LABEL_UNIQUE,
+};
 use crate::domain::api_key::{redact, RawApiKey};
 use crate::domain::ids::new_id;
 use crate::domain::time::{now_iso, now_unix};
@@ -201,6 +204,163 @@ pub async fn delete(state: &AppState, user_id: &str, role: Role, key_id: &str) -
         tracing::info!(key.id = %key_id, key.owner = %key.user_id, by = %user_id, "API key of another user deleted");
     }
     Ok(())
+}
+
+/// The key list's query as the request wrote it.
+pub struct ListQuery<'a> {
+    pub skip: Option<&'a str>,
+    pub take: Option<&'a str>,
+    pub ownership: Option<&'a str>,
+    pub label: Option<&'a str>,
+    pub owner_ids: Option<&'a str>,
+    pub sort_by: Option<&'a str>,
+}
+
+/// The key list's query, checked.
+pub struct ListRequest {
+    skip: i64,
+    take: i64,
+    /// `ownership=all`: every user's keys (owners and admins only).
+    all: bool,
+    label: Option<String>,
+    owner_ids: Option<Vec<String>>,
+    sort: SortBy,
+    descending: bool,
+}
+
+const SORT_BY: &str = "sortBy must be label, createdAt, lastUsedAt or scopes with :asc or :desc";
+
+fn number(value: Option<&str>, name: &str, default: i64, max: i64) -> Result<i64> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (0..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "{name} must be a whole number from 0 to {max}"
+            ))),
+        },
+    }
+}
+
+impl ListRequest {
+    /// The checks in n8n's order; `ownership=all` needs an owner or admin (`role`).
+    pub fn parse(query: ListQuery<'_>, role: Role) -> Result<ListRequest> {
+        let skip = number(query.skip, "skip", 0, i64::MAX)?;
+        let take = number(query.take, "take", 10, 250)?;
+        let all = match query.ownership {
+            None | Some("mine") => false,
+            Some("all") => true,
+            Some(_) => return Err(ApiError::bad_request("ownership must be mine or all")),
+        };
+        if all && !role.is_instance_admin() {
+            return Err(ApiError::Forbidden);
+        }
+        let label = query.label.map(str::trim).filter(|l| !l.is_empty());
+        if label.is_some_and(|l| l.chars().count() > 100) {
+            return Err(ApiError::bad_request(
+                "label must be at most 100 characters",
+            ));
+        }
+        let owner_ids: Option<Vec<String>> = query.owner_ids.map(|ids| {
+            ids.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        if owner_ids.as_ref().is_some_and(|ids| ids.len() > 100) {
+            return Err(ApiError::bad_request("ownerIds may list at most 100 users"));
+        }
+        let (sort, descending) = match query.sort_by.unwrap_or("createdAt:desc").split_once(':') {
+            Some((field, dir @ ("asc" | "desc"))) => {
+                let sort = match field {
+                    "label" => SortBy::Label,
+                    "createdAt" => SortBy::CreatedAt,
+                    "lastUsedAt" => SortBy::LastUsedAt,
+                    "scopes" => SortBy::Scopes,
+                    _ => return Err(ApiError::bad_request(SORT_BY)),
+                };
+                (sort, dir == "desc")
+            }
+            _ => return Err(ApiError::bad_request(SORT_BY)),
+        };
+        Ok(ListRequest {
+            skip,
+            take,
+            all,
+            label: label.map(str::to_owned),
+            owner_ids,
+            sort,
+            descending,
+        })
+    }
+}
+
+/// One page of keys with n8n's counts: `(mine, all)` matching the filter and in total.
+pub struct KeyList {
+    pub rows: Vec<ApiKeyWithOwnerRow>,
+    pub counts: (i64, i64),
+    pub totals: (i64, i64),
+    /// Every key owner with their key count (owners and admins only).
+    pub owners: Vec<OwnerCountRow>,
+}
+
+/// `filter` without its label filter (the totals n8n shows beside the counts).
+fn unlabelled(filter: ListFilter<'_>) -> ListFilter<'_> {
+    ListFilter {
+        label: None,
+        ..filter
+    }
+}
+
+/// The key list of `user_id` (whose role is `role`).
+pub async fn list(
+    state: &AppState,
+    user_id: &str,
+    role: Role,
+    request: &ListRequest,
+) -> Result<KeyList> {
+    let can_manage = role.is_instance_admin();
+    let mine = [user_id.to_owned()];
+    let everyone = ListFilter {
+        owner_ids: request.owner_ids.as_deref(),
+        label: request.label.as_deref(),
+        sort: request.sort,
+        descending: request.descending,
+        skip: request.skip,
+        take: request.take,
+    };
+    let mine_filter = ListFilter {
+        owner_ids: Some(&mine),
+        ..everyone
+    };
+    // Without ownership=all the list is the caller's own keys, whatever ownerIds says.
+    let page_filter = if request.all { everyone } else { mine_filter };
+    let mut conn = state.db.acquire().await?;
+    let rows = repo::list(conn.conn(), &page_filter).await?;
+    let count_mine = repo::count(conn.conn(), &mine_filter).await?;
+    let total_mine = repo::count(conn.conn(), &unlabelled(mine_filter)).await?;
+    if !can_manage {
+        return Ok(KeyList {
+            rows,
+            counts: (count_mine, count_mine),
+            totals: (total_mine, total_mine),
+            owners: Vec::new(),
+        });
+    }
+    let count_all = repo::count(conn.conn(), &everyone).await?;
+    let every_key = ListFilter {
+        owner_ids: None,
+        ..unlabelled(everyone)
+    };
+    let total_all = repo::count(conn.conn(), &every_key).await?;
+    let owners = repo::owners(conn.conn()).await?;
+    Ok(KeyList {
+        rows,
+        counts: (count_mine, count_all),
+        totals: (total_mine, total_all),
+        owners,
+    })
 }
 
 #[cfg(test)]

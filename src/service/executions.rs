@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::executions::{self as repo, ExecutionRow, Filter};
 use crate::db::{workflows, Conn};
-use crate::domain::ids::is_plausible_id;
+use crate::domain::ids::{is_plausible_id, ExecutionId, Named, TypedId};
 use crate::domain::time::now_iso;
 use crate::engine::execute::{Ended, RetryRefusal};
 use crate::error::{ApiError, Result};
@@ -21,14 +21,16 @@ pub fn not_found() -> ApiError {
     ApiError::not_found("Not Found")
 }
 
-/// The execution id of a path: an integer of at least 1.
+/// The answer for an execution id that is not an integer of at least 1.
+fn malformed_id() -> ApiError {
+    ApiError::bad_request("request/params/id must be an integer >= 1")
+}
+
+/// An execution id given as text (a query's `lastId`).
 pub fn parse_id(id: &str) -> Result<i64> {
-    match id.parse::<i64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(ApiError::bad_request(
-            "request/params/id must be an integer >= 1",
-        )),
-    }
+    ExecutionId::parse(id)
+        .map(ExecutionId::get)
+        .ok_or_else(malformed_id)
 }
 
 /// Loads an execution of a workflow the caller can see; `write` also requires the right to
@@ -36,10 +38,10 @@ pub fn parse_id(id: &str) -> Result<i64> {
 pub async fn visible(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<ExecutionId>,
     write: bool,
 ) -> Result<ExecutionRow> {
-    let id = parse_id(id)?;
+    let id = id.or_missing(|_| malformed_id())?.get();
     let row = repo::find(conn.reborrow(), id)
         .await?
         .ok_or_else(not_found)?;
@@ -102,7 +104,7 @@ pub async fn list(
 pub async fn read(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<ExecutionId>,
     with_workflow: bool,
 ) -> Result<(ExecutionRow, Option<Box<RawValue>>)> {
     let mut conn = state.db.acquire().await?;
@@ -116,7 +118,11 @@ pub async fn read(
 }
 
 /// Cancels a run in progress; answers the execution as it is once stopped.
-pub async fn stop(state: &AppState, principal: &Principal, id: &str) -> Result<ExecutionRow> {
+pub async fn stop(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<ExecutionId>,
+) -> Result<ExecutionRow> {
     let mut tx = state.db.begin().await?;
     let row = visible(tx.conn(), principal, id, true).await?;
     if !repo::cancel(tx.conn(), row.id, &now_iso()).await? {
@@ -131,6 +137,47 @@ pub async fn stop(state: &AppState, principal: &Principal, id: &str) -> Result<E
     Ok(row)
 }
 
+/// Which runs a bulk stop cancels (the statuses as stored: `new`, `running`, `waiting`).
+pub struct StopMany<'a> {
+    pub statuses: &'a [String],
+    pub workflow_id: Option<&'a str>,
+    pub started_after: Option<&'a str>,
+    pub started_before: Option<&'a str>,
+}
+
+/// Cancels every run the caller may change that matches; answers how many.
+#[tracing::instrument(skip_all, fields(workflow.id = ?stop.workflow_id))]
+pub async fn stop_many(state: &AppState, principal: &Principal, stop: StopMany<'_>) -> Result<u64> {
+    let mut tx = state.db.begin().await?;
+    if let Some(workflow_id) = stop.workflow_id {
+        let missing = || ApiError::not_found("Workflow not found or not accessible");
+        let workflow = if is_plausible_id(workflow_id) {
+            workflows::find(tx.conn(), workflow_id).await?
+        } else {
+            None
+        };
+        let workflow = workflow.ok_or_else(missing)?;
+        if !access::project_access(tx.conn(), principal, &workflow.project_id)
+            .await?
+            .is_some_and(|a| a.can_write())
+        {
+            return Err(missing());
+        }
+    }
+    let filter = Filter {
+        member: access::visible_to(principal),
+        statuses: Some(stop.statuses),
+        workflow_id: stop.workflow_id,
+        project_id: None,
+        started_after: stop.started_after,
+        started_before: stop.started_before,
+        exclude_running: false,
+    };
+    let stopped = repo::cancel_matching(tx.conn(), &filter, &now_iso()).await?;
+    tx.commit().await?;
+    Ok(stopped)
+}
+
 /// A finished retry: the execution retried, the run that retried it, and its stored record.
 pub struct Retry {
     pub original: ExecutionRow,
@@ -143,7 +190,7 @@ pub struct Retry {
 pub async fn retry(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<ExecutionId>,
     load_workflow: bool,
 ) -> Result<Retry> {
     let original = {

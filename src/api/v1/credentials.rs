@@ -17,15 +17,14 @@ use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::credentials::{self as repo, Changes, CredentialRow, NewCredential};
 use crate::db::{projects, Conn};
-use crate::domain::credential_types::{self, CredentialType, TestSpec};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::credential_types::{self, CredentialType};
+use crate::domain::ids::{new_id, CredentialId, Named};
 use crate::domain::names;
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
-use crate::service::credentials::{open, seal};
-use crate::service::outbound;
+use crate::service::credentials::{open, seal, test_connection, TestOutcome};
 
 const NO_STORE: [(HeaderName, &str); 1] = [(CACHE_CONTROL, "no-store")];
 
@@ -156,13 +155,11 @@ fn not_found(principal: &Principal, id: &str, admin_message: &str) -> ApiError {
 async fn visible(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<CredentialId>,
     admin_message: &str,
 ) -> Result<(CredentialRow, ProjectAccess)> {
-    let missing = || not_found(principal, id, admin_message);
-    if !is_plausible_id(id) {
-        return Err(missing());
-    }
+    let missing = || not_found(principal, id.as_str(), admin_message);
+    let id = id.or_missing(|_| missing())?;
     let found = repo::find(conn.reborrow(), id).await?;
     access::visible(conn, principal, found, |r| &r.project_id, missing).await
 }
@@ -171,7 +168,7 @@ async fn visible(
 async fn writable(
     conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<CredentialId>,
     admin_message: &str,
 ) -> Result<CredentialRow> {
     access::writable(visible(conn, principal, id, admin_message).await?)
@@ -324,7 +321,7 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<CredentialId>>,
 ) -> Result<Response> {
     let mut conn = state.db.acquire().await?;
     let (row, _) = visible(conn.conn(), &principal, &id, "Credential not found").await?;
@@ -347,7 +344,7 @@ pub struct UpdateBody {
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<CredentialId>>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response> {
     let name = body.name.as_deref().map(valid_name).transpose()?;
@@ -378,11 +375,11 @@ async fn update(
     let now = now_iso();
     repo::update(
         tx.conn(),
-        &id,
+        &row.id,
         &Changes {
             name: name.unwrap_or(&row.name),
             kind: &kind.name,
-            data: &seal(&state.keys, &id, &data),
+            data: &seal(&state.keys, &row.id, &data),
             key_id: state.keys.primary_id(),
             is_global: body.is_global.unwrap_or(row.is_global),
             is_resolvable: body.is_resolvable.unwrap_or(row.is_resolvable),
@@ -390,9 +387,9 @@ async fn update(
         },
     )
     .await?;
-    let row = repo::find(tx.conn(), &id)
+    let row = repo::find(tx.conn(), &row.id)
         .await?
-        .ok_or_else(|| not_found(&principal, &id, "Credential not found"))?;
+        .ok_or_else(|| not_found(&principal, id.as_str(), "Credential not found"))?;
     tx.commit().await?;
     Ok((NO_STORE, Json(row.into_api())).into_response())
 }
@@ -400,11 +397,11 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<CredentialId>>,
 ) -> Result<Json<Credential>> {
     let mut tx = state.db.begin().await?;
     let row = writable(tx.conn(), &principal, &id, "Not Found").await?;
-    repo::delete(tx.conn(), &id).await?;
+    repo::delete(tx.conn(), &row.id).await?;
     tx.commit().await?;
     let usage_scope = if row.is_global { "instance" } else { "project" };
     let mut credential = row.into_api();
@@ -421,7 +418,7 @@ pub struct TransferBody {
 async fn transfer(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<CredentialId>>,
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<StatusCode> {
     let destination = body.destination_project_id;
@@ -452,55 +449,15 @@ async fn transfer(
             "You can't transfer a credential into the project that's already owning it.",
         ));
     }
-    repo::transfer(tx.conn(), &id, &destination, &now_iso()).await?;
+    repo::transfer(tx.conn(), &row.id, &destination, &now_iso()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize)]
-pub struct TestOutcome {
-    status: &'static str,
-    message: String,
-}
-
-/// Fills `{field}` placeholders of a test URL from the credential's data (and defaults).
-fn expand(template: &str, kind: &CredentialType, data: &Map<String, Value>) -> String {
-    let mut out = template.to_owned();
-    for field in &kind.properties {
-        let placeholder = format!("{{{}}}", field.name);
-        if out.contains(&placeholder) {
-            let value = kind
-                .value(data, &field.name)
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .unwrap_or_default();
-            out = out.replace(&placeholder, value.trim_end_matches('/'));
-        }
-    }
-    out
-}
-
-fn text(kind: &CredentialType, data: &Map<String, Value>, field: &str) -> String {
-    kind.value(data, field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn extra_headers(headers: &Map<String, Value>) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-        .collect()
 }
 
 async fn test(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<CredentialId>>,
 ) -> Result<Json<TestOutcome>> {
     let row = {
         let mut conn = state.db.acquire().await?;
@@ -510,71 +467,7 @@ async fn test(
     };
     let data = open(&state.keys, &row)?;
     let kind = known_type(&row.kind)?;
-    let Some(spec) = &kind.test else {
-        return Ok(Json(TestOutcome {
-            status: "Error",
-            message: "No testing function found for this credential.".into(),
-        }));
-    };
-    let (url, headers) = match spec {
-        TestSpec::N8nApi => {
-            let base = text(kind, &data, "baseUrl");
-            (
-                format!("{}/credentials/schema/n8nApi", base.trim_end_matches('/')),
-                vec![("X-N8N-API-KEY".to_owned(), text(kind, &data, "apiKey"))],
-            )
-        }
-        TestSpec::Bearer {
-            url,
-            field,
-            headers,
-        } => {
-            let mut h = extra_headers(headers);
-            h.push((
-                "Authorization".to_owned(),
-                format!("Bearer {}", text(kind, &data, field)),
-            ));
-            (expand(url, kind, &data), h)
-        }
-        TestSpec::Header {
-            url,
-            header,
-            field,
-            prefix,
-            headers,
-        } => {
-            let mut h = extra_headers(headers);
-            h.push((
-                header.clone(),
-                format!("{prefix}{}", text(kind, &data, field)),
-            ));
-            (expand(url, kind, &data), h)
-        }
-        TestSpec::Get { url } => (expand(url, kind, &data), Vec::new()),
-    };
-    let mut policy = outbound::OutboundPolicy::from_config(&state.config.outbound);
-    if !state.config.credential_test_allow_private {
-        policy = policy.blocking_private();
-    }
-    let outcome = match outbound::get(&url, &headers, &policy).await {
-        Ok(status) if (200..300).contains(&status) => TestOutcome {
-            status: "OK",
-            message: "Connection successful!".into(),
-        },
-        Ok(401 | 403) => TestOutcome {
-            status: "Error",
-            message: "Authorization failed - please check your credentials".into(),
-        },
-        Ok(status) => TestOutcome {
-            status: "Error",
-            message: format!("The service answered with status {status}"),
-        },
-        Err(e) => TestOutcome {
-            status: "Error",
-            message: e.to_string(),
-        },
-    };
-    Ok(Json(outcome))
+    Ok(Json(test_connection(&state, kind, &data).await))
 }
 
 async fn schema(Path(type_name): Path<String>) -> Result<Json<Value>> {

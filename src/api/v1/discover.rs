@@ -90,6 +90,74 @@ fn inline(schema: &Value, components: &Map<String, Value>, within: &mut Vec<Stri
     }
 }
 
+/// The endpoints the caller's scopes reach, by resource, with the filter values.
+struct Catalogue {
+    resources: Map<String, Value>,
+    resource_values: BTreeSet<String>,
+    operation_values: BTreeSet<String>,
+}
+
+/// Walks the route table; `components` (with `include=schemas`) inlines request schemas.
+fn catalogue(
+    principal: &Principal,
+    query: &Query,
+    prefix: &str,
+    components: Option<&Map<String, Value>>,
+) -> Catalogue {
+    let mut resources: BTreeMap<String, (Vec<String>, Vec<Value>)> = BTreeMap::new();
+    let mut resource_values = BTreeSet::new();
+    let mut operation_values = BTreeSet::new();
+    for endpoint in super::endpoints() {
+        let Some(scope) = endpoint.auth.scope else {
+            continue;
+        };
+        if !principal.scopes.contains(scope)
+            || (endpoint.auth.api_key_only
+                && principal.credential == crate::auth::Credential::Session)
+        {
+            continue;
+        }
+        let (resource, operation) = resource_and_operation(scope.as_str());
+        resource_values.insert(resource.clone());
+        operation_values.insert(operation.clone());
+        if query.resource.as_deref().is_some_and(|r| r != resource)
+            || query.operation.as_deref().is_some_and(|o| o != operation)
+        {
+            continue;
+        }
+        let mut described = json!({
+            "method": endpoint.method.as_str(),
+            "path": format!("{prefix}{}", endpoint.path),
+            "operationId": endpoint.doc.operation_id,
+        });
+        if let (Some(components), Some(body)) = (components, &endpoint.doc.body) {
+            let schema = &body["content"]["application/json"]["schema"];
+            if !schema.is_null() {
+                described["requestSchema"] = inline(schema, components, &mut Vec::new());
+            }
+        }
+        let entry = resources.entry(resource).or_default();
+        if !entry.0.contains(&operation) {
+            entry.0.push(operation);
+        }
+        entry.1.push(described);
+    }
+    let resources = resources
+        .into_iter()
+        .map(|(name, (operations, endpoints))| {
+            (
+                name,
+                json!({ "operations": operations, "endpoints": endpoints }),
+            )
+        })
+        .collect();
+    Catalogue {
+        resources,
+        resource_values,
+        operation_values,
+    }
+}
+
 async fn discover(
     State(state): State<AppState>,
     principal: Principal,
@@ -117,55 +185,16 @@ async fn discover(
     } else {
         Map::new()
     };
-    let mut resources: BTreeMap<String, (Vec<String>, Vec<Value>)> = BTreeMap::new();
-    let mut resource_values = BTreeSet::new();
-    let mut operation_values = BTreeSet::new();
-    for endpoint in super::endpoints() {
-        let Some(scope) = endpoint.auth.scope else {
-            continue;
-        };
-        if !principal.scopes.contains(scope)
-            || (endpoint.auth.api_key_only
-                && principal.credential == crate::auth::Credential::Session)
-        {
-            continue;
-        }
-        let (resource, operation) = resource_and_operation(scope.as_str());
-        resource_values.insert(resource.clone());
-        operation_values.insert(operation.clone());
-        if query.resource.as_deref().is_some_and(|r| r != resource)
-            || query.operation.as_deref().is_some_and(|o| o != operation)
-        {
-            continue;
-        }
-        let mut described = json!({
-            "method": endpoint.method.as_str(),
-            "path": format!("{prefix}{}", endpoint.path),
-            "operationId": endpoint.doc.operation_id,
-        });
-        if with_schemas {
-            if let Some(body) = &endpoint.doc.body {
-                let schema = &body["content"]["application/json"]["schema"];
-                if !schema.is_null() {
-                    described["requestSchema"] = inline(schema, &components, &mut Vec::new());
-                }
-            }
-        }
-        let entry = resources.entry(resource).or_default();
-        if !entry.0.contains(&operation) {
-            entry.0.push(operation);
-        }
-        entry.1.push(described);
-    }
-    let resources: Map<String, Value> = resources
-        .into_iter()
-        .map(|(name, (operations, endpoints))| {
-            (
-                name,
-                json!({ "operations": operations, "endpoints": endpoints }),
-            )
-        })
-        .collect();
+    let Catalogue {
+        resources,
+        resource_values,
+        operation_values,
+    } = catalogue(
+        &principal,
+        &query,
+        &prefix,
+        with_schemas.then_some(&components),
+    );
     let data = json!({
         "scopes": principal.scopes.names(),
         "resources": resources,

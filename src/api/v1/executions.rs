@@ -12,13 +12,12 @@ use serde_json::{json, Value};
 use super::openapi::{list_of, path_param, query_param, schema_ref, Doc};
 use super::tags::Tag;
 use super::Endpoint;
-use crate::access;
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::executions::{self as repo, ExecutionRow, Filter};
-use crate::db::{tags, workflows};
-use crate::domain::ids::is_plausible_id;
-use crate::domain::time::{iso, now_iso, parse_iso};
+use crate::db::tags;
+use crate::domain::ids::{is_plausible_id, ExecutionId, Named};
+use crate::domain::time::{iso, parse_iso};
 use crate::engine::data::ExecutionStatus;
 use crate::error::{ApiError, Result};
 use crate::extract::{from_value, ApiJson, ApiQuery, OptionalJson};
@@ -286,7 +285,7 @@ pub struct ReadQuery {
 async fn read(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
     ApiQuery(query): ApiQuery<ReadQuery>,
 ) -> Result<Json<Execution>> {
     let include_data = boolean(query.include_data.as_deref(), "includeData")?;
@@ -301,7 +300,7 @@ async fn read(
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
 ) -> Result<Json<Execution>> {
     let mut tx = state.db.begin().await?;
     let row = service::visible(tx.conn(), &principal, &id, true).await?;
@@ -325,7 +324,7 @@ async fn remove(
 async fn read_tags(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
 ) -> Result<Json<Vec<Tag>>> {
     let mut conn = state.db.acquire().await?;
     let row = service::visible(conn.conn(), &principal, &id, false).await?;
@@ -346,7 +345,7 @@ pub struct TagRef {
 async fn update_tags(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Vec<Tag>>> {
     let refs: Vec<TagRef> = from_value("body", body)?;
@@ -379,7 +378,7 @@ pub struct Stopped {
 async fn stop(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
 ) -> Result<Json<Stopped>> {
     let row = service::stop(&state, &principal, &id).await?;
     Ok(Json(Stopped {
@@ -441,33 +440,17 @@ async fn stop_many(
             })
         })
         .transpose()?;
-    let mut tx = state.db.begin().await?;
-    if let Some(workflow_id) = body.workflow_id.as_deref() {
-        let missing = || ApiError::not_found("Workflow not found or not accessible");
-        let workflow = if is_plausible_id(workflow_id) {
-            workflows::find(tx.conn(), workflow_id).await?
-        } else {
-            None
-        };
-        let workflow = workflow.ok_or_else(missing)?;
-        if !access::project_access(tx.conn(), &principal, &workflow.project_id)
-            .await?
-            .is_some_and(|a| a.can_write())
-        {
-            return Err(missing());
-        }
-    }
-    let filter = Filter {
-        member: access::visible_to(&principal),
-        statuses: Some(&statuses),
-        workflow_id: body.workflow_id.as_deref(),
-        project_id: None,
-        started_after: started_after.as_deref(),
-        started_before: started_before.as_deref(),
-        exclude_running: false,
-    };
-    let stopped = repo::cancel_matching(tx.conn(), &filter, &now_iso()).await?;
-    tx.commit().await?;
+    let stopped = service::stop_many(
+        &state,
+        &principal,
+        service::StopMany {
+            statuses: &statuses,
+            workflow_id: body.workflow_id.as_deref(),
+            started_after: started_after.as_deref(),
+            started_before: started_before.as_deref(),
+        },
+    )
+    .await?;
     Ok(Json(json!({ "stopped": stopped })))
 }
 
@@ -498,7 +481,7 @@ pub struct Retried {
 async fn retry(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ExecutionId>>,
     OptionalJson(body): OptionalJson<RetryBody>,
 ) -> Result<Json<Retried>> {
     let load_workflow = body.and_then(|b| b.load_workflow).unwrap_or(false);

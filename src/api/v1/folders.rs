@@ -12,20 +12,19 @@ use serde_json::{json, Map, Value};
 
 use super::openapi::{path_param, query_param, schema_ref, Doc};
 use super::Endpoint;
-use crate::access::{self, ProjectAccess};
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
-use crate::db::folders::{self as repo, FolderRow, ListFilter};
-use crate::db::{projects, Conn};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::db::folders::{self as repo, FolderRow};
+use crate::domain::ids::new_id;
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::service::folders::{
+    self as service, folder_in, folder_not_found, project, writable_project, ROOT,
+};
 use crate::service::workflows::steps::{self, Actor};
 use crate::service::workflows::Hooks;
 
-/// The folder id n8n uses for "the project root".
-const ROOT: &str = "0";
 const NAME_MAX: usize = 128;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -124,55 +123,6 @@ impl FolderRow {
     }
 }
 
-/// The project of the path (`personal` meaning the caller's own) with the caller's access.
-async fn project(
-    mut conn: Conn<'_>,
-    principal: &Principal,
-    project_id: &str,
-) -> Result<(String, ProjectAccess)> {
-    let missing = || ApiError::not_found(format!("Project with ID \"{project_id}\" not found"));
-    let id = if project_id == "personal" {
-        projects::personal_project_id(conn.reborrow(), &principal.user_id)
-            .await?
-            .ok_or_else(missing)?
-    } else if is_plausible_id(project_id) {
-        project_id.to_owned()
-    } else {
-        return Err(missing());
-    };
-    let access = access::project_access(conn, principal, &id)
-        .await?
-        .ok_or_else(missing)?;
-    Ok((id, access))
-}
-
-async fn writable_project(
-    conn: Conn<'_>,
-    principal: &Principal,
-    project_id: &str,
-) -> Result<String> {
-    let (id, access) = project(conn, principal, project_id).await?;
-    if !access.can_write() {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(id)
-}
-
-fn folder_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("Could not find the folder: {id}"))
-}
-
-/// A folder of the given project.
-async fn folder_in(conn: Conn<'_>, project_id: &str, folder_id: &str) -> Result<FolderRow> {
-    if !is_plausible_id(folder_id) {
-        return Err(folder_not_found(folder_id));
-    }
-    match repo::find(conn, folder_id).await? {
-        Some(folder) if folder.project_id == project_id => Ok(folder),
-        _ => Err(folder_not_found(folder_id)),
-    }
-}
-
 fn valid_name(raw: &str) -> Result<&str> {
     let name = raw.trim();
     match name.chars().count() {
@@ -229,136 +179,27 @@ pub struct ListQuery {
     take: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Filter {
-    parent_folder_id: Option<String>,
-    name: Option<String>,
-    exclude_folder_id_and_descendants: Option<String>,
-    tags: Option<Vec<String>>,
-}
-
-const SELECTABLE: &[&str] = &[
-    "id",
-    "name",
-    "parentFolderId",
-    "createdAt",
-    "updatedAt",
-    "homeProject",
-    "parentFolder",
-    "tags",
-    "workflowCount",
-    "subFolderCount",
-];
-const TAKE_MAX: i64 = 250;
-
-fn number(value: Option<&str>, name: &str) -> Result<Option<i64>> {
-    match value {
-        None => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "request/query/{name} must be a non-negative integer"
-                ))
-            }),
-    }
-}
-
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Path(project_id): Path<String>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>> {
-    let filter: Filter = match query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        None => Filter::default(),
-        Some(text) => serde_json::from_str(text).map_err(|_| ApiError::bad_request("request/query/filter must be a JSON object with parentFolderId, name or excludeFolderIdAndDescendants"))?,
-    };
-    let (sort_column, descending) = match query.sort_by.as_deref().unwrap_or("updatedAt:desc") {
-        "name:asc" => ("lower(f.name)", false),
-        "name:desc" => ("lower(f.name)", true),
-        "createdAt:asc" => ("f.created_at", false),
-        "createdAt:desc" => ("f.created_at", true),
-        "updatedAt:asc" => ("f.updated_at", false),
-        "updatedAt:desc" => ("f.updated_at", true),
-        _ => {
-            return Err(ApiError::bad_request(
-                "request/query/sortBy must be equal to one of the allowed values",
-            ))
-        }
-    };
-    let skip = number(query.skip.as_deref(), "skip")?.unwrap_or(0);
-    let take = number(query.take.as_deref(), "take")?
-        .unwrap_or(TAKE_MAX)
-        .min(TAKE_MAX);
-    let select: Option<Vec<&str>> = query.select.as_deref().map(|s| {
-        s.split(',')
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .collect()
-    });
-    if let Some(fields) = &select {
-        if let Some(bad) = fields.iter().find(|f| !SELECTABLE.contains(f)) {
-            return Err(ApiError::bad_request(format!(
-                "request/query/select has an unknown field: {bad}"
-            )));
-        }
-    }
-
-    let mut conn = state.db.acquire().await?;
-    let (project_id, _) = project(conn.conn(), &principal, &project_id).await?;
-    let home = projects::find(conn.conn(), &project_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("Project with ID \"{project_id}\" not found"))
-        })?;
-    let exclude = match filter.exclude_folder_id_and_descendants.as_deref() {
-        Some(id) if is_plausible_id(id) => Some(repo::subtree(conn.conn(), id).await?),
-        _ => None,
-    };
-    // Folders carry no tags here; a tag filter therefore matches no folder.
-    if filter.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Ok(Json(json!({ "count": 0, "data": [] })));
-    }
-    let parent = filter
-        .parent_folder_id
-        .as_deref()
-        .map(|p| if p == ROOT { None } else { Some(p) });
-    let (count, rows) = repo::list(
-        conn.conn(),
-        &ListFilter {
-            project_id: &project_id,
-            parent_folder_id: parent,
-            name: filter.name.as_deref().filter(|n| !n.is_empty()),
-            exclude: exclude.as_deref(),
-            sort_column,
-            descending,
-            skip,
-            take,
-        },
-    )
-    .await?;
-    let parent_ids: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.folder.parent_folder_id.clone())
-        .collect();
-    let mut parents = Vec::new();
-    for id in parent_ids {
-        if !parents.iter().any(|p: &FolderRow| p.id == id) {
-            if let Some(p) = repo::find(conn.conn(), &id).await? {
-                parents.push(p);
-            }
-        }
-    }
+    let request = service::ListRequest::parse(service::ListQuery {
+        filter: query.filter.as_deref(),
+        select: query.select.as_deref(),
+        sort_by: query.sort_by.as_deref(),
+        skip: query.skip.as_deref(),
+        take: query.take.as_deref(),
+    })?;
+    let page = service::list(&state, &principal, &project_id, &request).await?;
+    let home = &page.home;
     let home_project = json!({ "id": home.id, "name": home.name, "type": home.kind, "icon": home.icon.as_deref().and_then(|i| serde_json::from_str::<Value>(i).ok()) });
-    let data: Vec<Value> = rows
+    let data: Vec<Value> = page
+        .rows
         .into_iter()
         .map(|row| {
-            let parent = row.folder.parent_folder_id.as_ref().and_then(|id| parents.iter().find(|p| &p.id == id));
+            let parent = row.folder.parent_folder_id.as_ref().and_then(|id| page.parents.iter().find(|p| &p.id == id));
             let mut item = json!({
                 "id": row.folder.id, "name": row.folder.name, "parentFolderId": row.folder.parent_folder_id,
                 "createdAt": row.folder.created_at, "updatedAt": row.folder.updated_at,
@@ -366,14 +207,14 @@ async fn list(
                 "parentFolder": parent.map(|p| json!({ "id": p.id, "name": p.name, "parentFolderId": p.parent_folder_id })),
                 "tags": [], "workflowCount": row.workflow_count, "subFolderCount": row.sub_folder_count,
             });
-            if let (Some(fields), Value::Object(all)) = (&select, &mut item) {
-                let kept: Map<String, Value> = fields.iter().filter_map(|f| all.remove(*f).map(|v| ((*f).to_owned(), v))).collect();
+            if let (Some(fields), Value::Object(all)) = (&request.select, &mut item) {
+                let kept: Map<String, Value> = fields.iter().filter_map(|f| all.remove(f.as_str()).map(|v| (f.clone(), v))).collect();
                 item = Value::Object(kept);
             }
             item
         })
         .collect();
-    Ok(Json(json!({ "count": count, "data": data })))
+    Ok(Json(json!({ "count": page.count, "data": data })))
 }
 
 async fn read(

@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::projects::{self as repo, MemberRow, NewProject, ProjectRow};
 use crate::db::{users, Conn};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::ids::{new_id, Named, ProjectId};
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
@@ -230,11 +230,9 @@ fn project_not_found(id: &str) -> ApiError {
 async fn visible(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<ProjectId>,
 ) -> Result<(ProjectRow, ProjectAccess)> {
-    if !is_plausible_id(id) {
-        return Err(project_not_found(id));
-    }
+    let id = id.or_missing(project_not_found)?;
     let access = access::project_access(conn.reborrow(), principal, id)
         .await?
         .ok_or_else(|| project_not_found(id))?;
@@ -245,7 +243,11 @@ async fn visible(
 }
 
 /// A team project the caller may manage (members, name).
-async fn manageable(mut conn: Conn<'_>, principal: &Principal, id: &str) -> Result<ProjectRow> {
+async fn manageable(
+    mut conn: Conn<'_>,
+    principal: &Principal,
+    id: &Named<ProjectId>,
+) -> Result<ProjectRow> {
     let (project, access) = visible(conn.reborrow(), principal, id).await?;
     if !access.can_manage() {
         return Err(ApiError::Forbidden);
@@ -352,13 +354,13 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ProjectId>>,
     ApiJson(body): ApiJson<NameBody>,
 ) -> Result<StatusCode> {
     let name = valid_name(&body.name)?;
     let mut tx = state.db.begin().await?;
-    manageable(tx.conn(), &principal, &id).await?;
-    repo::rename(tx.conn(), &id, name, &now_iso()).await?;
+    let project = manageable(tx.conn(), &principal, &id).await?;
+    repo::rename(tx.conn(), &project.id, name, &now_iso()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -366,7 +368,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ProjectId>>,
 ) -> Result<StatusCode> {
     let mut tx = state.db.begin().await?;
     let (project, access) = visible(tx.conn(), &principal, &id).await?;
@@ -379,8 +381,8 @@ async fn remove(
     // Workflows go through the workflow service (whoever runs them hears of it); their
     // versions and the folders go with the project (foreign keys cascade).
     let mut hooks = Hooks::new(&*state.lifecycle);
-    steps::delete_in_project(tx.conn(), &mut hooks, &id).await?;
-    repo::delete(tx.conn(), &id).await?;
+    steps::delete_in_project(tx.conn(), &mut hooks, &project.id).await?;
+    repo::delete(tx.conn(), &project.id).await?;
     tx.commit().await?;
     hooks.committed();
     Ok(StatusCode::NO_CONTENT)
@@ -415,15 +417,15 @@ impl From<MemberRow> for Member {
 async fn members(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ProjectId>>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ListResponse<Member>>> {
     let page = query.page()?;
     let mut conn = state.db.acquire().await?;
-    visible(conn.conn(), &principal, &id).await?;
+    let (project, _) = visible(conn.conn(), &principal, &id).await?;
     let rows = repo::members(
         conn.conn(),
-        &id,
+        &project.id,
         page.after.as_deref(),
         page.offset,
         page.fetch_limit(),
@@ -469,7 +471,7 @@ async fn user_exists(conn: Conn<'_>, user_id: &str) -> Result<()> {
 async fn add_members(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<ProjectId>>,
     ApiJson(body): ApiJson<RelationsBody>,
 ) -> Result<StatusCode> {
     if body.relations.is_empty() {
@@ -485,10 +487,17 @@ async fn add_members(
         .collect::<Result<Vec<_>>>()?;
     let now = now_iso();
     let mut tx = state.db.begin().await?;
-    manageable(tx.conn(), &principal, &id).await?;
+    let project = manageable(tx.conn(), &principal, &id).await?;
     for (relation, role) in body.relations.iter().zip(roles) {
         user_exists(tx.conn(), &relation.user_id).await?;
-        repo::upsert_relation(tx.conn(), &id, &relation.user_id, role.as_str(), &now).await?;
+        repo::upsert_relation(
+            tx.conn(),
+            &project.id,
+            &relation.user_id,
+            role.as_str(),
+            &now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(StatusCode::CREATED)
@@ -508,13 +517,13 @@ fn not_a_member(user_id: &str) -> ApiError {
 async fn change_member(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, user_id)): Path<(Named<ProjectId>, String)>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<StatusCode> {
     let role = assignable_role(&body.role, "/role")?;
     let mut tx = state.db.begin().await?;
-    manageable(tx.conn(), &principal, &id).await?;
-    if !repo::update_relation(tx.conn(), &id, &user_id, role.as_str(), &now_iso()).await? {
+    let project = manageable(tx.conn(), &principal, &id).await?;
+    if !repo::update_relation(tx.conn(), &project.id, &user_id, role.as_str(), &now_iso()).await? {
         return Err(not_a_member(&user_id));
     }
     tx.commit().await?;
@@ -524,11 +533,11 @@ async fn change_member(
 async fn remove_member(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, user_id)): Path<(Named<ProjectId>, String)>,
 ) -> Result<StatusCode> {
     let mut tx = state.db.begin().await?;
-    manageable(tx.conn(), &principal, &id).await?;
-    if !repo::delete_relation(tx.conn(), &id, &user_id).await? {
+    let project = manageable(tx.conn(), &principal, &id).await?;
+    if !repo::delete_relation(tx.conn(), &project.id, &user_id).await? {
         return Err(not_a_member(&user_id));
     }
     tx.commit().await?;

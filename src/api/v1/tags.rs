@@ -12,7 +12,7 @@ use super::Endpoint;
 use crate::app::AppState;
 use crate::auth::Scope;
 use crate::db::tags::{self as repo, TagRow, NAME_UNIQUE};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::ids::{new_id, Named, TagId};
 use crate::domain::names;
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result, ResultExt};
@@ -170,11 +170,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(row.into_api())))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Tag>> {
-    if !is_plausible_id(&id) {
-        return Err(not_found());
-    }
-    let row = repo::read(&mut state.db.reader().await?, &id)
+async fn read(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
+    let id = id.or_missing(|_| not_found())?;
+    let row = repo::read(&mut state.db.reader().await?, id)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(row.into_api()))
@@ -182,15 +180,13 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
 
 async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<Named<TagId>>,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<Json<Tag>> {
-    if !is_plausible_id(&id) {
-        return Err(not_found());
-    }
+    let id = id.or_missing(|_| not_found())?;
     let name = valid_name(&body.name)?;
     let mut tx = state.db.begin().await?;
-    let row = repo::rename(tx.conn(), &id, name, &now_iso())
+    let row = repo::rename(tx.conn(), id, name, &now_iso())
         .await
         .on_unique(NAME_UNIQUE, conflict)?
         .ok_or_else(not_found)?;
@@ -198,12 +194,10 @@ async fn update(
     Ok(Json(row.into_api()))
 }
 
-async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Tag>> {
-    if !is_plausible_id(&id) {
-        return Err(not_found());
-    }
+async fn remove(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
+    let id = id.or_missing(|_| not_found())?;
     let mut tx = state.db.begin().await?;
-    let row = repo::delete(tx.conn(), &id).await?.ok_or_else(not_found)?;
+    let row = repo::delete(tx.conn(), id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(Json(row.into_api()))
 }

@@ -13,6 +13,7 @@ use crate::access;
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::users::{self as repo, UserRow};
+use crate::domain::ids::{Named, UserRef};
 use crate::error::{ApiError, Result};
 use crate::extract::{from_value, ApiJson, ApiQuery};
 use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
@@ -171,22 +172,19 @@ pub struct ReadQuery {
     include_role: Option<String>,
 }
 
-async fn find_user(state: &AppState, id_or_email: &str) -> Result<UserRow> {
-    let not_found = || ApiError::not_found(format!("Could not find user with id: {id_or_email}"));
+async fn find_user(state: &AppState, user: &Named<UserRef>) -> Result<UserRow> {
     let mut conn = state.db.acquire().await?;
-    let user = if id_or_email.contains('@') {
-        repo::find_by_email(conn.conn(), &id_or_email.trim().to_lowercase()).await?
-    } else if uuid::Uuid::parse_str(id_or_email).is_ok() {
-        repo::find_by_id(conn.conn(), id_or_email).await?
-    } else {
-        None
+    let found = match user.id() {
+        Some(UserRef::Email(email)) => repo::find_by_email(conn.conn(), email).await?,
+        Some(UserRef::Id(id)) => repo::find_by_id(conn.conn(), id).await?,
+        None => None,
     };
-    user.ok_or_else(not_found)
+    found.ok_or_else(|| ApiError::not_found(format!("Could not find user with id: {user}")))
 }
 
 async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<Named<UserRef>>,
     ApiQuery(query): ApiQuery<ReadQuery>,
 ) -> Result<Json<User>> {
     let include_role = boolean(query.include_role.as_deref(), "includeRole")?;
@@ -225,7 +223,7 @@ pub struct DeleteQuery {
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<UserRef>>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode> {
     // n8n answers a missing user with 400 here (404 on the other user routes).
@@ -253,7 +251,7 @@ pub struct RoleBody {
 async fn change_role(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<UserRef>>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<StatusCode> {
     let user = find_user(&state, &id)

@@ -13,13 +13,14 @@ use super::Endpoint;
 use crate::access;
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
-use crate::db::variables::{self as repo, ListFilter, KEY_UNIQUE};
+use crate::db::variables::{self as repo, KEY_UNIQUE};
 use crate::db::{projects, Conn};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::ids::{is_plausible_id, new_id, Named, VariableId};
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result, ResultExt};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
+use crate::pagination::{ListResponse, PageQuery};
+use crate::service::variables::{self as service, ProjectFilter};
 
 pub fn endpoints() -> Vec<Endpoint> {
     let id = || path_param("id", "The ID of the variable.");
@@ -140,55 +141,17 @@ async fn list(
             ))
         }
     };
-    let mut conn = state.db.acquire().await?;
     let project = match query.project_id.as_deref() {
-        None => None,
-        Some("null") => Some(None),
-        Some(p) => {
-            // A project the caller cannot see has no variables for them.
-            if !is_plausible_id(p)
-                || access::project_access(conn.conn(), &principal, p)
-                    .await?
-                    .is_none()
-            {
-                return Ok(Json(ListResponse {
-                    data: Vec::new(),
-                    next_cursor: None,
-                }));
-            }
-            Some(Some(p))
-        }
+        None => ProjectFilter::Any,
+        Some("null") => ProjectFilter::Global,
+        Some(p) => ProjectFilter::Project(p),
     };
-    let filter = ListFilter {
-        member: access::visible_to(&principal),
-        project,
-        empty_only,
-    };
-    let rows = repo::list(
-        conn.conn(),
-        &filter,
-        page.after.as_deref().and_then(split_key),
-        page.offset,
-        page.fetch_limit(),
-    )
-    .await?;
-    let (rows, next_cursor) = page.finish(rows, |v| join_key(&v.key, &v.id));
-    let mut ids: Vec<&str> = rows
-        .iter()
-        .filter_map(|v| v.project_id.as_deref())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let found = projects::find_many(conn.conn(), &ids).await?;
-    let data = rows
+    let (listed, next_cursor) =
+        service::list(&state, &principal, project, empty_only, &page).await?;
+    let data = listed
         .into_iter()
-        .map(|v| Variable {
-            project: v
-                .project_id
-                .as_ref()
-                .and_then(|p| found.iter().find(|f| &f.id == p))
-                .cloned()
-                .map(|p| p.into_api()),
+        .map(|(v, project)| Variable {
+            project: project.map(|p| p.into_api()),
             id: v.id,
             key: v.key,
             value: v.value,
@@ -320,15 +283,14 @@ fn variable_not_found() -> ApiError {
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<VariableId>>,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<StatusCode> {
     valid(&body, false)?;
     let mut tx = state.db.begin().await?;
-    let current = if is_plausible_id(&id) {
-        repo::find(tx.conn(), &id).await?
-    } else {
-        None
+    let current = match id.id() {
+        Some(id) => repo::find(tx.conn(), id).await?,
+        None => None,
     };
     let current = current.ok_or_else(variable_not_found)?;
     let project = match &body.project_id {
@@ -337,7 +299,7 @@ async fn update(
     };
     repo::update(
         tx.conn(),
-        &id,
+        &current.id,
         &body.key,
         &body.value,
         project.as_deref(),
@@ -349,9 +311,16 @@ async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<Named<VariableId>>,
+) -> Result<StatusCode> {
     let mut tx = state.db.begin().await?;
-    if !is_plausible_id(&id) || !repo::delete(tx.conn(), &id).await? {
+    let deleted = match id.id() {
+        Some(id) => repo::delete(tx.conn(), id).await?,
+        None => false,
+    };
+    if !deleted {
         return Err(variable_not_found());
     }
     tx.commit().await?;

@@ -17,10 +17,10 @@ use serde_json::Value;
 use crate::access;
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::db::data_tables::{self as repo, physical_table, ColumnRow, TableRow};
+use crate::db::data_tables::{self as repo, ColumnRow, TableRow};
 use crate::db::Conn;
 use crate::domain::data_table::{self as rules, ColumnType, MAX_COLUMNS};
-use crate::domain::ids::new_id;
+use crate::domain::ids::{new_id, DataTableId, Named};
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result, ResultExt};
 use crate::pagination::PageRequest;
@@ -41,25 +41,20 @@ fn column_not_found(table_id: &str, column_id: &str) -> ApiError {
     ))
 }
 
-/// The id in the path must be a nanoid (16 alphanumerics), as n8n's validator demands; that
-/// is also what makes it safe to name the table's storage after it.
-pub fn valid_table_id(id: &str) -> Result<()> {
-    if physical_table(id).is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "request/params/dataTableId must match format \"nanoid\"",
-        ))
-    }
+/// The table id of a path, which must be a nanoid (16 alphanumerics), as n8n's validator
+/// demands; that is also what makes it safe to name the table's storage after it.
+pub fn table_id(id: &Named<DataTableId>) -> Result<&DataTableId> {
+    id.or_missing(|_| {
+        ApiError::bad_request("request/params/dataTableId must match format \"nanoid\"")
+    })
 }
 
 /// The table `id` if the caller can see it, with the caller's access to its project.
 pub(super) async fn visible_table(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &DataTableId,
 ) -> Result<(TableRow, access::ProjectAccess)> {
-    valid_table_id(id)?;
     let found = repo::find(conn.reborrow(), id).await?;
     access::visible(
         conn,
@@ -76,7 +71,7 @@ pub(super) async fn visible_table(
 pub(super) async fn writable_table(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &DataTableId,
 ) -> Result<TableRow> {
     let table = access::writable(visible_table(conn.reborrow(), principal, id).await?)?;
     let locked = repo::lock(conn.reborrow(), id)
@@ -293,8 +288,13 @@ pub async fn list(
 }
 
 #[tracing::instrument(skip_all, fields(data_table.id = %id))]
-pub async fn read(state: &AppState, principal: &Principal, id: &str) -> Result<TableView> {
+pub async fn read(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<DataTableId>,
+) -> Result<TableView> {
     let mut tx = state.db.begin_read().await?;
+    let id = table_id(id)?;
     let (table, _) = visible_table(tx.conn(), principal, id).await?;
     let columns = repo::columns(tx.conn(), id).await?;
     drop(tx);
@@ -309,11 +309,12 @@ pub async fn read(state: &AppState, principal: &Principal, id: &str) -> Result<T
 pub async fn rename(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     name: &str,
 ) -> Result<TableView> {
     let name = rules::valid_table_name(name)?;
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     let mut table = writable_table(tx.conn(), principal, id).await?;
     let conflict = || name_conflict(&name);
     if table.name != name {
@@ -337,8 +338,13 @@ pub async fn rename(
 }
 
 #[tracing::instrument(skip_all, fields(data_table.id = %id))]
-pub async fn delete(state: &AppState, principal: &Principal, id: &str) -> Result<()> {
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<DataTableId>,
+) -> Result<()> {
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     writable_table(tx.conn(), principal, id).await?;
     repo::delete(tx.conn(), id).await?;
     tx.commit().await?;
@@ -347,8 +353,13 @@ pub async fn delete(state: &AppState, principal: &Principal, id: &str) -> Result
 }
 
 #[tracing::instrument(skip_all, fields(data_table.id = %id))]
-pub async fn columns(state: &AppState, principal: &Principal, id: &str) -> Result<Vec<ColumnRow>> {
+pub async fn columns(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<DataTableId>,
+) -> Result<Vec<ColumnRow>> {
     let mut tx = state.db.begin_read().await?;
+    let id = table_id(id)?;
     visible_table(tx.conn(), principal, id).await?;
     Ok(repo::columns(tx.conn(), id).await?)
 }
@@ -357,7 +368,7 @@ pub async fn columns(state: &AppState, principal: &Principal, id: &str) -> Resul
 pub async fn add_column(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     name: &str,
     type_name: &str,
     index: Option<i64>,
@@ -368,6 +379,7 @@ pub async fn add_column(
         return Err(ApiError::bad_request("request/body/index must be >= 0"));
     }
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     let table = writable_table(tx.conn(), principal, id).await?;
     let existing = repo::columns(tx.conn(), id).await?;
     if existing.len() >= MAX_COLUMNS {
@@ -380,7 +392,7 @@ pub async fn add_column(
     let count = existing.len() as i64;
     let column = ColumnRow {
         id: new_id(),
-        data_table_id: id.to_owned(),
+        data_table_id: id.to_string(),
         name: name.to_owned(),
         type_name: column_type.as_str().to_owned(),
         position: index.map_or(count, |i| i.min(count)),
@@ -409,12 +421,13 @@ fn find_column<'a>(
 pub async fn change_column(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     column_id: &str,
     name: Option<String>,
     index: Option<i64>,
 ) -> Result<ColumnRow> {
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     let table = writable_table(tx.conn(), principal, id).await?;
     let existing = repo::columns(tx.conn(), id).await?;
     let mut column = find_column(&existing, id, column_id)?.clone();
@@ -443,10 +456,11 @@ pub async fn change_column(
 pub async fn drop_column(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     column_id: &str,
 ) -> Result<()> {
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     writable_table(tx.conn(), principal, id).await?;
     let existing = repo::columns(tx.conn(), id).await?;
     let column = find_column(&existing, id, column_id)?;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{visible_table, writable_table};
+use super::{table_id, visible_table, writable_table};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::data_tables::{
@@ -10,6 +10,7 @@ use crate::db::data_tables::{
 };
 use crate::db::Tx;
 use crate::domain::data_table::{self as rules, number_value};
+use crate::domain::ids::{DataTableId, Named};
 use crate::domain::time::now_iso;
 use crate::error::{ApiError, Result};
 use crate::pagination::PageRequest;
@@ -52,11 +53,12 @@ fn row_order(text: &str, columns: &[ColumnRow]) -> Result<RowOrder> {
 pub async fn rows(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     query: RowsQuery<'_>,
     page: &PageRequest,
 ) -> Result<(Vec<Row>, Option<String>)> {
     let mut tx = state.db.begin_read().await?;
+    let id = table_id(id)?;
     visible_table(tx.conn(), principal, id).await?;
     let columns = repo::columns(tx.conn(), id).await?;
     let filter = match query.filter.filter(|t| !t.trim().is_empty()) {
@@ -117,7 +119,7 @@ pub async fn rows(
 pub async fn insert(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     data: &[Value],
     returning: Returning,
 ) -> Result<Value> {
@@ -127,6 +129,7 @@ pub async fn insert(
         ));
     }
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     writable_table(tx.conn(), principal, id).await?;
     state
         .data_table_sizes
@@ -236,7 +239,7 @@ struct Change {
 async fn begin_change(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &DataTableId,
     request: &ChangeRequest<'_>,
 ) -> Result<Change> {
     let mut tx = state.db.begin().await?;
@@ -294,9 +297,10 @@ impl Change {
 pub async fn update(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     request: ChangeRequest<'_>,
 ) -> Result<Value> {
+    let id = table_id(id)?;
     let mut change = begin_change(state, principal, id, &request).await?;
     if request.dry_run {
         return Ok(Value::Array(change.dry_run_updates(id).await?));
@@ -330,9 +334,10 @@ pub async fn update(
 pub async fn upsert(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     request: ChangeRequest<'_>,
 ) -> Result<Value> {
+    let id = table_id(id)?;
     let mut change = begin_change(state, principal, id, &request).await?;
     if request.dry_run {
         let pairs = change.dry_run_updates(id).await?;
@@ -385,12 +390,13 @@ pub async fn upsert(
 pub async fn delete_rows(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<DataTableId>,
     filter: &str,
     return_data: bool,
     dry_run: bool,
 ) -> Result<Value> {
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     writable_table(tx.conn(), principal, id).await?;
     let columns = repo::columns(tx.conn(), id).await?;
     let empty =
@@ -410,8 +416,13 @@ pub async fn delete_rows(
 
 /// Deletes every row; answers how many went.
 #[tracing::instrument(skip_all, fields(data_table.id = %id))]
-pub async fn clear(state: &AppState, principal: &Principal, id: &str) -> Result<u64> {
+pub async fn clear(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<DataTableId>,
+) -> Result<u64> {
     let mut tx = state.db.begin().await?;
+    let id = table_id(id)?;
     writable_table(tx.conn(), principal, id).await?;
     let (deleted, _) = repo::delete_rows(tx.conn(), id, &[], &RowFilter::default(), false).await?;
     if deleted > 0 {

@@ -10,6 +10,7 @@ use crate::access;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::workflows as repo;
+use crate::domain::ids::{Named, WorkflowId};
 use crate::error::{ApiError, Result};
 
 /// What the caller asks for besides the workflow: the trigger to start from, and the pinned
@@ -26,7 +27,7 @@ pub struct ManualRun {
 pub async fn run_manually(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     request: ManualRun,
 ) -> Result<i64> {
     let (row, version) = {

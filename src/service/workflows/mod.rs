@@ -15,6 +15,7 @@
 
 pub mod lifecycle;
 mod manual;
+pub mod page;
 pub mod steps;
 
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use crate::db::projects::{self, ProjectRow};
 use crate::db::tags::{self, TagRow};
 use crate::db::workflows::{self as repo, ListFilter, PublishEventRow, VersionRow, WorkflowRow};
 use crate::db::{users, Conn};
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::ids::{is_plausible_id, new_id, Named, WorkflowId};
 use crate::domain::time::now_iso;
 use crate::domain::workflow::WorkflowInput;
 use crate::error::{ApiError, Result};
@@ -110,13 +111,11 @@ async fn details(mut conn: Conn<'_>, row: WorkflowRow, with_folder: bool) -> Res
 async fn visible(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     wording: Wording,
 ) -> Result<(WorkflowRow, ProjectAccess)> {
-    let missing = || missing(principal, id, wording);
-    if !is_plausible_id(id) {
-        return Err(missing());
-    }
+    let missing = || missing(principal, id.as_str(), wording);
+    let id = id.or_missing(|_| missing())?;
     let found = repo::find(conn.reborrow(), id).await?;
     access::visible(conn, principal, found, |r| &r.project_id, missing).await
 }
@@ -126,14 +125,14 @@ async fn visible(
 async fn writable(
     mut conn: Conn<'_>,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     wording: Wording,
 ) -> Result<WorkflowRow> {
     let row = access::writable(visible(conn.reborrow(), principal, id, wording).await?)?;
     let project = row.project_id.clone();
     let locked = repo::relock(conn.reborrow(), row)
         .await?
-        .ok_or_else(|| missing(principal, id, wording))?;
+        .ok_or_else(|| missing(principal, id.as_str(), wording))?;
     if locked.project_id != project {
         // Moved to another project between the check and the lock: check again there.
         return writable_in_place(conn, principal, locked, wording).await;
@@ -190,11 +189,13 @@ async fn check_folder(conn: Conn<'_>, folder_id: &str, project_id: &str) -> Resu
 /// (without the folder) as single statements outside a transaction, which on SQLite run on the
 /// request's own thread (see `db::direct`), as the workflow list does.
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn read(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
-    let missing = || missing(principal, id, Wording::NotFound);
-    if !is_plausible_id(id) {
-        return Err(missing());
-    }
+pub async fn read(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Details> {
+    let missing = || missing(principal, id.as_str(), Wording::NotFound);
+    let id = id.or_missing(|_| missing())?;
     let mut reader = state.db.reader().await?;
     let found = repo::read(&mut reader, id).await?;
     let (row, _) =
@@ -333,7 +334,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     input: WorkflowInput,
     publish_if_active: bool,
 ) -> Result<Details> {
@@ -360,7 +361,7 @@ pub async fn update(
     let author = author(tx.conn(), principal).await?;
     let (mut row, version) = steps::save_version(
         tx.conn(),
-        SaveTo::Existing { id },
+        SaveTo::Existing { id: id.as_str() },
         &Save {
             input: &input,
             description: description.as_deref(),
@@ -371,7 +372,7 @@ pub async fn update(
         },
     )
     .await?
-    .ok_or_else(|| missing(principal, id, Wording::NotFound))?;
+    .ok_or_else(|| missing(principal, id.as_str(), Wording::NotFound))?;
 
     let mut refused = None;
     if row.active && publish_if_active {
@@ -417,7 +418,7 @@ pub struct PublishRequest {
 pub async fn publish(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     request: PublishRequest,
 ) -> Result<Details> {
     let now = now_iso();
@@ -429,7 +430,7 @@ pub async fn publish(
     }
     let version_id = request.version_id.as_deref().unwrap_or(&row.version_id);
     let version_missing = || ApiError::not_found("Version not found");
-    let mut version = repo::find_version(tx.conn(), id, version_id)
+    let mut version = repo::find_version(tx.conn(), id.as_str(), version_id)
         .await?
         .ok_or_else(version_missing)?;
     steps::publishable(&row, &version)?;
@@ -459,7 +460,11 @@ pub async fn publish(
 }
 
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn unpublish(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
+pub async fn unpublish(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Details> {
     let now = now_iso();
     let mut tx = state.db.begin().await?;
     let mut hooks = Hooks::new(&*state.lifecycle);
@@ -472,7 +477,11 @@ pub async fn unpublish(state: &AppState, principal: &Principal, id: &str) -> Res
 }
 
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn archive(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
+pub async fn archive(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Details> {
     let now = now_iso();
     let mut tx = state.db.begin().await?;
     let mut hooks = Hooks::new(&*state.lifecycle);
@@ -485,13 +494,17 @@ pub async fn archive(state: &AppState, principal: &Principal, id: &str) -> Resul
 }
 
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn unarchive(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
+pub async fn unarchive(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Details> {
     let mut tx = state.db.begin().await?;
     let row = writable(tx.conn(), principal, id, Wording::WorkflowNotFound).await?;
     if !row.is_archived {
         return Err(ApiError::bad_request("Workflow is not archived"));
     }
-    let row = steps::set_archived(tx.conn(), id, false, &now_iso()).await?;
+    let row = steps::set_archived(tx.conn(), id.as_str(), false, &now_iso()).await?;
     let details = details(tx.conn(), row, false).await?;
     tx.commit().await?;
     Ok(details)
@@ -499,16 +512,20 @@ pub async fn unarchive(state: &AppState, principal: &Principal, id: &str) -> Res
 
 /// Deletes a workflow; answers it as it was.
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn delete(state: &AppState, principal: &Principal, id: &str) -> Result<Details> {
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Details> {
     let mut tx = state.db.begin().await?;
     let mut hooks = Hooks::new(&*state.lifecycle);
     let row = writable(tx.conn(), principal, id, Wording::NotFound).await?;
     let details = details(tx.conn(), row, false).await?;
-    steps::delete(tx.conn(), &mut hooks, id).await?;
+    steps::delete(tx.conn(), &mut hooks, id.as_str()).await?;
     tx.commit().await?;
     hooks.committed();
     // Its executions went with it (foreign key), and so do their files.
-    state.engine.binary().delete_workflow(id).await;
+    state.engine.binary().delete_workflow(id.as_str()).await;
     Ok(details)
 }
 
@@ -517,7 +534,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: &str) -> Result
 pub async fn transfer(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     destination: &str,
 ) -> Result<()> {
     let mut tx = state.db.begin().await?;
@@ -536,7 +553,7 @@ pub async fn transfer(
             "You can't transfer a workflow into the project that's already owning it.",
         ));
     }
-    repo::transfer(tx.conn(), id, destination, &now_iso()).await?;
+    repo::transfer(tx.conn(), id.as_str(), destination, &now_iso()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -546,12 +563,13 @@ pub async fn transfer(
 pub async fn history(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     page: &PageRequest,
 ) -> Result<(Vec<VersionRow>, Option<String>)> {
     let mut conn = state.db.acquire().await?;
     visible(conn.conn(), principal, id, Wording::WorkflowNotFound).await?;
-    let rows = repo::list_versions(conn.conn(), id, page.offset, page.fetch_limit()).await?;
+    let rows =
+        repo::list_versions(conn.conn(), id.as_str(), page.offset, page.fetch_limit()).await?;
     Ok(page.finish_by_offset(rows))
 }
 
@@ -559,12 +577,12 @@ pub async fn history(
 pub async fn version(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     version_id: &str,
 ) -> Result<VersionRow> {
     let mut conn = state.db.acquire().await?;
     visible(conn.conn(), principal, id, Wording::WorkflowNotFound).await?;
-    repo::find_version(conn.conn(), id, version_id)
+    repo::find_version(conn.conn(), id.as_str(), version_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Version not found"))
 }
@@ -578,11 +596,15 @@ fn tags_enabled(state: &AppState) -> Result<()> {
 
 /// A workflow's tags, in the order its tags route shows them.
 #[tracing::instrument(skip_all, fields(workflow.id = %id))]
-pub async fn tags(state: &AppState, principal: &Principal, id: &str) -> Result<Vec<TagRow>> {
+pub async fn tags(
+    state: &AppState,
+    principal: &Principal,
+    id: &Named<WorkflowId>,
+) -> Result<Vec<TagRow>> {
     tags_enabled(state)?;
     let mut conn = state.db.acquire().await?;
     visible(conn.conn(), principal, id, Wording::NotFound).await?;
-    Ok(repo::tags_by_creation(conn.conn(), id).await?)
+    Ok(repo::tags_by_creation(conn.conn(), id.as_str()).await?)
 }
 
 /// Replaces a workflow's tags (every id must be a tag).
@@ -590,7 +612,7 @@ pub async fn tags(state: &AppState, principal: &Principal, id: &str) -> Result<V
 pub async fn set_tags(
     state: &AppState,
     principal: &Principal,
-    id: &str,
+    id: &Named<WorkflowId>,
     mut tag_ids: Vec<String>,
 ) -> Result<Vec<TagRow>> {
     tags_enabled(state)?;
@@ -603,8 +625,8 @@ pub async fn set_tags(
             return Err(ApiError::not_found("Some tags not found"));
         }
     }
-    repo::set_tags(tx.conn(), id, &tag_ids).await?;
-    let tags = repo::tags_by_creation(tx.conn(), id).await?;
+    repo::set_tags(tx.conn(), id.as_str(), &tag_ids).await?;
+    let tags = repo::tags_by_creation(tx.conn(), id.as_str()).await?;
     tx.commit().await?;
     Ok(tags)
 }

@@ -10,6 +10,7 @@ use super::column_json;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::data_table::valid_column_name;
+use crate::domain::ids::{DataTableId, Named};
 use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
 use crate::service::data_tables as service;
@@ -17,7 +18,7 @@ use crate::service::data_tables as service;
 pub async fn columns(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
 ) -> Result<Json<Vec<Value>>> {
     let columns = service::columns(&state, &principal, &id).await?;
     Ok(Json(columns.iter().map(column_json).collect()))
@@ -35,7 +36,7 @@ pub struct AddColumnBody {
 pub async fn add_column(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiJson(body): ApiJson<AddColumnBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let column = service::add_column(
@@ -87,7 +88,7 @@ fn column_change(body: &Value) -> Result<(Option<String>, Option<i64>)> {
 pub async fn change_column(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, column_id)): Path<(String, String)>,
+    Path((id, column_id)): Path<(Named<DataTableId>, String)>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>> {
     let (name, index) = column_change(&body)?;
@@ -98,7 +99,7 @@ pub async fn change_column(
 pub async fn drop_column(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, column_id)): Path<(String, String)>,
+    Path((id, column_id)): Path<(Named<DataTableId>, String)>,
 ) -> Result<StatusCode> {
     service::drop_column(&state, &principal, &id, &column_id).await?;
     Ok(StatusCode::NO_CONTENT)

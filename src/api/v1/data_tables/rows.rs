@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::data_tables::Returning;
+use crate::domain::ids::{DataTableId, Named};
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{ListResponse, PageQuery};
@@ -29,7 +30,7 @@ pub struct ListRowsQuery {
 pub async fn rows(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiQuery(query): ApiQuery<ListRowsQuery>,
 ) -> Result<Json<ListResponse<Map<String, Value>>>> {
     let page = query.page.page()?;
@@ -53,7 +54,7 @@ pub struct InsertBody {
 pub async fn insert(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiJson(body): ApiJson<InsertBody>,
 ) -> Result<Json<Value>> {
     let returning = match body.return_type.as_deref() {
@@ -93,7 +94,7 @@ impl ChangeBody {
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>> {
     Ok(Json(
@@ -104,7 +105,7 @@ pub async fn update(
 pub async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>> {
     Ok(Json(
@@ -136,7 +137,7 @@ fn query_bool(value: Option<&str>, name: &str) -> Result<bool> {
 pub async fn delete_rows(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Json<Value>> {
     let return_data = query_bool(query.return_data.as_deref(), "returnData")?;
@@ -154,7 +155,7 @@ pub async fn delete_rows(
 pub async fn clear(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
 ) -> Result<Json<Value>> {
     let deleted = service::clear(&state, &principal, &id).await?;
     Ok(Json(json!({ "deletedCount": deleted })))

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::table_json;
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::domain::ids::{DataTableId, Named};
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{ListResponse, PageQuery};
@@ -80,7 +81,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
 ) -> Result<Json<Value>> {
     Ok(Json(table_json(
         &service::read(&state, &principal, &id).await?,
@@ -95,7 +96,7 @@ pub struct RenameBody {
 pub async fn rename(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
     ApiJson(body): ApiJson<RenameBody>,
 ) -> Result<Json<Value>> {
     let renamed = service::rename(&state, &principal, &id, &body.name).await?;
@@ -105,7 +106,7 @@ pub async fn rename(
 pub async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<DataTableId>>,
 ) -> Result<StatusCode> {
     service::delete(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -20,6 +20,7 @@ use super::Endpoint;
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::db::workflows::ListFilter;
+use crate::domain::ids::{Named, WorkflowId};
 use crate::domain::workflow::{self, BodyKind, WorkflowInput};
 use crate::error::{ApiError, Result};
 use crate::extract::{from_value, ApiJson, ApiQuery, OptionalJson};
@@ -201,7 +202,7 @@ pub struct ReadQuery {
 async fn read(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiQuery(query): ApiQuery<ReadQuery>,
 ) -> Result<Json<Workflow>> {
     let exclude_pinned_data =
@@ -219,7 +220,7 @@ pub struct UpdateQuery {
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiQuery(query): ApiQuery<UpdateQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Workflow>> {
@@ -233,7 +234,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Json<Workflow>> {
     let deleted = service::delete(&state, &principal, &id).await?;
     Ok(Json(Workflow::new(deleted, false)))
@@ -242,7 +243,7 @@ async fn remove(
 async fn archive(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Json<Workflow>> {
     let archived = service::archive(&state, &principal, &id).await?;
     Ok(Json(Workflow::new(archived, false)))
@@ -251,7 +252,7 @@ async fn archive(
 async fn unarchive(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Json<Workflow>> {
     let restored = service::unarchive(&state, &principal, &id).await?;
     Ok(Json(Workflow::new(restored, false)))
@@ -266,7 +267,7 @@ pub struct TransferBody {
 async fn transfer(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<StatusCode> {
     service::transfer(&state, &principal, &id, &body.destination_project_id).await?;
@@ -276,7 +277,7 @@ async fn transfer(
 async fn publish(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     OptionalJson(body): OptionalJson<PublishRequest>,
 ) -> Result<Json<Workflow>> {
     let published = service::publish(&state, &principal, &id, body.unwrap_or_default()).await?;
@@ -286,7 +287,7 @@ async fn publish(
 async fn activate(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     OptionalJson(body): OptionalJson<PublishRequest>,
 ) -> Result<Response> {
     let published = service::publish(&state, &principal, &id, body.unwrap_or_default()).await?;
@@ -299,7 +300,7 @@ async fn activate(
 async fn unpublish(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Json<Workflow>> {
     let unpublished = service::unpublish(&state, &principal, &id).await?;
     Ok(Json(Workflow::new(unpublished, false)))
@@ -308,7 +309,7 @@ async fn unpublish(
 async fn deactivate(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Response> {
     let unpublished = service::unpublish(&state, &principal, &id).await?;
     Ok(deprecated(
@@ -320,7 +321,7 @@ async fn deactivate(
 async fn history(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ListResponse<Version>>> {
     let page = query.page()?;
@@ -335,7 +336,7 @@ async fn history(
 async fn version(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, version_id)): Path<(String, String)>,
+    Path((id, version_id)): Path<(Named<WorkflowId>, String)>,
 ) -> Result<Json<Version>> {
     let version = service::version(&state, &principal, &id, &version_id).await?;
     Ok(Json(Version::new(version, VersionView::Content)))
@@ -344,7 +345,7 @@ async fn version(
 async fn version_deprecated(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, version_id)): Path<(String, String)>,
+    Path((id, version_id)): Path<(Named<WorkflowId>, String)>,
 ) -> Result<Response> {
     let version = service::version(&state, &principal, &id, &version_id).await?;
     Ok(deprecated(
@@ -356,7 +357,7 @@ async fn version_deprecated(
 async fn read_tags(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
 ) -> Result<Json<Vec<Tag>>> {
     let tags = service::tags(&state, &principal, &id).await?;
     Ok(Json(tags.into_iter().map(|t| t.into_api()).collect()))
@@ -370,7 +371,7 @@ pub struct TagRef {
 async fn update_tags(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<Named<WorkflowId>>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Vec<Tag>>> {
     // The body is a bare array; an empty body read as `{}` is refused by the shape check.
