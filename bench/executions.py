@@ -7,8 +7,10 @@ here (executions saved); the same workflows on a reference n8n server in the sam
 is named.
 
 Usage: bench/run --executions [--postgres] [--smoke] [--only saved,unsaved,code,http] [--out DIR]
+       bench/run --executions --timers [--postgres] [--smoke]   (see timers.py)
 
-`--only` measures some workflows and keeps the other rows of the last results file.
+`--only` measures some workflows and keeps the other rows of the last results file. The
+workflows made on the reference are named `<--name-prefix>-...` and deleted after the run.
 
 The reference n8n is optional: set N8N_REFERENCE_URL (e.g. http://127.0.0.1:5688) and
 N8N_REFERENCE_API_KEY (an API key of that server) to measure it side by side; without them
@@ -148,19 +150,22 @@ def api(base, key, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
-def deploy(base, key, suffix, scenarios, target_port=None):
-    """Creates and publishes the workflows; answers their webhook paths by scenario."""
+def deploy(base, key, suffix, scenarios, target_port=None, prefix="bench", created=None):
+    """Creates and publishes the workflows (their ids go to `created`); answers their webhook
+    paths by scenario."""
     paths = {}
     for scenario in scenarios:
-        path = f"bench-exec-{scenario}-{suffix}"
+        path = f"{prefix}-exec-{scenario}-{suffix}"
         if scenario == "code":
             body = code_workflow(path, path)
         elif scenario == "http":
             body = http_workflow(path, path, target_port)
         else:
             body = workflow(path, path, scenario == "saved")
-        created = api(base, key, "POST", "/workflows", body)
-        api(base, key, "POST", f"/workflows/{created['id']}/activate")
+        made = api(base, key, "POST", "/workflows", body)
+        if created is not None:
+            created.append(made["id"])
+        api(base, key, "POST", f"/workflows/{made['id']}/activate")
         paths[scenario] = f"/webhook/{path}?name=Ada&n=3"
     return paths
 
@@ -198,6 +203,9 @@ def report(results, database):
                      f"{other['rps']:.0f} | {other['p99_ms']} | {ratio} |" if other else
                      f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
     lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
+    if results.get("load_average"):
+        lines += ["", f"Load average (1 / 5 / 15 min): {' / '.join(map(str, results['load_average']))} at the start, "
+                      f"{' / '.join(map(str, results.get('load_average_after') or []))} at the end."]
     if results.get("note"):
         lines += ["", results["note"]]
     return lines
@@ -209,6 +217,9 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
     ap.add_argument("--note", help="a remark on this run, written under the table")
+    ap.add_argument("--timers", action="store_true",
+                    help="waiting executions' memory and schedule jitter instead (see timers.py)")
+    ap.add_argument("--name-prefix", default="bench", help="the start of the names of workflows made on the reference")
     ap.add_argument("--only", default=",".join(SCENARIOS),
                     help="comma-separated scenarios to measure: " + ", ".join(SCENARIOS))
     args = ap.parse_args()
@@ -236,11 +247,16 @@ def main():
     key = subprocess.run([server_bin, "api-key", "create", "--label", "bench", "--scopes", "all"],
                          env={**os.environ, "N8N_USER_FOLDER": folder, "N8N_ENCRYPTION_KEY": "bench-key", **env_extra},
                          check=True, capture_output=True, text=True).stdout.strip()
-    target_port, target = start_target() if "http" in scenarios else (None, None)
     server.start()
+    if args.timers:
+        import timers
+        timers.run(args, server, port, key, database, args.out)
+        return
+    target_port, target = start_target() if "http" in scenarios else (None, None)
     results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
-               "flowgate": {}, "n8n": None, "note": args.note}
+               "flowgate": {}, "n8n": None, "note": args.note,
+               "load_average": [round(x, 2) for x in os.getloadavg()]}
     base = f"http://127.0.0.1:{port}"
     paths = deploy(base, key, "fg", scenarios, target_port)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
@@ -251,15 +267,23 @@ def main():
     reference_key = os.environ.get("N8N_REFERENCE_API_KEY")
     if reference and reference_key:
         n8n_port = int(reference.rsplit(":", 1)[1].strip("/"))
+        created = []
         try:
-            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios, target_port)
+            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios, target_port,
+                               args.name_prefix, created)
             results["n8n"] = measure(n8n_port, n8n_paths, [c for c in connections if c <= 16], seconds, "n8n")
         except Exception as e:  # the reference is a courtesy: its failure must not hide ours
             bench.log(f"the reference n8n could not be measured: {e}")
+        for workflow_id in created:
+            try:
+                api(reference.rstrip("/"), reference_key, "DELETE", f"/workflows/{workflow_id}")
+            except Exception as e:
+                bench.log(f"could not delete workflow {workflow_id} on the reference: {e}")
     else:
         bench.log("no reference n8n: set N8N_REFERENCE_URL and N8N_REFERENCE_API_KEY to measure it side by side")
     if target:
         target.kill()
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
 
     suffix = "" if database == "sqlite" else "-postgresdb"
     os.makedirs(args.out, exist_ok=True)
