@@ -385,22 +385,23 @@ impl Db {
             // background writes (leases, heartbeats) do.
             Db::Sqlite {
                 write, write_lock, ..
-            } => match {
+            } => {
                 let lock = std::sync::Arc::clone(write_lock).lock_owned().await;
-                (write.begin_with("BEGIN IMMEDIATE").await, lock)
-            } {
-                // The writer still counts a transaction that SQLite already ended (a commit
-                // refused for a full disk rolls back, and so does its rollback): the connection
-                // cannot begin again. It is closed, and the next one opened in its place.
-                (Err(sqlx::Error::InvalidSavePointStatement), lock) => {
-                    tracing::warn!(
-                        "replacing the SQLite writer connection after a failed transaction"
-                    );
-                    write.acquire().await?.close_on_drop();
-                    Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, Some(lock))
+                match write.begin_with("BEGIN IMMEDIATE").await {
+                    // The writer still counts a transaction that SQLite already ended (a commit
+                    // refused for a full disk rolls back, and so does its rollback): the
+                    // connection cannot begin again. It is closed, and the next one opened in
+                    // its place.
+                    Err(sqlx::Error::InvalidSavePointStatement) => {
+                        tracing::warn!(
+                            "replacing the SQLite writer connection after a failed transaction"
+                        );
+                        write.acquire().await?.close_on_drop();
+                        Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, Some(lock))
+                    }
+                    begun => Tx::Sqlite(begun?, Some(lock)),
                 }
-                (begun, lock) => Tx::Sqlite(begun?, Some(lock)),
-            },
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
