@@ -297,9 +297,12 @@ def main():
             kept = {k: v for k, v in (previous.get(side) or {}).items() if k.split("@")[0] not in scenarios}
             if kept:
                 results[side] = {**kept, **(results[side] or {})}
-        results["kept_from"] = previous.get("kept_from") or {
-            "date": previous.get("date"), "machine": previous.get("machine"),
-            "scenarios": sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))}
+        kept_scenarios = sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))
+        earlier = previous.get("kept_from") or {}
+        # The kept rows' own run: the earlier one when they were all kept already.
+        source = earlier if set(kept_scenarios) <= set(earlier.get("scenarios", [])) else previous
+        results["kept_from"] = {"date": source.get("date"), "machine": source.get("machine"),
+                                "scenarios": kept_scenarios}
     with open(results_file, "w") as f:
         json.dump(results, f, indent=1)
     lines = report(results, database)
