@@ -7,8 +7,10 @@ here (executions saved); the same workflows on a reference n8n server in the sam
 is named.
 
 Usage: bench/run --executions [--postgres] [--smoke] [--only saved,unsaved,code,http] [--out DIR]
+       bench/run --executions --timers [--postgres] [--smoke]   (see timers.py)
 
-`--only` measures some workflows and keeps the other rows of the last results file.
+`--only` measures some workflows and keeps the other rows of the last results file. The
+workflows made on the reference are named `<--name-prefix>-...` and deleted after the run.
 
 The reference n8n is optional: set N8N_REFERENCE_URL (e.g. http://127.0.0.1:5688) and
 N8N_REFERENCE_API_KEY (an API key of that server) to measure it side by side; without them
@@ -128,19 +130,22 @@ def api(base, key, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
-def deploy(base, key, suffix, scenarios, target_port=None):
-    """Creates and publishes the workflows; answers their webhook paths by scenario."""
+def deploy(base, key, suffix, scenarios, target_port=None, prefix="bench", created=None):
+    """Creates and publishes the workflows (their ids go to `created`); answers their webhook
+    paths by scenario."""
     paths = {}
     for scenario in scenarios:
-        path = f"bench-exec-{scenario}-{suffix}"
+        path = f"{prefix}-exec-{scenario}-{suffix}"
         if scenario == "code":
             body = code_workflow(path, path)
         elif scenario == "http":
             body = http_workflow(path, path, target_port)
         else:
             body = workflow(path, path, scenario == "saved")
-        created = api(base, key, "POST", "/workflows", body)
-        api(base, key, "POST", f"/workflows/{created['id']}/activate")
+        made = api(base, key, "POST", "/workflows", body)
+        if created is not None:
+            created.append(made["id"])
+        api(base, key, "POST", f"/workflows/{made['id']}/activate")
         paths[scenario] = f"/webhook/{path}?name=Ada&n=3"
     return paths
 
@@ -179,8 +184,8 @@ def report(results, database):
                      f"| {scenario} | {r['rps']:.0f} | {r['p50_ms']} | {r['p99_ms']} | - | - | - |")
     lines += ["", f"flowgate RSS after the run: {results['flowgate_rss_mib_after']} MiB."]
     if results.get("load_average"):
-        lines += ["", "Load average (1, 5, 15 min) after flowgate's part: "
-                  + ", ".join(str(x) for x in results["load_average"]) + "."]
+        lines += ["", f"Load average (1 / 5 / 15 min): {' / '.join(map(str, results['load_average']))} at the start, "
+                      f"{' / '.join(map(str, results.get('load_average_after') or []))} at the end."]
     if results.get("note"):
         lines += ["", results["note"]]
     return lines
@@ -192,6 +197,9 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "bench"))
     ap.add_argument("--note", help="a remark on this run, written under the table")
+    ap.add_argument("--timers", action="store_true",
+                    help="waiting executions' memory and schedule jitter instead (see timers.py)")
+    ap.add_argument("--name-prefix", default="bench", help="the start of the names of workflows made on the reference")
     ap.add_argument("--only", default=",".join(SCENARIOS),
                     help="comma-separated scenarios to measure: " + ", ".join(SCENARIOS))
     args = ap.parse_args()
@@ -219,31 +227,43 @@ def main():
     key = subprocess.run([server_bin, "api-key", "create", "--label", "bench", "--scopes", "all"],
                          env={**os.environ, "N8N_USER_FOLDER": folder, "N8N_ENCRYPTION_KEY": "bench-key", **env_extra},
                          check=True, capture_output=True, text=True).stdout.strip()
-    target_port, target = start_target() if "http" in scenarios else (None, None)
     server.start()
+    if args.timers:
+        import timers
+        timers.run(args, server, port, key, database, args.out)
+        return
+    target_port, target = start_target() if "http" in scenarios else (None, None)
     results = {"date": datetime.date.today().isoformat(), "database": database, "smoke": args.smoke,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": bench.cpu_model()},
-               "flowgate": {}, "n8n": None, "note": args.note}
+               "flowgate": {}, "n8n": None, "note": args.note,
+               "load_average": [round(x, 2) for x in os.getloadavg()]}
     base = f"http://127.0.0.1:{port}"
     paths = deploy(base, key, "fg", scenarios, target_port)
     results["flowgate"] = measure(port, paths, connections, seconds, "flowgate")
     results["flowgate_rss_mib_after"] = round(bench.rss_kib(server.proc.pid) / 1024, 1)
-    results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     server.stop()
 
     reference = os.environ.get("N8N_REFERENCE_URL")
     reference_key = os.environ.get("N8N_REFERENCE_API_KEY")
     if reference and reference_key:
         n8n_port = int(reference.rsplit(":", 1)[1].strip("/"))
+        created = []
         try:
-            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios, target_port)
+            n8n_paths = deploy(reference.rstrip("/"), reference_key, f"{int(time.time())}", scenarios, target_port,
+                               args.name_prefix, created)
             results["n8n"] = measure(n8n_port, n8n_paths, [c for c in connections if c <= 16], seconds, "n8n")
         except Exception as e:  # the reference is a courtesy: its failure must not hide ours
             bench.log(f"the reference n8n could not be measured: {e}")
+        for workflow_id in created:
+            try:
+                api(reference.rstrip("/"), reference_key, "DELETE", f"/workflows/{workflow_id}")
+            except Exception as e:
+                bench.log(f"could not delete workflow {workflow_id} on the reference: {e}")
     else:
         bench.log("no reference n8n: set N8N_REFERENCE_URL and N8N_REFERENCE_API_KEY to measure it side by side")
     if target:
         target.kill()
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
 
     suffix = "" if database == "sqlite" else "-postgresdb"
     os.makedirs(args.out, exist_ok=True)
@@ -257,9 +277,12 @@ def main():
             kept = {k: v for k, v in (previous.get(side) or {}).items() if k.split("@")[0] not in scenarios}
             if kept:
                 results[side] = {**kept, **(results[side] or {})}
-        results["kept_from"] = previous.get("kept_from") or {
-            "date": previous.get("date"), "machine": previous.get("machine"),
-            "scenarios": sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))}
+        kept_scenarios = sorted({k.split("@")[0] for k in previous.get("flowgate", {})} - set(scenarios))
+        earlier = previous.get("kept_from") or {}
+        # The kept rows' own run: the earlier one when they were all kept already.
+        source = earlier if set(kept_scenarios) <= set(earlier.get("scenarios", [])) else previous
+        results["kept_from"] = {"date": source.get("date"), "machine": source.get("machine"),
+                                "scenarios": kept_scenarios}
     with open(results_file, "w") as f:
         json.dump(results, f, indent=1)
     lines = report(results, database)

@@ -16,6 +16,13 @@
 //!
 //! Connections are kept in a list and taken for the length of one statement. Since nothing
 //! awaits while one is held, at most one per thread running requests is ever open.
+//!
+//! Single-statement writes that run on every execution (its row's insert and its end) go the
+//! same way, through one writer connection, for the same reason: through the pool's writer a
+//! one-statement transaction costs four round trips to its worker thread (begin, statement,
+//! commit, and the pool's check when the connection is handed back), and the write lock is
+//! held, for every other writer, the whole time. Here the statement commits on its own in
+//! microseconds. [`crate::db::Db`] serialises these writes with its pool transactions.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -42,11 +49,20 @@ macro_rules! direct_row {
     };
 }
 
-/// The synchronous reader connections of one SQLite database file.
+/// The synchronous connections of one SQLite database file: readers, and one writer.
 pub struct Direct {
     path: PathBuf,
     busy_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
+    /// The connection of single-statement writes (see [`Direct::write`]), opened on first use.
+    writer: Mutex<Option<Connection>>,
+}
+
+/// What a direct write answers: its result, or `Busy` when another connection holds the
+/// write lock (the caller then writes through the pool, which waits for it).
+pub enum Written<R> {
+    Done(R),
+    Busy,
 }
 
 /// Prepared statements kept per connection: the hot statements are few and constant.
@@ -58,6 +74,66 @@ impl Direct {
             path,
             busy_timeout,
             idle: Mutex::new(Vec::new()),
+            writer: Mutex::new(None),
+        }
+    }
+
+    /// The writer connection: the pool writer's settings, except that it never waits for a
+    /// lock (it runs on the caller's thread, which must not sleep in SQLite's busy handler).
+    fn open_writer(&self) -> rusqlite::Result<Connection> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(Duration::ZERO)?;
+        connection.execute_batch(
+            "pragma synchronous = normal; pragma foreign_keys = on; pragma temp_store = memory;",
+        )?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(connection)
+    }
+
+    /// Runs one write statement on the caller's thread, as a transaction of its own
+    /// (autocommit); its changes are committed when this returns `Done`. The caller holds the
+    /// database's write lock, so no other writer of this process is in the middle of a
+    /// transaction; another process (or a pool transaction still rolling back) may be: then
+    /// this answers `Busy` at once rather than waiting.
+    ///
+    /// `rows` receives the statement's result rows (`returning`); answered is what it
+    /// returns, with the count of changed rows.
+    pub fn write<R>(
+        &self,
+        sql: &Sql<'_>,
+        rows: impl FnOnce(&mut rusqlite::Rows<'_>) -> rusqlite::Result<R>,
+    ) -> sqlx::Result<Written<(R, u64)>> {
+        let text = sql.text_for(false)?;
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.is_none() {
+            *writer = Some(self.open_writer().map_err(into_sqlx)?);
+        }
+        let Some(connection) = writer.as_ref() else {
+            unreachable!("opened above")
+        };
+        let result: rusqlite::Result<(R, u64)> = (|| {
+            let mut statement = connection.prepare_cached(&text)?;
+            bind(&mut statement, sql.params())?;
+            let mut raw = statement.raw_query();
+            let answered = rows(&mut raw)?;
+            // Stepping to the end finishes the statement, which commits it.
+            while raw.next()?.is_some() {}
+            drop(raw);
+            Ok((answered, connection.changes()))
+        })();
+        match result {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                Ok(Written::Busy)
+            }
+            other => other.map(Written::Done).map_err(into_sqlx),
         }
     }
 
@@ -137,6 +213,7 @@ impl Direct {
     /// Closes the idle connections (those in use close when their statement ends).
     pub fn close(&self) {
         self.idle().clear();
+        *self.writer.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -246,6 +323,48 @@ mod tests {
             .execute("delete from t where b = 1", [])
             .expect("delete");
         assert_eq!(count(), 2);
+    }
+
+    #[test]
+    fn a_direct_write_is_committed_when_it_returns() {
+        let (dir, direct) = database();
+        let insert = Sql::query("insert into t (a, b) values ($1, $2) returning b")
+            .bind("w")
+            .bind(4i64);
+        let written = direct
+            .write(&insert, |rows| Ok(rows.next()?.map(|r| r.get::<_, i64>(0))))
+            .expect("insert");
+        let Written::Done((Some(Ok(4)), 1)) = written else {
+            panic!("the insert did not answer its row");
+        };
+        let other = Connection::open(dir.path().join("t.sqlite")).expect("open");
+        let count: i64 = other
+            .query_row("select count(*) from t", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(count, 4);
+    }
+
+    #[test]
+    fn a_direct_write_answers_busy_at_once_while_another_connection_writes() {
+        let (dir, direct) = database();
+        let other = Connection::open(dir.path().join("t.sqlite")).expect("open");
+        other
+            .execute_batch("begin immediate; delete from t where b = 1;")
+            .expect("lock");
+        let started = std::time::Instant::now();
+        let written = direct
+            .write(&Sql::query("delete from t where b = 2"), |_| Ok(()))
+            .expect("no error");
+        assert!(matches!(written, Written::Busy));
+        assert!(started.elapsed() < Duration::from_millis(500));
+        other.execute_batch("commit").expect("commit");
+        let Written::Done((_, changed)) = direct
+            .write(&Sql::query("delete from t where b = 2"), |_| Ok(()))
+            .expect("delete")
+        else {
+            panic!("still busy after the other writer committed");
+        };
+        assert_eq!(changed, 1);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::db::sql::Sql;
 use crate::db::tags::TagRow;
-use crate::db::Conn;
+use crate::db::{Conn, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExecutionRow {
@@ -124,8 +124,16 @@ pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<ExecutionRow>>
 }
 
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
-    const SQL: &str = "delete from executions where id = $1";
-    Ok(Sql::query(SQL).bind(id).execute(conn).await? == 1)
+    Ok(delete_sql(id).execute(conn).await? == 1)
+}
+
+/// As [`delete`], in a transaction of its own (see [`Db::write_one`]).
+pub async fn delete_alone(db: &Db, id: i64) -> sqlx::Result<bool> {
+    Ok(db.write_one(&delete_sql(id)).await? == 1)
+}
+
+fn delete_sql(id: i64) -> Sql<'static> {
+    Sql::query("delete from executions where id = $1").bind(id)
 }
 
 /// Marks one execution canceled; answers whether it was still stoppable.
@@ -311,6 +319,15 @@ pub struct NewRun<'a> {
 }
 
 pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
+    insert_run_sql(run).fetch_scalar(conn).await
+}
+
+/// As [`insert_run`], in a transaction of its own (see [`Db::write_one`]).
+pub async fn insert_run_alone(db: &Db, run: &NewRun<'_>) -> sqlx::Result<i64> {
+    db.write_one_scalar(&insert_run_sql(run)).await
+}
+
+fn insert_run_sql<'a>(run: &NewRun<'a>) -> Sql<'a> {
     const SQL: &str = "insert into executions (workflow_id, workflow_version_id, mode, status, finished, created_at, started_at, retry_of, lease_owner, lease_until, data, json_size_bytes) \
                        values ($1, $2, $3, $4, false, $5, $5, $6, $7, $8, $9, $10) returning id";
     let size = run.data.map_or(0, |d| d.len() as i64);
@@ -325,8 +342,6 @@ pub async fn insert_run(conn: Conn<'_>, run: &NewRun<'_>) -> sqlx::Result<i64> {
         .bind(run.lease_until)
         .bind(run.data)
         .bind(size)
-        .fetch_scalar(conn)
-        .await
 }
 
 /// How a run ended, as stored.
@@ -345,6 +360,15 @@ pub struct Finished<'a> {
 /// lease ran out was marked `crashed` by another instance, which may already have told the
 /// webhook caller: that outcome stands, the late result is not written.
 pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<bool> {
+    Ok(finish_sql(id, f).execute(conn).await? == 1)
+}
+
+/// As [`finish`], in a transaction of its own (see [`Db::write_one`]).
+pub async fn finish_alone(db: &Db, id: i64, f: &Finished<'_>) -> sqlx::Result<bool> {
+    Ok(db.write_one(&finish_sql(id, f)).await? == 1)
+}
+
+fn finish_sql<'a>(id: i64, f: &Finished<'a>) -> Sql<'a> {
     // A run stopped through the API while it ran (maybe by another instance) stays canceled.
     const SQL: &str = "update executions set status = case when status = 'canceled' then status else $2 end, \
                        finished = case when status = 'canceled' then false else $3 end, \
@@ -354,7 +378,7 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
                        custom_data = coalesce($8, custom_data), \
                        lease_owner = null, lease_until = null where id = $1 and status <> 'crashed'";
     let size = f.data.map(|d| d.len() as i64);
-    let changed = Sql::query(SQL)
+    Sql::query(SQL)
         .bind(id)
         .bind(f.status)
         .bind(f.finished)
@@ -363,9 +387,6 @@ pub async fn finish(conn: Conn<'_>, id: i64, f: &Finished<'_>) -> sqlx::Result<b
         .bind(size)
         .bind(f.wait_till)
         .bind(f.custom_data)
-        .execute(conn)
-        .await?;
-    Ok(changed == 1)
 }
 
 /// Saves the run data of a run in progress (`saveExecutionProgress`).

@@ -76,9 +76,12 @@ pub enum Db {
         write: SqlitePool,
         /// Single-statement reads (see `readers.rs`).
         readers: std::sync::Arc<readers::Readers>,
-        /// Single-statement reads on the caller's thread (see `direct.rs`); `None` for a
-        /// database that is not a file.
+        /// Single-statement reads and writes on the caller's thread (see `direct.rs`);
+        /// `None` for a database that is not a file.
         direct: Option<std::sync::Arc<direct::Direct>>,
+        /// Held by every write transaction and direct write of this process, so that a direct
+        /// write never meets the lock of a transaction still running.
+        write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     },
     Postgres(PgPool),
 }
@@ -184,21 +187,25 @@ impl Reader<'_> {
 /// An open transaction. Dropping it without `commit()` rolls back, so every write that fails
 /// half-way leaves nothing behind.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With the database's write lock (none for read transactions).
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(t),
             Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
 
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _lock) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }
@@ -282,6 +289,7 @@ impl Db {
             write,
             readers: std::sync::Arc::new(readers),
             direct,
+            write_lock: Default::default(),
         })
     }
 
@@ -375,20 +383,79 @@ impl Db {
             // first and writes later fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when
             // another process sharing the file wrote in between, as a second instance's
             // background writes (leases, heartbeats) do.
-            Db::Sqlite { write, .. } => match write.begin_with("BEGIN IMMEDIATE").await {
-                // The writer still counts a transaction that SQLite already ended (a commit
-                // refused for a full disk rolls back, and so does its rollback): the connection
-                // cannot begin again. It is closed, and the next one opened in its place.
-                Err(sqlx::Error::InvalidSavePointStatement) => {
-                    tracing::warn!(
-                        "replacing the SQLite writer connection after a failed transaction"
-                    );
-                    write.acquire().await?.close_on_drop();
-                    Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            Db::Sqlite {
+                write, write_lock, ..
+            } => {
+                let lock = std::sync::Arc::clone(write_lock).lock_owned().await;
+                match write.begin_with("BEGIN IMMEDIATE").await {
+                    // The writer still counts a transaction that SQLite already ended (a commit
+                    // refused for a full disk rolls back, and so does its rollback): the
+                    // connection cannot begin again. It is closed, and the next one opened in
+                    // its place.
+                    Err(sqlx::Error::InvalidSavePointStatement) => {
+                        tracing::warn!(
+                            "replacing the SQLite writer connection after a failed transaction"
+                        );
+                        write.acquire().await?.close_on_drop();
+                        Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, Some(lock))
+                    }
+                    begun => Tx::Sqlite(begun?, Some(lock)),
                 }
-                begun => Tx::Sqlite(begun?),
-            },
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Runs one write statement as a transaction of its own; answers how many rows it changed.
+    /// On a SQLite file it runs on the caller's thread (see `direct.rs`), otherwise, or when
+    /// another process holds the write lock, in a transaction through the pool.
+    pub async fn write_one(&self, sql: &sql::Sql<'_>) -> sqlx::Result<u64> {
+        if let Some(written) = self.write_direct(sql, |_| Ok(())).await? {
+            return Ok(written.1);
+        }
+        let mut tx = self.begin().await?;
+        let changed = sql.execute(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// As [`Db::write_one`], for a statement that answers one value (`returning id`).
+    pub async fn write_one_scalar<T: sql::Scalar + rusqlite::types::FromSql>(
+        &self,
+        sql: &sql::Sql<'_>,
+    ) -> sqlx::Result<T> {
+        let first = |rows: &mut rusqlite::Rows<'_>| match rows.next()? {
+            Some(row) => row.get::<_, T>(0).map(Some),
+            None => Ok(None),
+        };
+        if let Some((value, _)) = self.write_direct(sql, first).await? {
+            return value.ok_or(sqlx::Error::RowNotFound);
+        }
+        let mut tx = self.begin().await?;
+        let value = sql.fetch_scalar(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// A direct write under the write lock; `None` when there is no direct writer or it
+    /// found the database locked by another process.
+    async fn write_direct<R>(
+        &self,
+        sql: &sql::Sql<'_>,
+        rows: impl FnOnce(&mut rusqlite::Rows<'_>) -> rusqlite::Result<R>,
+    ) -> sqlx::Result<Option<(R, u64)>> {
+        let Db::Sqlite {
+            direct: Some(direct),
+            write_lock,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        let _lock = write_lock.lock().await;
+        Ok(match direct.write(sql, rows)? {
+            direct::Written::Done(done) => Some(done),
+            direct::Written::Busy => None,
         })
     }
 
@@ -396,7 +463,7 @@ impl Db {
     /// reader connection, so it does not queue behind writes).
     pub async fn begin_read(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?, None),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -438,6 +505,7 @@ impl Db {
                 write,
                 readers,
                 direct,
+                ..
             } => {
                 if let Some(direct) = direct {
                     direct.close();

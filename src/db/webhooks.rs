@@ -1,7 +1,7 @@
 //! Production webhooks of published workflows (see migration 0007).
 
 use crate::db::sql::Sql;
-use crate::db::{Conn, Unique};
+use crate::db::{Conn, Reader, Unique};
 
 /// Two published workflows cannot answer the same method and path.
 pub const PATH_UNIQUE: Unique = Unique {
@@ -67,11 +67,28 @@ const PUBLISHED: &str =
                          from webhooks h join workflows w on w.id = h.workflow_id \
                          where w.active = true and w.active_version_id is not null";
 
+impl crate::db::direct::DirectRow for PublishedWebhook {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(PublishedWebhook {
+            row: WebhookRow {
+                method: row.get("method")?,
+                path: row.get("path")?,
+                workflow_id: row.get("workflow_id")?,
+                node: row.get("node")?,
+                webhook_id: row.get("webhook_id")?,
+                path_length: row.get("path_length")?,
+            },
+            version_id: row.get("version_id")?,
+        })
+    }
+}
+
 /// Every registration of a path, whatever the method (to tell a wrong method from a missing
-/// path), with its published version: one read answers a webhook's look-up.
-pub async fn find_path(conn: Conn<'_>, path: &str) -> sqlx::Result<Vec<PublishedWebhook>> {
+/// path), with its published version: one read answers a webhook's look-up. It runs on every
+/// webhook call, so through a [`Reader`] (on SQLite, on the caller's thread).
+pub async fn find_path(reader: &mut Reader<'_>, path: &str) -> sqlx::Result<Vec<PublishedWebhook>> {
     let sql = format!("{PUBLISHED} and h.path = $1 order by h.method");
-    Sql::query(&sql).bind(path).fetch_all(conn).await
+    reader.fetch_all(&Sql::query(&sql).bind(path)).await
 }
 
 /// The parameterised webhooks under a node's webhookId with `length` segments after it.

@@ -240,28 +240,32 @@ impl Engine {
         let now = now_iso();
         let until = self.lease_until();
         let retry_of = retry_of.map(|r| r.to_string());
-        let mut tx = self.inner().db.begin().await?;
-        if let Some(tick) = tick {
-            if !tick.record(tx.conn()).await? {
-                return Ok(None);
+        let run = NewRun {
+            workflow_id: &workflow.id,
+            version_id: workflow.version_id.as_deref(),
+            mode: mode.as_str(),
+            status,
+            now: &now,
+            retry_of: retry_of.as_deref(),
+            lease_owner: Some(&self.inner().instance),
+            lease_until: Some(&until),
+            data: None,
+        };
+        let db = &self.inner().db;
+        let id = match tick {
+            // The row is committed before the run starts, so that the executions list, a stop
+            // request and the crash sweep see it while it runs; alone it is one statement.
+            None => repo::insert_run_alone(db, &run).await?,
+            Some(tick) => {
+                let mut tx = db.begin().await?;
+                if !tick.record(tx.conn()).await? {
+                    return Ok(None);
+                }
+                let id = repo::insert_run(tx.conn(), &run).await?;
+                tx.commit().await?;
+                id
             }
-        }
-        let id = repo::insert_run(
-            tx.conn(),
-            &NewRun {
-                workflow_id: &workflow.id,
-                version_id: workflow.version_id.as_deref(),
-                mode: mode.as_str(),
-                status,
-                now: &now,
-                retry_of: retry_of.as_deref(),
-                lease_owner: Some(&self.inner().instance),
-                lease_until: Some(&until),
-                data: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        };
         self.inner().counters.started[mode.slot()].fetch_add(1, Ordering::Relaxed);
         Ok(Some(id))
     }
@@ -295,7 +299,7 @@ impl Engine {
                 custom_data: Default::default(),
             },
             vars: JsonObject::new(),
-            env_vars: (!config.block_env_access).then(|| std::env::vars().collect()),
+            env_vars: (!config.block_env_access).then(process_env),
             timezone: workflow.timezone().unwrap_or(&config.timezone).to_owned(),
             expressions: inner.expressions.clone(),
             code: crate::expression::code::CodeLimits {
@@ -312,7 +316,7 @@ impl Engine {
         })
     }
 
-    /// Runs `run` and records how it ended.
+    /// Runs `run` and records how it ended; the run's data moves into the answer.
     async fn drive(
         &self,
         id: i64,
@@ -343,10 +347,11 @@ impl Engine {
         if status == ExecutionStatus::Error && mode != Mode::Manual {
             self.spawn_error_workflow(&run.workflow, &run.data, id, mode, retry_of);
         }
+        // The run is over and recorded: its data moves to the caller instead of being copied.
         Ok(Ended {
             id,
             status,
-            data: run.data.clone(),
+            data: std::mem::take(&mut run.data),
         })
     }
 
@@ -516,6 +521,14 @@ impl Engine {
         let mut run = Run::resume(workflow, env, data);
         self.drive(id, &mut run, mode, None).await.map(Some)
     }
+}
+
+/// The process's environment for `$env`. Read once: nothing in the server changes its own
+/// environment, and collecting it again cost two allocations per variable on every run.
+fn process_env() -> Arc<std::collections::HashMap<String, String>> {
+    static ENV: std::sync::OnceLock<Arc<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    Arc::clone(ENV.get_or_init(|| Arc::new(std::env::vars().collect())))
 }
 
 /// The stored mode name as a [`Mode`] (unknown ones resume as triggers).

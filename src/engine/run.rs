@@ -34,7 +34,7 @@ pub struct RunEnv {
     pub execution: ExecutionInfo,
     pub vars: JsonObject,
     /// `None` when `$env` is blocked.
-    pub env_vars: Option<HashMap<String, String>>,
+    pub env_vars: Option<Arc<HashMap<String, String>>>,
     pub timezone: String,
     pub expressions: Expressions,
     /// The Code node's time and memory limits.

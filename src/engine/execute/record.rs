@@ -49,10 +49,9 @@ impl Engine {
                     config.save_on_error == crate::engine::config::SaveData::All,
                 )
             };
-        let mut tx = self.inner().db.begin().await?;
+        let db = &self.inner().db;
         if !keep {
-            repo::delete(tx.conn(), id).await?;
-            tx.commit().await?;
+            repo::delete_alone(db, id).await?;
             self.inner()
                 .binary
                 .delete_execution(&run.workflow.id, id)
@@ -68,8 +67,8 @@ impl Engine {
             }
             _ => None,
         };
-        repo::finish(
-            tx.conn(),
+        repo::finish_alone(
+            db,
             id,
             &Finished {
                 status: status.as_str(),
@@ -81,7 +80,6 @@ impl Engine {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

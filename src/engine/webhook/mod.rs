@@ -203,8 +203,8 @@ enum Lookup {
 }
 
 async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiError> {
-    let mut conn = engine.inner().db.acquire().await?;
-    let rows = webhooks::find_path(conn.conn(), path).await?;
+    let db = &engine.inner().db;
+    let rows = webhooks::find_path(&mut db.reader().await?, path).await?;
     if let Some(found) = rows.iter().find(|r| r.row.method == method) {
         return Ok(Lookup::Found(Found {
             row: found.row.clone(),
@@ -220,6 +220,7 @@ async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiEr
         return Ok(Lookup::Missing);
     };
     let length = rest.split('/').count() as i64;
+    let mut conn = db.acquire().await?;
     let candidates = webhooks::find_dynamic(conn.conn(), webhook_id, length).await?;
     let rows: Vec<WebhookRow> = candidates.iter().map(|c| c.row.clone()).collect();
     let same_method: Vec<WebhookRow> = rows
