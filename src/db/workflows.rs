@@ -190,19 +190,21 @@ struct ListedRaw {
 
 impl DirectRow for ListedRaw {
     fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        use crate::db::direct::column;
+        // The statement lists the workflow's 21 columns first, then these, in this order.
         Ok(ListedRaw {
             row: WorkflowRow::from_direct(row)?,
-            tags_json: row.get("tags_json")?,
-            av_version_id: row.get("av_version_id")?,
-            av_nodes: row.get("av_nodes")?,
-            av_connections: row.get("av_connections")?,
-            av_node_groups: row.get("av_node_groups")?,
-            av_authors: row.get("av_authors")?,
-            av_name: row.get("av_name")?,
-            av_description: row.get("av_description")?,
-            av_autosaved: row.get("av_autosaved")?,
-            av_created_at: row.get("av_created_at")?,
-            av_updated_at: row.get("av_updated_at")?,
+            av_version_id: column(row, 21, "av_version_id")?,
+            av_nodes: column(row, 22, "av_nodes")?,
+            av_connections: column(row, 23, "av_connections")?,
+            av_node_groups: column(row, 24, "av_node_groups")?,
+            av_authors: column(row, 25, "av_authors")?,
+            av_name: column(row, 26, "av_name")?,
+            av_description: column(row, 27, "av_description")?,
+            av_autosaved: column(row, 28, "av_autosaved")?,
+            av_created_at: column(row, 29, "av_created_at")?,
+            av_updated_at: column(row, 30, "av_updated_at")?,
+            tags_json: column(row, 31, "tags_json")?,
         })
     }
 }
