@@ -271,15 +271,15 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> sqlx::Result<Vec<ListedRow>> {
-    let mut sql = Sql::build(concat!(
+    let mut sql = Sql::build(
         "select w.id, w.name, w.description, w.active, w.active_version_id, w.is_archived, w.version_id, \
          w.version_counter, w.trigger_count, w.nodes, w.connections, w.node_groups, w.settings, w.static_data, \
          w.pin_data, w.meta, w.project_id, w.parent_folder_id, w.shared_at, w.created_at, w.updated_at, \
          av.version_id as av_version_id, av.nodes as av_nodes, av.connections as av_connections, \
          av.node_groups as av_node_groups, av.authors as av_authors, av.name as av_name, \
          av.description as av_description, av.autosaved as av_autosaved, av.created_at as av_created_at, \
-         av.updated_at as av_updated_at, "
-    ));
+         av.updated_at as av_updated_at, ",
+    );
     sql.push(tags_json_column(reader.is_postgres()));
     sql.push(
         " as tags_json from workflows w left join workflow_history av \
