@@ -38,15 +38,43 @@ pub trait DirectRow: Sized {
 }
 
 /// Implements [`DirectRow`] for a struct whose fields are named like its columns.
+///
+/// Statements usually list the columns in field order, so each field is looked for at its own
+/// position first (one name comparison) and by name only when another column stands there:
+/// rusqlite's look-up by name compares against every column in turn, which made reading a
+/// row's columns quadratic in their number (a tenth of a key check's cost).
 #[macro_export]
 macro_rules! direct_row {
     ($ty:ty { $($field:ident),* $(,)? }) => {
         impl $crate::db::direct::DirectRow for $ty {
             fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-                Ok(Self { $($field: row.get(stringify!($field))?),* })
+                let mut positions = 0usize..;
+                Ok(Self { $($field: $crate::db::direct::column(
+                    row,
+                    positions.next().unwrap_or_default(),
+                    stringify!($field),
+                )?),* })
             }
         }
     };
+}
+
+/// The column `name` of `row`, looked for at `position` first (see [`direct_row!`]).
+pub fn column<T: rusqlite::types::FromSql>(
+    row: &rusqlite::Row<'_>,
+    position: usize,
+    name: &str,
+) -> rusqlite::Result<T> {
+    let statement = row.as_ref();
+    if position < statement.column_count()
+        && statement
+            .column_name(position)
+            .is_ok_and(|n| n.eq_ignore_ascii_case(name))
+    {
+        row.get(position)
+    } else {
+        row.get(name)
+    }
 }
 
 /// The synchronous connections of one SQLite database file: readers, and one writer.

@@ -153,6 +153,11 @@ pub enum Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Whether the statements run on PostgreSQL (for the few texts whose dialects differ).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Reader::Pooled(Pooled::Postgres(_)))
+    }
+
     pub async fn fetch_all<T: sql::FromRow + direct::DirectRow>(
         &mut self,
         sql: &sql::Sql<'_>,
@@ -213,6 +218,9 @@ impl Tx {
 
 /// How long a request waits for a pooled connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a PostgreSQL connection may sit idle before it is checked again when handed out.
+const PG_CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// How long a SQLite statement waits for a lock another connection holds.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -330,10 +338,24 @@ impl Db {
             pool.close().await;
         }
         let options = options.options([("search_path", schema.as_str())]);
+        // sqlx pings a connection before handing it out: a round trip to the server in front
+        // of every statement a request runs outside a transaction (the guard's key look-up,
+        // then the read itself). A connection in steady use is known to work, so only one
+        // that sat idle for a while is pinged (and replaced when the ping fails); one that
+        // breaks in between fails its statement as an outage (503) and is not kept.
         let pool = PgPoolOptions::new()
             .max_connections(config.postgres_pool_size)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PG_CHECK_IDLE_AFTER {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .context("cannot connect to PostgreSQL")?;

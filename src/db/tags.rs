@@ -9,7 +9,7 @@ pub const NAME_UNIQUE: Unique = Unique {
     columns: "tags.name",
 };
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct TagRow {
     pub id: String,
     pub name: String,

@@ -161,19 +161,130 @@ pub struct ListFilter<'a> {
     pub project_id: Option<&'a str>,
 }
 
-/// One page in id order (as n8n lists workflows), after `after_id` (keyset) or at `offset`.
+/// A workflow of a list page, with its tags (by tag id, as n8n shows them inside a workflow)
+/// and its published version.
+pub struct ListedRow {
+    pub row: WorkflowRow,
+    pub tags: Vec<TagRow>,
+    pub active_version: Option<VersionRow>,
+}
+
+/// A list row as the statement answers it: the tags as a JSON array, the published version's
+/// columns prefixed `av_` (all null when there is none).
+#[derive(sqlx::FromRow)]
+struct ListedRaw {
+    #[sqlx(flatten)]
+    row: WorkflowRow,
+    tags_json: Option<String>,
+    av_version_id: Option<String>,
+    av_nodes: Option<String>,
+    av_connections: Option<String>,
+    av_node_groups: Option<String>,
+    av_authors: Option<String>,
+    av_name: Option<String>,
+    av_description: Option<String>,
+    av_autosaved: Option<bool>,
+    av_created_at: Option<String>,
+    av_updated_at: Option<String>,
+}
+
+impl DirectRow for ListedRaw {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        use crate::db::direct::column;
+        // The statement lists the workflow's 21 columns first, then these, in this order.
+        Ok(ListedRaw {
+            row: WorkflowRow::from_direct(row)?,
+            av_version_id: column(row, 21, "av_version_id")?,
+            av_nodes: column(row, 22, "av_nodes")?,
+            av_connections: column(row, 23, "av_connections")?,
+            av_node_groups: column(row, 24, "av_node_groups")?,
+            av_authors: column(row, 25, "av_authors")?,
+            av_name: column(row, 26, "av_name")?,
+            av_description: column(row, 27, "av_description")?,
+            av_autosaved: column(row, 28, "av_autosaved")?,
+            av_created_at: column(row, 29, "av_created_at")?,
+            av_updated_at: column(row, 30, "av_updated_at")?,
+            tags_json: column(row, 31, "tags_json")?,
+        })
+    }
+}
+
+impl ListedRaw {
+    fn into_listed(self) -> sqlx::Result<ListedRow> {
+        let tags = match self.tags_json.as_deref() {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        };
+        let active_version = self.av_version_id.map(|version_id| VersionRow {
+            version_id,
+            workflow_id: self.row.id.clone(),
+            nodes: self.av_nodes.unwrap_or_default(),
+            connections: self.av_connections.unwrap_or_default(),
+            node_groups: self.av_node_groups.unwrap_or_default(),
+            authors: self.av_authors.unwrap_or_default(),
+            name: self.av_name,
+            description: self.av_description,
+            autosaved: self.av_autosaved.unwrap_or_default(),
+            created_at: self.av_created_at.unwrap_or_default(),
+            updated_at: self.av_updated_at.unwrap_or_default(),
+        });
+        Ok(ListedRow {
+            row: self.row,
+            tags,
+            active_version,
+        })
+    }
+}
+
+/// The tags of the list row's workflow as one JSON array of [`TagRow`]s, by tag id. The one
+/// place the dialects differ: SQLite aggregates with `json_group_array`/`json_object`,
+/// PostgreSQL with `json_agg`/`json_build_object` (and answers null, not `[]`, for no tags);
+/// both take the `order by` inside the aggregate, and the `cast` to text.
+macro_rules! tags_json {
+    ($aggregate:literal, $object:literal) => {
+        concat!(
+            "cast((select ",
+            $aggregate,
+            "(",
+            $object,
+            "('id', t.id, 'name', t.name, 'created_at', t.created_at, 'updated_at', t.updated_at) \
+             order by wt.tag_id) from workflow_tags wt join tags t on t.id = wt.tag_id \
+             where wt.workflow_id = w.id) as text)"
+        )
+    };
+}
+
+fn tags_json_column(postgres: bool) -> &'static str {
+    if postgres {
+        tags_json!("json_agg", "json_build_object")
+    } else {
+        tags_json!("json_group_array", "json_object")
+    }
+}
+
+/// One page in id order (as n8n lists workflows), after `after_id` (keyset) or at `offset`,
+/// each workflow with its tags and published version: one statement for the whole page.
 pub async fn list(
     reader: &mut Reader<'_>,
     filter: &ListFilter<'_>,
     after_id: Option<&str>,
     offset: u64,
     limit: u64,
-) -> sqlx::Result<Vec<WorkflowRow>> {
-    let mut sql = Sql::build(concat!(
-        "select ",
-        columns!(),
-        " from workflows w where 1 = 1"
-    ));
+) -> sqlx::Result<Vec<ListedRow>> {
+    let mut sql = Sql::build(
+        "select w.id, w.name, w.description, w.active, w.active_version_id, w.is_archived, w.version_id, \
+         w.version_counter, w.trigger_count, w.nodes, w.connections, w.node_groups, w.settings, w.static_data, \
+         w.pin_data, w.meta, w.project_id, w.parent_folder_id, w.shared_at, w.created_at, w.updated_at, \
+         av.version_id as av_version_id, av.nodes as av_nodes, av.connections as av_connections, \
+         av.node_groups as av_node_groups, av.authors as av_authors, av.name as av_name, \
+         av.description as av_description, av.autosaved as av_autosaved, av.created_at as av_created_at, \
+         av.updated_at as av_updated_at, ",
+    );
+    sql.push(tags_json_column(reader.is_postgres()));
+    sql.push(
+        " as tags_json from workflows w left join workflow_history av \
+         on av.version_id = w.active_version_id and av.workflow_id = w.id where 1 = 1",
+    );
     if let Some(member) = filter.member {
         sql.push(" and w.project_id in (select project_id from project_relations where user_id = ")
             .push_bind(member)
@@ -219,7 +330,8 @@ pub async fn list(
         .push_bind(limit as i64)
         .push(" offset ")
         .push_bind(offset);
-    reader.fetch_all(&sql).await
+    let rows: Vec<ListedRaw> = reader.fetch_all(&sql).await?;
+    rows.into_iter().map(ListedRaw::into_listed).collect()
 }
 
 /// Replaces the content with a new version; answers the updated row. The counter is
@@ -507,17 +619,6 @@ pub async fn find_versions(conn: Conn<'_>, version_ids: &[&str]) -> sqlx::Result
         return Ok(Vec::new());
     }
     find_versions_sql(version_ids).fetch_all(conn).await
-}
-
-/// [`find_versions`] outside a transaction.
-pub async fn read_versions(
-    reader: &mut Reader<'_>,
-    version_ids: &[&str],
-) -> sqlx::Result<Vec<VersionRow>> {
-    if version_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    reader.fetch_all(&find_versions_sql(version_ids)).await
 }
 
 /// Newest first.

@@ -275,6 +275,80 @@ async fn following_next_cursor_walks_1003_workflows_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_list_item_shows_the_tags_and_published_version_the_workflow_read_shows() {
+    // Arrange: a published workflow with two tags and a plain one without any.
+    let app = TestApp::spawn().await;
+    let key = &app.owner_key;
+    let published = app
+        .create_workflow(key, publishable_body("Listed one"))
+        .await;
+    let plain = app.create_workflow(key, workflow_body("Listed two")).await;
+    let mut tag_ids = Vec::new();
+    for name in ["zeta", "alpha"] {
+        let tag = app
+            .post("/api/v1/tags")
+            .key(key)
+            .json(json!({ "name": name }))
+            .send()
+            .await
+            .json();
+        tag_ids.push(json!({ "id": id(&tag) }));
+    }
+    app.put(&format!("/api/v1/workflows/{}/tags", id(&published)))
+        .key(key)
+        .json(Value::Array(tag_ids))
+        .send()
+        .await;
+    let publish = app
+        .post(&format!("/api/v1/workflows/{}/publish", id(&published)))
+        .key(key)
+        .json(json!({ "name": "Release", "description": "it's \"quoted\"" }))
+        .send()
+        .await;
+    assert_eq!(publish.status, 200, "{}", publish.text());
+
+    // Act
+    let listed = app
+        .get("/api/v1/workflows?name=Listed")
+        .key(key)
+        .send()
+        .await
+        .json();
+    let read = app
+        .get(&format!("/api/v1/workflows/{}", id(&published)))
+        .key(key)
+        .send()
+        .await
+        .json();
+
+    // Assert
+    let data = listed["data"].as_array().expect("data");
+    let item = |wid: &str| {
+        data.iter()
+            .find(|w| w["id"] == wid)
+            .expect("listed")
+            .clone()
+    };
+    let one = item(&id(&published));
+    assert_eq!(one["tags"], read["tags"]);
+    assert_eq!(one["tags"].as_array().map(Vec::len), Some(2));
+    let mut version = read["activeVersion"].clone();
+    version
+        .as_object_mut()
+        .expect("a published version")
+        .remove("workflowPublishHistory");
+    let mut listed_version = one["activeVersion"].clone();
+    if let Some(v) = listed_version.as_object_mut() {
+        v.remove("workflowPublishHistory");
+    }
+    assert_eq!(listed_version, version);
+    assert_eq!(one["activeVersion"]["name"], "Release");
+    let two = item(&id(&plain));
+    assert_eq!(two["tags"], json!([]));
+    assert_eq!(two["activeVersion"], Value::Null);
+}
+
+#[tokio::test]
 async fn publishing_needs_a_trigger_and_records_history() {
     let app = TestApp::spawn().await;
     let key = &app.owner_key;

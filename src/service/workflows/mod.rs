@@ -18,8 +18,6 @@ mod manual;
 pub mod page;
 pub mod steps;
 
-use std::collections::HashMap;
-
 use axum::http::StatusCode;
 use serde_json::json;
 
@@ -238,7 +236,8 @@ pub async fn list(
         member: access::visible_to(principal),
         ..filter
     };
-    // Three statements, each on the request's own thread on SQLite (see `db::direct`).
+    // One statement (the page with its tags and published versions), on SQLite on the
+    // request's own thread (see `db::direct`).
     let mut reader = state.db.reader().await?;
     let rows = repo::list(
         &mut reader,
@@ -248,33 +247,16 @@ pub async fn list(
         page.fetch_limit(),
     )
     .await?;
-    let (rows, next_cursor) = page.finish(rows, |w| w.id.clone());
-    let ids: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
-    let mut tags: HashMap<String, Vec<TagRow>> = HashMap::new();
-    for (workflow_id, tag) in repo::read_tags_of(&mut reader, &ids).await? {
-        tags.entry(workflow_id).or_default().push(tag);
-    }
-    let published: Vec<&str> = rows
-        .iter()
-        .filter_map(|w| w.active_version_id.as_deref())
-        .collect();
-    let mut versions = repo::read_versions(&mut reader, &published).await?;
+    let (rows, next_cursor) = page.finish(rows, |w| w.row.id.clone());
     let listed = rows
         .into_iter()
-        .map(|row| {
-            let active_version = row
-                .active_version_id
-                .as_ref()
-                .and_then(|v| versions.iter().position(|x| &x.version_id == v))
-                .map(|i| versions.swap_remove(i));
-            Details {
-                tags: tags.remove(&row.id).unwrap_or_default(),
-                row,
-                project: None,
-                active_version,
-                publish_history: None,
-                parent_folder: None,
-            }
+        .map(|listed| Details {
+            row: listed.row,
+            tags: listed.tags,
+            project: None,
+            active_version: listed.active_version,
+            publish_history: None,
+            parent_folder: None,
         })
         .collect();
     Ok((listed, next_cursor))
