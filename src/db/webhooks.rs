@@ -69,16 +69,17 @@ const PUBLISHED: &str =
 
 impl crate::db::direct::DirectRow for PublishedWebhook {
     fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        use crate::db::direct::column;
         Ok(PublishedWebhook {
             row: WebhookRow {
-                method: row.get("method")?,
-                path: row.get("path")?,
-                workflow_id: row.get("workflow_id")?,
-                node: row.get("node")?,
-                webhook_id: row.get("webhook_id")?,
-                path_length: row.get("path_length")?,
+                method: column(row, 0, "method")?,
+                path: column(row, 1, "path")?,
+                workflow_id: column(row, 2, "workflow_id")?,
+                node: column(row, 3, "node")?,
+                webhook_id: column(row, 4, "webhook_id")?,
+                path_length: column(row, 5, "path_length")?,
             },
-            version_id: row.get("version_id")?,
+            version_id: column(row, 6, "version_id")?,
         })
     }
 }

@@ -11,8 +11,8 @@ use flowgate::engine::config::BinaryDataMode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
-use crate::helpers::{Resp, TestApp};
-use crate::support::{last_execution, publish};
+use crate::helpers::TestApp;
+use crate::support::{last_execution, publish, upload};
 
 /// Bytes no text decoding would keep intact: every byte value, twice.
 fn payload() -> Vec<u8> {
@@ -53,14 +53,6 @@ fn echo_workflow(path: &str, property: &str, webhook_options: Value) -> Value {
         ],
         "connections": {"Webhook": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}}
     })
-}
-
-async fn upload(app: &TestApp, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
-    app.post(&format!("/webhook/{path}"))
-        .header("content-type", content_type)
-        .raw(body)
-        .send()
-        .await
 }
 
 fn webhook_binary(execution: &Value, property: &str) -> Value {

@@ -8,8 +8,8 @@
 use flowgate::engine::config::BinaryDataMode;
 use serde_json::{json, Value};
 
-use crate::helpers::{Resp, TestApp};
-use crate::support::{last_execution, publish};
+use crate::helpers::TestApp;
+use crate::support::{last_execution, publish, upload};
 
 fn form(boundary: &str, file: &[u8]) -> Vec<u8> {
     let mut body = format!(
@@ -34,14 +34,6 @@ fn workflow(path: &str, js: &str) -> Value {
         ],
         "connections": {"Webhook": {"main": [[{"node": "Code", "type": "main", "index": 0}]]}}
     })
-}
-
-async fn upload(app: &TestApp, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
-    app.post(&format!("/webhook/{path}"))
-        .header("content-type", content_type)
-        .raw(body)
-        .send()
-        .await
 }
 
 const READ: &str = "const buf = await this.helpers.getBinaryDataBuffer(0, 'doc');\n\

@@ -117,3 +117,12 @@ pub async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
     }
     panic!("execution {id} never reached {status}: {last}");
 }
+
+/// Posts `body` with `content_type` to the production webhook at `path`.
+pub async fn upload(app: &TestApp, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
+    app.post(&format!("/webhook/{path}"))
+        .header("content-type", content_type)
+        .raw(body)
+        .send()
+        .await
+}
