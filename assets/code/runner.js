@@ -554,12 +554,18 @@
     return next();
   }
 
-  // Running out of memory (an InternalError, or a bare null when even that could not be
-  // built) ends the run; the server reports it with the limit.
+  // Running out of memory (an InternalError, one without even its message, or a bare null
+  // when nothing could be built) ends the run; the server reports it with the limit.
+  function fatalReason(e) {
+    if (e === null || e === undefined) return "out of memory";
+    if (typeof InternalError !== "function" || !(e instanceof InternalError)) return null;
+    var message = String(e.message || "");
+    if (message === "") return "out of memory";
+    return /out of memory|interrupted/.test(message) ? message : null;
+  }
+
   function isFatal(e) {
-    return e === null || e === undefined ||
-      (typeof InternalError === "function" && e instanceof InternalError &&
-        /out of memory|interrupted/.test(String(e.message)));
+    return fatalReason(e) !== null;
   }
 
   globalThis.__n8nCodeStart = function (requestText) {
@@ -571,7 +577,7 @@
       run.answer = answer;
     }, function (e) {
       run.done = true;
-      run.fatal = e === null || e === undefined ? "out of memory" : String(e.message || e);
+      run.fatal = fatalReason(e) || String(e.message || e);
     });
   };
 

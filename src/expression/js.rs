@@ -308,7 +308,16 @@ fn describe(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
     if matches!(error, rquickjs::Error::Exception) {
         let caught = ctx.catch();
         if let Some(exception) = caught.as_exception() {
-            return exception.message().unwrap_or_else(|| "exception".into());
+            let message = exception.message().unwrap_or_default();
+            // Short of memory, QuickJS may build its InternalError but not the message
+            // string: an InternalError without a message is that case.
+            if message.is_empty() && is_internal_error(&caught) {
+                return "out of memory".into();
+            }
+            if message.is_empty() {
+                return "exception".into();
+            }
+            return message;
         }
         if let Some(text) = caught.as_string().and_then(|s| s.to_string().ok()) {
             return text;
@@ -323,6 +332,18 @@ fn describe(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
         return format!("{caught:?}");
     }
     error.to_string()
+}
+
+/// Whether a thrown value is one of QuickJS's `InternalError`s (memory, interruption).
+fn is_internal_error(value: &rquickjs::Value<'_>) -> bool {
+    let class = value
+        .ctx()
+        .globals()
+        .get::<_, rquickjs::Value>("InternalError");
+    match (value.as_object(), class) {
+        (Some(object), Ok(class)) => object.is_instance_of(class),
+        _ => false,
+    }
 }
 
 /// The longest `console.log` line written to the server's log.

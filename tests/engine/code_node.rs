@@ -565,6 +565,17 @@ async fn a_memory_bomb_is_stopped_by_the_memory_limit() {
     assert_eq!(body, json!([{"fine": true}]));
 }
 
+/// QuickJS, short of memory, may build its `InternalError` without the message: the run ends
+/// as a memory failure (thrown by hand here, where the real case depends on the allocation).
+#[tokio::test]
+async fn an_internal_error_without_a_message_ends_the_run_as_out_of_memory() {
+    let app = TestApp::spawn().await;
+    let js = "throw new InternalError();";
+    let (status, _, execution) = run(&app, "no-message", vec![all_items(js)], rows()).await;
+    assert_eq!(status, 500);
+    assert_eq!(code_error(&execution)["message"], "Node ran out of memory");
+}
+
 #[tokio::test]
 async fn python_code_nodes_are_refused_at_publish() {
     let app = TestApp::spawn().await;

@@ -139,3 +139,17 @@ fn the_shared_parts_of_the_sandbox_are_frozen() {
         ("={{ $input.first().json.age }}", json!(36)),
     ]);
 }
+
+/// Short of memory, QuickJS can build its `InternalError` yet fail to allocate the message;
+/// such an error is read as the memory limit, not as an unexplained failure. (Thrown here by
+/// hand: the real case depends on where the allocation fails.)
+#[test]
+fn an_internal_error_without_a_message_is_read_as_running_out_of_memory() {
+    let mut fixture = Fixture::standard();
+    let outcome = fixture.eval("={{ (() => { throw new InternalError() })() }}");
+    assert_eq!(
+        outcome.map_err(|e| e.message),
+        Err("The expression used too much memory".into())
+    );
+    assert_eq!(fixture.eval("={{ 1 + 1 }}"), Ok(json!(2)));
+}
