@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::oauth2;
+use super::{aws, oauth2};
 use crate::domain::credential_types;
 use crate::engine::node::{NodeError, NodeRun};
 use crate::engine::nodes::types::js_string;
@@ -25,6 +25,8 @@ pub struct AuthParts {
     pub digest: Option<(String, String)>,
     /// An OAuth2 credential whose token may be fetched again when the service answers 401.
     pub oauth2: Option<oauth2::OAuth2>,
+    /// An AWS credential: the request is signed once it is complete.
+    pub aws: Option<aws::AwsSigner>,
 }
 
 /// One rule of a predefined credential type: where a credential field goes.
@@ -201,6 +203,9 @@ pub async fn resolve(run: &NodeRun<'_>) -> Result<AuthParts, NodeError> {
                 let data = run.credentials(&kind).await?;
                 return generic(run, &kind, &data).await;
             }
+            if let Some(parts) = signed(run, &kind).await? {
+                return Ok(parts);
+            }
             let Some((_, rules)) = PREDEFINED.iter().find(|(k, _)| *k == kind) else {
                 return Err(unsupported(&kind));
             };
@@ -209,6 +214,22 @@ pub async fn resolve(run: &NodeRun<'_>) -> Result<AuthParts, NodeError> {
         }
         _ => Ok(AuthParts::default()),
     }
+}
+
+/// The predefined types whose n8n definition signs the request in code rather than by a rule
+/// (`None` for every other type).
+async fn signed(run: &NodeRun<'_>, kind: &str) -> Result<Option<AuthParts>, NodeError> {
+    let parts = match kind {
+        "aws" => {
+            let data = run.credentials(kind).await?;
+            AuthParts {
+                aws: Some(aws::AwsSigner::from_credential(&data, run.env.fixed_now)),
+                ..AuthParts::default()
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(parts))
 }
 
 fn unsupported(kind: &str) -> NodeError {

@@ -6,6 +6,7 @@
 //! With pagination each item's pages are fetched one after the other (`pagination`).
 
 mod auth;
+mod aws;
 mod digest;
 mod errors;
 mod file;
@@ -200,6 +201,10 @@ async fn ready(
                 .headers_mut()
                 .insert(reqwest::header::AUTHORIZATION, value);
         }
+    }
+    // Last: the signature covers the request exactly as it is sent.
+    if let Some(aws) = &auth.aws {
+        aws.sign(&mut request)?;
     }
     check_target(
         outbound.policy(),
