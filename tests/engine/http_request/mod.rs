@@ -4,6 +4,7 @@
 
 mod answers;
 mod auth;
+mod aws;
 mod pages;
 mod policy;
 mod refresh;
