@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{aws, oauth2};
+use super::{aws, google, oauth2};
 use crate::domain::credential_types;
 use crate::engine::node::{NodeError, NodeRun};
 use crate::engine::nodes::types::js_string;
@@ -224,6 +224,18 @@ async fn signed(run: &NodeRun<'_>, kind: &str) -> Result<Option<AuthParts>, Node
             let data = run.credentials(kind).await?;
             AuthParts {
                 aws: Some(aws::AwsSigner::from_credential(&data, run.env.fixed_now)),
+                ..AuthParts::default()
+            }
+        }
+        "googleApi" => {
+            let data = run.credentials(kind).await?;
+            let account = google::ServiceAccount::from_credential(&data)?;
+            let services = run.env.services.clone().ok_or_else(|| {
+                NodeError::operation("Google access tokens are not available in this run")
+            })?;
+            let token = account.access_token(services.as_ref()).await?;
+            AuthParts {
+                headers: vec![("Authorization".into(), format!("Bearer {token}"))],
                 ..AuthParts::default()
             }
         }

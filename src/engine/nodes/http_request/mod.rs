@@ -10,6 +10,7 @@ mod aws;
 mod digest;
 mod errors;
 mod file;
+mod google;
 mod oauth2;
 mod pagination;
 mod parameters;
