@@ -5,6 +5,7 @@
 mod answers;
 mod auth;
 mod aws;
+mod google;
 mod pages;
 mod policy;
 mod refresh;
