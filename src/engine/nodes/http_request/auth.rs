@@ -1,7 +1,8 @@
 //! Authentication of the HTTP Request node: the generic credential types (basic, bearer,
-//! header, query, custom, digest, OAuth2) and the rule of each predefined credential type this
-//! server knows, turned into additions to the request. Secrets go only into the request, never
-//! into items or errors.
+//! header, query, custom, digest, OAuth2), the rule of each predefined credential type this
+//! server knows, and the predefined types whose n8n definition works in code (`aws` signs the
+//! finished request, `googleApi` fetches a token), turned into additions to the request.
+//! Secrets go only into the request, never into items or errors.
 
 use serde_json::{Map, Value};
 
@@ -429,7 +430,8 @@ mod tests {
 
     #[test]
     fn every_predefined_type_is_in_the_credential_catalogue() {
-        for kind in PREDEFINED.iter().map(|(kind, _)| *kind) {
+        let in_code = ["aws", "googleApi"];
+        for kind in PREDEFINED.iter().map(|(kind, _)| *kind).chain(in_code) {
             assert!(credential_types::find(kind).is_some(), "{kind}");
         }
         assert!(PREDEFINED.len() >= 20);
