@@ -378,6 +378,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_connections: u64,
 
+    /// Where Google service-account credentials (`googleApi`) exchange their signed JWT for an
+    /// access token; the JWT's audience too. Google's endpoint unless a stand-in is wanted
+    /// (tests, a mirror).
+    #[arg(long = "google-token-url", env = "N8N_GOOGLE_TOKEN_URL", value_name = "N8N_GOOGLE_TOKEN_URL",
+          default_value = "https://oauth2.googleapis.com/token", value_parser = parse_token_url, global = true)]
+    pub google_token_url: String,
+
     /// Git repository `POST /source-control/pull` imports from: a URL (`https://`, `ssh://`,
     /// `git@host:path`, `file://`) or a local path. Unset: source control is not connected.
     #[arg(
@@ -473,6 +480,19 @@ fn parse_base_url(value: &str) -> Result<String, String> {
         _ => Err(
             "must be an absolute http(s) URL without query, e.g. https://n8n.example.com".into(),
         ),
+    }
+}
+
+/// A token endpoint must be an absolute http(s) URL.
+fn parse_token_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match value.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() && !rest.starts_with('/') => {
+            Ok(value.to_owned())
+        }
+        _ => {
+            Err("must be an absolute http(s) URL, e.g. https://oauth2.googleapis.com/token".into())
+        }
     }
 }
 

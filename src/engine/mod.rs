@@ -119,7 +119,10 @@ impl Engine {
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             fixed_now: Mutex::new(None),
             keys,
-            http: services::HttpShared::new(OutboundPolicy::from_config(&config.outbound)),
+            http: services::HttpShared::new(
+                OutboundPolicy::from_config(&config.outbound),
+                config.google_token_url.clone(),
+            ),
         }))
     }
 

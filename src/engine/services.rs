@@ -17,6 +17,8 @@ pub struct HttpShared {
     pub outbound: Outbound,
     /// OAuth2 access tokens got with client credentials, by credential, until they expire.
     pub tokens: Mutex<HashMap<String, CachedToken>>,
+    /// Where Google service-account credentials get their access tokens.
+    pub google_token_url: String,
 }
 
 /// An access token and when to stop using it.
@@ -28,10 +30,11 @@ pub struct CachedToken {
 }
 
 impl HttpShared {
-    pub fn new(policy: OutboundPolicy) -> HttpShared {
+    pub fn new(policy: OutboundPolicy, google_token_url: String) -> HttpShared {
         HttpShared {
             outbound: Outbound::new(policy),
             tokens: Mutex::new(HashMap::new()),
+            google_token_url,
         }
     }
 }

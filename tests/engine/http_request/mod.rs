@@ -4,6 +4,8 @@
 
 mod answers;
 mod auth;
+mod aws;
+mod google;
 mod pages;
 mod policy;
 mod refresh;

@@ -1,11 +1,12 @@
 //! Authentication of the HTTP Request node: the generic credential types (basic, bearer,
-//! header, query, custom, digest, OAuth2) and the rule of each predefined credential type this
-//! server knows, turned into additions to the request. Secrets go only into the request, never
-//! into items or errors.
+//! header, query, custom, digest, OAuth2), the rule of each predefined credential type this
+//! server knows, and the predefined types whose n8n definition works in code (`aws` signs the
+//! finished request, `googleApi` fetches a token), turned into additions to the request.
+//! Secrets go only into the request, never into items or errors.
 
 use serde_json::{Map, Value};
 
-use super::oauth2;
+use super::{aws, google, oauth2};
 use crate::domain::credential_types;
 use crate::engine::node::{NodeError, NodeRun};
 use crate::engine::nodes::types::js_string;
@@ -25,6 +26,8 @@ pub struct AuthParts {
     pub digest: Option<(String, String)>,
     /// An OAuth2 credential whose token may be fetched again when the service answers 401.
     pub oauth2: Option<oauth2::OAuth2>,
+    /// An AWS credential: the request is signed once it is complete.
+    pub aws: Option<aws::AwsSigner>,
 }
 
 /// One rule of a predefined credential type: where a credential field goes.
@@ -201,6 +204,9 @@ pub async fn resolve(run: &NodeRun<'_>) -> Result<AuthParts, NodeError> {
                 let data = run.credentials(&kind).await?;
                 return generic(run, &kind, &data).await;
             }
+            if let Some(parts) = signed(run, &kind).await? {
+                return Ok(parts);
+            }
             let Some((_, rules)) = PREDEFINED.iter().find(|(k, _)| *k == kind) else {
                 return Err(unsupported(&kind));
             };
@@ -209,6 +215,34 @@ pub async fn resolve(run: &NodeRun<'_>) -> Result<AuthParts, NodeError> {
         }
         _ => Ok(AuthParts::default()),
     }
+}
+
+/// The predefined types whose n8n definition signs the request in code rather than by a rule
+/// (`None` for every other type).
+async fn signed(run: &NodeRun<'_>, kind: &str) -> Result<Option<AuthParts>, NodeError> {
+    let parts = match kind {
+        "aws" => {
+            let data = run.credentials(kind).await?;
+            AuthParts {
+                aws: Some(aws::AwsSigner::from_credential(&data, run.env.fixed_now)),
+                ..AuthParts::default()
+            }
+        }
+        "googleApi" => {
+            let data = run.credentials(kind).await?;
+            let account = google::ServiceAccount::from_credential(&data)?;
+            let services = run.env.services.clone().ok_or_else(|| {
+                NodeError::operation("Google access tokens are not available in this run")
+            })?;
+            let token = account.access_token(services.as_ref()).await?;
+            AuthParts {
+                headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+                ..AuthParts::default()
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(parts))
 }
 
 fn unsupported(kind: &str) -> NodeError {
@@ -396,7 +430,8 @@ mod tests {
 
     #[test]
     fn every_predefined_type_is_in_the_credential_catalogue() {
-        for kind in PREDEFINED.iter().map(|(kind, _)| *kind) {
+        let in_code = ["aws", "googleApi"];
+        for kind in PREDEFINED.iter().map(|(kind, _)| *kind).chain(in_code) {
             assert!(credential_types::find(kind).is_some(), "{kind}");
         }
         assert!(PREDEFINED.len() >= 20);

@@ -6,9 +6,11 @@
 //! With pagination each item's pages are fetched one after the other (`pagination`).
 
 mod auth;
+mod aws;
 mod digest;
 mod errors;
 mod file;
+mod google;
 mod oauth2;
 mod pagination;
 mod parameters;
@@ -200,6 +202,10 @@ async fn ready(
                 .headers_mut()
                 .insert(reqwest::header::AUTHORIZATION, value);
         }
+    }
+    // Last: the signature covers the request exactly as it is sent.
+    if let Some(aws) = &auth.aws {
+        aws.sign(&mut request)?;
     }
     check_target(
         outbound.policy(),
