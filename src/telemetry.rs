@@ -37,6 +37,11 @@ pub fn init(config: &Config) {
 /// client's address (behind `proxy_hops` trusted proxies, the one they report), and never
 /// the query string, headers or body (which may hold keys or secrets).
 pub fn make_request_span(request: &Request, proxy_hops: u32) -> Span {
+    // Below `info` (a quiet deployment, a benchmark) the span is not recorded: skip looking
+    // up its fields.
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return Span::none();
+    }
     let route = request
         .extensions()
         .get::<MatchedPath>()

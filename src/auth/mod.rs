@@ -17,10 +17,8 @@ pub mod session;
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use dashmap::DashMap;
 
 use crate::app::AppState;
@@ -119,30 +117,26 @@ impl Failure {
     }
 }
 
-/// The middleware of every public API route: authenticate, then check the route's scope.
-pub async fn guard(
-    State((state, route)): State<(AppState, RouteAuth)>,
+/// The check of every public API route, run by its endpoint's middleware: authenticate, then
+/// check the route's scope; the request comes back carrying its [`Principal`].
+pub async fn admit(
+    state: &AppState,
+    route: RouteAuth,
     request: Request,
-    next: Next,
-) -> Response {
+) -> Result<Request, ApiError> {
     // Only the parts (which are `Sync`) are borrowed across the awaits below, not the body.
     let (mut parts, body) = request.into_parts();
-    let principal = match authenticate(&state, route, &parts).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
+    let principal = authenticate(state, route, &parts).await?;
     if principal.credential == Credential::Session {
-        if let Err(e) = same_origin::check(&parts.method, &parts.headers) {
-            return e.into_response();
-        }
+        same_origin::check(&parts.method, &parts.headers)?;
     }
     if let Some(scope) = route.scope {
         if !principal.scopes.contains(scope) {
-            return ApiError::Forbidden.into_response();
+            return Err(ApiError::Forbidden);
         }
     }
     parts.extensions.insert(principal);
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
 }
 
 async fn authenticate(
