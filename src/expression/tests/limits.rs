@@ -145,7 +145,7 @@ fn the_shared_parts_of_the_sandbox_are_frozen() {
 /// hand: the real case depends on where the allocation fails.)
 #[test]
 fn an_internal_error_without_a_message_is_read_as_running_out_of_memory() {
-    let mut fixture = Fixture::standard();
+    let fixture = Fixture::standard();
     let outcome = fixture.eval("={{ (() => { throw new InternalError() })() }}");
     assert_eq!(
         outcome.map_err(|e| e.message),
