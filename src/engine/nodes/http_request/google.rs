@@ -24,7 +24,7 @@ use crate::domain::credential_types;
 use crate::engine::node::NodeError;
 use crate::engine::nodes::types::js_string;
 use crate::engine::services::{CachedToken, Services};
-use crate::service::outbound::{refusal, ClientOptions};
+use crate::service::outbound::refusal;
 
 /// What Google grants a signed assertion for (RFC 7523).
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -160,16 +160,7 @@ async fn request_token(
     let failed = |detail: String| {
         NodeError::operation("Could not get a Google access token").with_description(detail)
     };
-    let url = reqwest::Url::parse(token_url)
-        .map_err(|_| failed(format!("The token URL \"{token_url}\" is not valid")))?;
-    let outbound = &services.http().outbound;
-    outbound
-        .policy()
-        .check_url(&url)
-        .map_err(|e| failed(e.to_string()))?;
-    let client = outbound
-        .client(&ClientOptions::default())
-        .map_err(|e| failed(e.to_string()))?;
+    let (url, client) = super::oauth2::token_client(services, token_url, "token URL", &failed)?;
     let response = client
         .post(url)
         .header(reqwest::header::ACCEPT, "application/json")

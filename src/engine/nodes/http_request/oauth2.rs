@@ -266,20 +266,12 @@ impl OAuth2 {
             "Could not get an OAuth2 access token"
         };
         let failed = |detail: String| NodeError::operation(action).with_description(detail);
-        let url = reqwest::Url::parse(&self.access_token_url).map_err(|_| {
-            failed(format!(
-                "The access token URL \"{}\" is not valid",
-                self.access_token_url
-            ))
-        })?;
-        let outbound = &services.http().outbound;
-        outbound
-            .policy()
-            .check_url(&url)
-            .map_err(|e| failed(e.to_string()))?;
-        let client = outbound
-            .client(&ClientOptions::default())
-            .map_err(|e| failed(e.to_string()))?;
+        let (url, client) = token_client(
+            services,
+            &self.access_token_url,
+            "access token URL",
+            &failed,
+        )?;
         let mut form = vec![("grant_type", grant)];
         match refresh_token {
             Some(token) => form.insert(0, ("refresh_token", token)),
@@ -354,4 +346,25 @@ fn stored_token(data: &Map<String, Value>) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
+}
+
+/// The client for a token endpoint (OAuth2, Google service accounts), once the outbound
+/// policy has passed its URL; `label` names the URL in the error when it does not parse.
+pub(super) fn token_client(
+    services: &dyn Services,
+    url: &str,
+    label: &str,
+    failed: &dyn Fn(String) -> NodeError,
+) -> Result<(reqwest::Url, reqwest::Client), NodeError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| failed(format!("The {label} \"{url}\" is not valid")))?;
+    let outbound = &services.http().outbound;
+    outbound
+        .policy()
+        .check_url(&parsed)
+        .map_err(|e| failed(e.to_string()))?;
+    let client = outbound
+        .client(&ClientOptions::default())
+        .map_err(|e| failed(e.to_string()))?;
+    Ok((parsed, client))
 }
