@@ -12,6 +12,7 @@ pub mod insights;
 pub mod outbound;
 pub mod owner;
 pub mod source_control;
+pub mod tags;
 pub mod users;
 pub mod variables;
 pub mod workflows;

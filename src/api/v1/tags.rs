@@ -11,13 +11,12 @@ use super::openapi::{list_of, path_param, schema_ref, Doc};
 use super::Endpoint;
 use crate::app::AppState;
 use crate::auth::Scope;
-use crate::db::tags::{self as repo, TagRow, NAME_UNIQUE};
-use crate::domain::ids::{new_id, Named, TagId};
-use crate::domain::names;
-use crate::domain::time::now_iso;
-use crate::error::{ApiError, Result, ResultExt};
+use crate::db::tags::TagRow;
+use crate::domain::ids::{Named, TagId};
+use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
+use crate::pagination::{ListResponse, PageQuery};
+use crate::service::tags;
 
 pub fn endpoints() -> Vec<Endpoint> {
     let id = || path_param("id", "The ID of the tag.");
@@ -125,32 +124,11 @@ pub struct TagBody {
     name: String,
 }
 
-fn valid_name(raw: &str) -> Result<&str> {
-    names::tag(raw).map_err(ApiError::bad_request)
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("Not Found")
-}
-
-fn conflict() -> ApiError {
-    ApiError::conflict("Tag already exists")
-}
-
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ListResponse<Tag>>> {
-    let page = query.page()?;
-    let mut conn = state.db.acquire().await?;
-    let rows = repo::list(
-        conn.conn(),
-        page.after.as_deref().and_then(split_key),
-        page.offset,
-        page.fetch_limit(),
-    )
-    .await?;
-    let (rows, next_cursor) = page.finish(rows, |t| join_key(&t.created_at, &t.id));
+    let (rows, next_cursor) = tags::list(&state, &query.page()?).await?;
     Ok(Json(ListResponse {
         data: rows.into_iter().map(TagRow::into_api).collect(),
         next_cursor,
@@ -161,21 +139,13 @@ async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<(StatusCode, Json<Tag>)> {
-    let name = valid_name(&body.name)?;
-    let mut tx = state.db.begin().await?;
-    let row = repo::insert(tx.conn(), &new_id(), name, &now_iso())
-        .await
-        .on_unique(NAME_UNIQUE, conflict)?;
-    tx.commit().await?;
+    let row = tags::create(&state, &body.name).await?;
     Ok((StatusCode::CREATED, Json(row.into_api())))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| not_found())?;
-    let row = repo::read(&mut state.db.reader().await?, id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(row.into_api()))
+    let id = id.or_missing(|_| tags::missing())?;
+    Ok(Json(tags::read(&state, id).await?.into_api()))
 }
 
 async fn update(
@@ -183,21 +153,11 @@ async fn update(
     Path(id): Path<Named<TagId>>,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| not_found())?;
-    let name = valid_name(&body.name)?;
-    let mut tx = state.db.begin().await?;
-    let row = repo::rename(tx.conn(), id, name, &now_iso())
-        .await
-        .on_unique(NAME_UNIQUE, conflict)?
-        .ok_or_else(not_found)?;
-    tx.commit().await?;
-    Ok(Json(row.into_api()))
+    let id = id.or_missing(|_| tags::missing())?;
+    Ok(Json(tags::rename(&state, id, &body.name).await?.into_api()))
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| not_found())?;
-    let mut tx = state.db.begin().await?;
-    let row = repo::delete(tx.conn(), id).await?.ok_or_else(not_found)?;
-    tx.commit().await?;
-    Ok(Json(row.into_api()))
+    let id = id.or_missing(|_| tags::missing())?;
+    Ok(Json(tags::delete(&state, id).await?.into_api()))
 }
