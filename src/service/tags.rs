@@ -13,7 +13,8 @@ fn valid_name(raw: &str) -> Result<&str> {
     names::tag(raw).map_err(ApiError::bad_request)
 }
 
-fn not_found() -> ApiError {
+/// A missing tag, or a malformed id (answered the same).
+pub fn not_found() -> ApiError {
     ApiError::not_found("Not Found")
 }
 
@@ -72,9 +73,4 @@ pub async fn delete(state: &AppState, id: &TagId) -> Result<TagRow> {
     let row = repo::delete(tx.conn(), id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(row)
-}
-
-/// The refusal of a malformed tag id: the same as a missing tag.
-pub fn missing() -> ApiError {
-    not_found()
 }

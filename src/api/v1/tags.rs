@@ -144,7 +144,7 @@ async fn create(
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| tags::missing())?;
+    let id = id.or_missing(|_| tags::not_found())?;
     Ok(Json(tags::read(&state, id).await?.into_api()))
 }
 
@@ -153,11 +153,11 @@ async fn update(
     Path(id): Path<Named<TagId>>,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| tags::missing())?;
+    let id = id.or_missing(|_| tags::not_found())?;
     Ok(Json(tags::rename(&state, id, &body.name).await?.into_api()))
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<Named<TagId>>) -> Result<Json<Tag>> {
-    let id = id.or_missing(|_| tags::missing())?;
+    let id = id.or_missing(|_| tags::not_found())?;
     Ok(Json(tags::delete(&state, id).await?.into_api()))
 }

@@ -300,15 +300,24 @@ fn custom(text: &str, parts: &mut AuthParts) -> Result<(), NodeError> {
     Ok(())
 }
 
-fn predefined(kind: &str, rules: &[Rule], data: &Map<String, Value>) -> AuthParts {
+/// Reads a stored credential's fields as text, each falling back to its type's default in the
+/// catalogue (a field the user never changed is not stored).
+pub(super) fn credential_fields<'a>(
+    kind: &str,
+    data: &'a Map<String, Value>,
+) -> impl Fn(&str) -> String + 'a {
     let catalogue = credential_types::find(kind);
-    let field = |name: &str| -> String {
+    move |name: &str| {
         let value = match catalogue {
             Some(t) => t.value(data, name),
             None => data.get(name).filter(|v| !v.is_null()),
         };
         value.map(js_string).unwrap_or_default()
-    };
+    }
+}
+
+fn predefined(kind: &str, rules: &[Rule], data: &Map<String, Value>) -> AuthParts {
+    let field = credential_fields(kind, data);
     let fill = |template: &str| -> (String, bool) {
         let mut out = String::new();
         let mut all_set = true;

@@ -21,9 +21,7 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::domain::credential_types;
 use crate::engine::node::NodeError;
-use crate::engine::nodes::types::js_string;
 
 /// RFC 3986 unreserved characters stay, everything else is `%XX`, as SigV4 encodes.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -79,14 +77,8 @@ pub struct AwsSigner {
 
 impl AwsSigner {
     pub fn from_credential(data: &Map<String, Value>, fixed_now: Option<DateTime<Utc>>) -> Self {
-        let catalogue = credential_types::find("aws");
-        let field = |name: &str| -> String {
-            let value = match catalogue {
-                Some(t) => t.value(data, name),
-                None => data.get(name).filter(|v| !v.is_null()),
-            };
-            value.map(js_string).unwrap_or_default().trim().to_owned()
-        };
+        let text = super::auth::credential_fields("aws", data);
+        let field = |name: &str| text(name).trim().to_owned();
         let session_token = Some(field("sessionToken"))
             .filter(|token| field("temporaryCredentials") == "true" && !token.is_empty());
         let endpoints = if field("customEndpoints") == "true" {

@@ -20,7 +20,6 @@ use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::domain::credential_types;
 use crate::engine::node::NodeError;
 use crate::engine::nodes::types::js_string;
 use crate::engine::services::{CachedToken, Services};
@@ -43,14 +42,7 @@ pub struct ServiceAccount {
 
 impl ServiceAccount {
     pub fn from_credential(data: &Map<String, Value>) -> Result<ServiceAccount, NodeError> {
-        let catalogue = credential_types::find("googleApi");
-        let field = |name: &str| -> String {
-            let value = match catalogue {
-                Some(t) => t.value(data, name),
-                None => data.get(name).filter(|v| !v.is_null()),
-            };
-            value.map(js_string).unwrap_or_default()
-        };
+        let field = super::auth::credential_fields("googleApi", data);
         if field("httpNode") != "true" {
             return Err(NodeError::operation(
                 "The Google service account credential is not set up for the HTTP Request node",
@@ -192,12 +184,8 @@ async fn request_token(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| failed("The token URL answered without an access_token".into()))?
         .to_owned();
-    let lifetime = body
-        .get("expires_in")
-        .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
-        .filter(|s| *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(ASSERTION_LIFETIME as u64));
+    let lifetime =
+        super::oauth2::expires_in(&body).unwrap_or(Duration::from_secs(ASSERTION_LIFETIME as u64));
     Ok(CachedToken {
         access_token,
         token_type: "Bearer".into(),

@@ -232,12 +232,7 @@ impl OAuth2 {
                     .with_description("The token URL answered without an access_token")
             })?
             .to_owned();
-        let lifetime = body
-            .get("expires_in")
-            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
-            .filter(|s| *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(DEFAULT_LIFETIME);
+        let lifetime = expires_in(&body).unwrap_or(DEFAULT_LIFETIME);
         let cached = CachedToken {
             access_token,
             token_type: body
@@ -346,6 +341,14 @@ fn stored_token(data: &Map<String, Value>) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
+}
+
+/// A token answer's `expires_in` (seconds, as a number or as text), when it gives one.
+pub(super) fn expires_in(body: &Map<String, Value>) -> Option<Duration> {
+    body.get("expires_in")
+        .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+        .filter(|s| *s > 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 /// The client for a token endpoint (OAuth2, Google service accounts), once the outbound
