@@ -47,6 +47,8 @@ pub struct Shared {
     /// Sign-in attempts per login name (n8n: 5 per minute).
     pub login_per_name: Limiter<String>,
     pub last_used: LastUsedTracker,
+    /// The scope lists of the keys in use, parsed once per stored text.
+    pub scope_lists: crate::auth::scopes::ParsedScopeLists,
     /// Request, authentication and key-verification counts (served when `N8N_METRICS`).
     pub metrics: Metrics,
     /// The data tables' storage against its limits.
@@ -107,6 +109,7 @@ impl AppState {
             login_per_ip: Limiter::new(1000, Duration::from_secs(300)),
             login_per_name: Limiter::new(5, Duration::from_secs(60)),
             last_used: LastUsedTracker::default(),
+            scope_lists: Default::default(),
             metrics: Metrics::default(),
             data_table_sizes: Default::default(),
             engine,

@@ -242,7 +242,10 @@ async fn check_api_key(
     Ok(Ok(Principal {
         user_id: row.user_id,
         role,
-        scopes: ScopeSet::from_json(&row.scopes).intersect(role.allowed_scopes()),
+        scopes: state
+            .scope_lists
+            .of(&row.id, &row.scopes)
+            .intersect(role.allowed_scopes()),
         credential: Credential::ApiKey { key_id: row.id },
     }))
 }

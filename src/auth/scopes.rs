@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 
 macro_rules! scope_catalog {
@@ -202,9 +203,23 @@ pub struct ScopeSet(u128);
 impl ScopeSet {
     pub const EMPTY: ScopeSet = ScopeSet(0);
 
-    pub fn all() -> ScopeSet {
-        Scope::ALL.iter().copied().collect()
+    /// Every scope of the catalog (its variants are numbered from 0 without gaps).
+    pub const fn all() -> ScopeSet {
+        ScopeSet(u128::MAX >> (128 - Scope::ALL.len()))
     }
+
+    /// The scopes a `global:member` may put on a key, computed once at compile time.
+    const MEMBER_GRANTABLE: ScopeSet = {
+        let mut bits = 0u128;
+        let mut i = 0;
+        while i < Scope::ALL.len() {
+            if Scope::ALL[i].member_may_grant() {
+                bits |= 1u128 << Scope::ALL[i] as u8;
+            }
+            i += 1;
+        }
+        ScopeSet(bits)
+    };
 
     pub fn contains(self, scope: Scope) -> bool {
         self.0 & (1u128 << scope as u8) != 0
@@ -270,6 +285,38 @@ impl FromIterator<Scope> for ScopeSet {
     }
 }
 
+/// The scope lists of the keys in use, each parsed once.
+///
+/// Parsing a key's stored list (a JSON array of up to 67 names) was a sixth of the
+/// instructions of an authenticated read. Each entry keeps the text it was parsed from and is
+/// used only while the key's row still holds exactly that text, so a changed list is parsed
+/// again on the next request: nothing here can answer for a list the database no longer has.
+#[derive(Default)]
+pub struct ParsedScopeLists {
+    by_key: DashMap<String, (Box<str>, ScopeSet)>,
+}
+
+/// Past this many keys the memo starts over rather than grow without bound.
+const PARSED_SCOPE_LISTS_MAX: usize = 10_000;
+
+impl ParsedScopeLists {
+    /// The scopes of `stored`, the scope list the row of key `key_id` holds now.
+    pub fn of(&self, key_id: &str, stored: &str) -> ScopeSet {
+        if let Some(entry) = self.by_key.get(key_id) {
+            let (text, set) = entry.value();
+            if **text == *stored {
+                return *set;
+            }
+        }
+        let set = ScopeSet::from_json(stored);
+        if self.by_key.len() >= PARSED_SCOPE_LISTS_MAX {
+            self.by_key.clear();
+        }
+        self.by_key.insert(key_id.to_owned(), (stored.into(), set));
+        set
+    }
+}
+
 /// The global (instance-level) role of a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
@@ -304,11 +351,7 @@ impl Role {
     pub fn allowed_scopes(self) -> ScopeSet {
         match self {
             Role::Owner | Role::Admin => ScopeSet::all(),
-            Role::Member => Scope::ALL
-                .iter()
-                .copied()
-                .filter(|s| s.member_may_grant())
-                .collect(),
+            Role::Member => ScopeSet::MEMBER_GRANTABLE,
         }
     }
 
@@ -378,5 +421,30 @@ mod tests {
         assert_eq!(set.names(), vec!["tag:read", "workflow:list"]);
         assert_eq!(ScopeSet::from_json(&set.to_json()), set);
         assert_eq!(ScopeSet::from_json("not json"), ScopeSet::EMPTY);
+    }
+
+    #[test]
+    fn the_constant_role_sets_equal_the_catalog_filtered() {
+        let every: ScopeSet = Scope::ALL.iter().copied().collect();
+        assert_eq!(ScopeSet::all(), every);
+        let grantable: ScopeSet = Scope::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.member_may_grant())
+            .collect();
+        assert_eq!(Role::Member.allowed_scopes(), grantable);
+    }
+
+    #[test]
+    fn a_parsed_list_is_reused_only_while_the_stored_text_is_the_same() {
+        let lists = ParsedScopeLists::default();
+        let read = r#"["tag:read"]"#;
+        let list = r#"["tag:list"]"#;
+        assert_eq!(lists.of("k1", read).names(), vec!["tag:read"]);
+        assert_eq!(lists.of("k1", read).names(), vec!["tag:read"]);
+        // The key's row now holds another list: the memo must not answer the old one.
+        assert_eq!(lists.of("k1", list).names(), vec!["tag:list"]);
+        assert_eq!(lists.of("k2", read).names(), vec!["tag:read"]);
+        assert_eq!(lists.of("k1", "[]"), ScopeSet::EMPTY);
     }
 }
