@@ -66,6 +66,7 @@ impl Engine {
                 list.join(", ")
             )));
         }
+        check_credentials_named(&parsed)?;
         super::schedule::check(&parsed).map_err(ApiError::bad_request)?;
         check_sub_workflows(conn.reborrow(), &parsed).await?;
         let rows = paths::registrations(&parsed).map_err(ApiError::bad_request)?;
@@ -152,4 +153,29 @@ async fn insert(conn: Conn<'_>, row: &WebhookRow) -> Result<(), ApiError> {
             e.into()
         }
     })
+}
+
+/// n8n's refusal of a workflow whose webhook authentication names no credential: such a
+/// webhook could only ever answer 500.
+fn check_credentials_named(workflow: &super::workflow::Workflow) -> Result<(), ApiError> {
+    let issues: Vec<String> = workflow
+        .nodes
+        .iter()
+        .filter_map(|node| {
+            let kind = super::webhook::access::missing_credential(node)?;
+            Some(format!(
+                "Node \"{}\":\n  - Missing required credential: {kind}",
+                node.name
+            ))
+        })
+        .collect();
+    if issues.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "Cannot publish workflow: {} node{} have configuration issues:\n\n{}",
+        issues.len(),
+        if issues.len() == 1 { "" } else { "s" },
+        issues.join("\n\n")
+    )))
 }

@@ -18,3 +18,4 @@ mod golden;
 mod http_request;
 mod runs;
 mod support;
+mod webhook_access;

@@ -26,6 +26,12 @@ impl NodeType for PassThroughTrigger {
         true
     }
 
+    fn refusal(&self, node: &Node) -> Option<String> {
+        (node.kind == WEBHOOK)
+            .then(|| crate::engine::webhook::access::refusal(node))
+            .flatten()
+    }
+
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
         Ok(Outcome::Output(
             run.input

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::Registry;
 use crate::engine::node::{NodeError, NodeRun, NodeType, Outcome};
+use crate::engine::workflow::Node;
 
 /// Below this a wait stays in memory (n8n checks stored waits every 60 s, so it does the same).
 const IN_MEMORY: Duration = Duration::from_secs(65);
@@ -38,6 +39,11 @@ fn seconds_of(amount: f64, unit: &str) -> Option<f64> {
 
 #[async_trait]
 impl NodeType for Wait {
+    /// A resume webhook whose authentication cannot be checked here is refused at publish.
+    fn refusal(&self, node: &Node) -> Option<String> {
+        crate::engine::webhook::access::refusal(node)
+    }
+
     async fn execute(&self, run: &NodeRun<'_>) -> Result<Outcome, NodeError> {
         let now = run.env.now();
         let resume = run.param_str("resume", 0, "timeInterval")?;

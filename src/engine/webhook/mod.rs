@@ -5,6 +5,7 @@
 //! Every instance answers every webhook: the path is looked up in the database (one indexed
 //! read that also names the published version), and the parsed version is cached by its id.
 
+pub(crate) mod access;
 mod body;
 mod multipart;
 pub mod paths;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
@@ -31,6 +32,7 @@ use super::Engine;
 use crate::app::AppState;
 use crate::db::webhooks::{self, WebhookRow};
 use crate::error::ApiError;
+use crate::extract::client_ip_of;
 
 /// The routes, under the configured endpoint names.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -74,6 +76,8 @@ struct Call {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    /// For the client's address (the peer, or what trusted proxies saw).
+    extensions: Extensions,
     body: Bytes,
 }
 
@@ -82,6 +86,7 @@ async fn production_root(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     WebhookBody(body): WebhookBody,
 ) -> Response {
     serve(
@@ -91,6 +96,7 @@ async fn production_root(
             method,
             uri,
             headers,
+            extensions,
             body,
         },
     )
@@ -103,6 +109,7 @@ async fn production(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     WebhookBody(body): WebhookBody,
 ) -> Response {
     serve(
@@ -112,6 +119,7 @@ async fn production(
             method,
             uri,
             headers,
+            extensions,
             body,
         },
     )
@@ -181,7 +189,9 @@ async fn serve(state: &AppState, path: String, call: Call) -> Response {
         .and_then(Value::as_str)
         .unwrap_or("onReceived")
         .to_owned();
-    if let Some(refusal) = respond::check_node_options(&node, &call.headers) {
+    let client = client_ip_of(&call.headers, &call.extensions, state.config.proxy_hops);
+    let project = workflow.project_id.as_deref();
+    if let Err(refusal) = access::check(engine, project, &node, &call.headers, client).await {
         return refusal;
     }
     if let Some(error) = respond::check_response_mode(&workflow, &node, &response_mode) {
@@ -452,6 +462,7 @@ async fn waiting(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     WebhookBody(body): WebhookBody,
 ) -> Response {
     resume_waiting(
@@ -461,6 +472,7 @@ async fn waiting(
             method,
             uri,
             headers,
+            extensions,
             body,
         },
     )
@@ -473,6 +485,7 @@ async fn waiting_with_suffix(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     WebhookBody(body): WebhookBody,
 ) -> Response {
     resume_waiting(
@@ -482,6 +495,7 @@ async fn waiting_with_suffix(
             method,
             uri,
             headers,
+            extensions,
             body,
         },
     )
@@ -502,7 +516,7 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
     let Ok(execution_id) = id.parse::<i64>() else {
         return missing();
     };
-    let (status, waiting_node) = match engine.waiting_node(execution_id).await {
+    let (status, waiting_node, project_id) = match engine.waiting_node(execution_id).await {
         Ok(Some(found)) => found,
         Ok(None) => return missing(),
         Err(e) => return e.into_response(),
@@ -537,6 +551,12 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
             None,
         );
     };
+    let client = client_ip_of(&call.headers, &call.extensions, state.config.proxy_hops);
+    if let Err(refusal) =
+        access::check(engine, project_id.as_deref(), &node, &call.headers, client).await
+    {
+        return refusal;
+    }
     let content_type = call
         .headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -602,7 +622,12 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
 
 impl Engine {
     /// The status of an execution and, when it waits, the node it waits in.
-    pub async fn waiting_node(&self, id: i64) -> Result<Option<(String, Option<Node>)>, ApiError> {
+    /// The status of execution `id`, the node it waits in (when it waits), and its workflow's
+    /// project (whose credentials that node may use).
+    pub async fn waiting_node(
+        &self,
+        id: i64,
+    ) -> Result<Option<(String, Option<Node>, Option<String>)>, ApiError> {
         let mut conn = self.inner().db.acquire().await?;
         let Some(row) = crate::db::executions::find(conn.conn(), id).await? else {
             return Ok(None);
@@ -616,6 +641,12 @@ impl Engine {
                 serde_json::from_value::<Node>(raw).ok()
             })
             .flatten();
-        Ok(Some((row.status, node)))
+        let project_id = match node {
+            Some(_) => crate::db::workflows::find(conn.conn(), &row.workflow_id)
+                .await?
+                .map(|w| w.project_id),
+            None => None,
+        };
+        Ok(Some((row.status, node, project_id)))
     }
 }

@@ -3,7 +3,7 @@
 //! node options checked before a run starts.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -35,40 +35,6 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         text,
     )
         .into_response()
-}
-
-/// Refusals from the node's own options, before anything runs.
-pub fn check_node_options(node: &Node, headers: &HeaderMap) -> Option<Response> {
-    let options = node.parameters.get("options")?;
-    if options.get("ignoreBots").and_then(Value::as_bool) == Some(true) {
-        let agent = headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if is_bot(&agent) {
-            return Some((StatusCode::FORBIDDEN, "Authorization data is wrong!").into_response());
-        }
-    }
-    None
-}
-
-/// A rough version of the bot check n8n does (user agents of crawlers and link previews).
-fn is_bot(agent: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "bot",
-        "crawler",
-        "spider",
-        "slurp",
-        "facebookexternalhit",
-        "embedly",
-        "preview",
-        "curl/",
-        "wget/",
-        "python-requests",
-        "headless",
-    ];
-    !agent.is_empty() && MARKERS.iter().any(|m| agent.contains(m))
 }
 
 /// n8n's check that a Webhook node v2 and its Respond to Webhook nodes agree.
