@@ -129,7 +129,7 @@ fn chosen_id(given: Option<String>) -> Result<String> {
 /// Whether the caller may set `isGlobal` as requested: leaving it as it is is always allowed;
 /// changing it only for instance owners and admins.
 fn may_set_global(requested: Option<bool>, current: bool, is_admin: bool) -> bool {
-    is_admin || !requested.is_some_and(|g| g != current)
+    is_admin || requested.is_none_or(|g| g == current)
 }
 
 /// The data an update stores: the stored data kept (no `data` given: a change of name or flags
