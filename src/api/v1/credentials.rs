@@ -4,7 +4,6 @@
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderName, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -12,21 +11,19 @@ use serde_json::{json, Map, Value};
 
 use super::openapi::{list_of, path_param, schema_ref, Doc};
 use super::Endpoint;
-use crate::access::{self, ProjectAccess};
 use crate::app::AppState;
 use crate::auth::{Principal, Scope};
-use crate::db::credentials::{self as repo, Changes, CredentialRow, NewCredential};
-use crate::db::{projects, Conn};
-use crate::domain::credential_types::{self, CredentialType};
-use crate::domain::ids::{new_id, CredentialId, Named};
-use crate::domain::names;
-use crate::domain::time::now_iso;
+use crate::db::credentials::CredentialRow;
+use crate::domain::credential_types;
+use crate::domain::ids::{CredentialId, Named};
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::pagination::{join_key, split_key, ListResponse, PageQuery};
-use crate::service::credentials::{open, seal, test_connection, TestOutcome};
+use crate::pagination::{ListResponse, PageQuery};
+use crate::service::credentials::{self as service, TestOutcome};
 
-const NO_STORE: [(HeaderName, &str); 1] = [(CACHE_CONTROL, "no-store")];
+/// Credential answers are not to be cached (n8n sends the same header).
+type NoStore = [(HeaderName, &'static str); 1];
+const NO_STORE: NoStore = [(CACHE_CONTROL, "no-store")];
 
 pub fn endpoints() -> Vec<Endpoint> {
     let id = || path_param("id", "The ID of the credential.");
@@ -143,46 +140,6 @@ impl CredentialRow {
     }
 }
 
-fn not_found(principal: &Principal, id: &str, admin_message: &str) -> ApiError {
-    if principal.role.is_instance_admin() {
-        ApiError::not_found(admin_message)
-    } else {
-        ApiError::not_found(format!("Credential with ID \"{id}\" not found."))
-    }
-}
-
-/// Loads a credential the caller can see, with the caller's access to its project.
-async fn visible(
-    mut conn: Conn<'_>,
-    principal: &Principal,
-    id: &Named<CredentialId>,
-    admin_message: &str,
-) -> Result<(CredentialRow, ProjectAccess)> {
-    let missing = || not_found(principal, id.as_str(), admin_message);
-    let id = id.or_missing(|_| missing())?;
-    let found = repo::find(conn.reborrow(), id).await?;
-    access::visible(conn, principal, found, |r| &r.project_id, missing).await
-}
-
-/// As [`visible`], also requiring the right to change the credential.
-async fn writable(
-    conn: Conn<'_>,
-    principal: &Principal,
-    id: &Named<CredentialId>,
-    admin_message: &str,
-) -> Result<CredentialRow> {
-    access::writable(visible(conn, principal, id, admin_message).await?)
-}
-
-fn known_type(name: &str) -> Result<&'static CredentialType> {
-    credential_types::find(name)
-        .ok_or_else(|| ApiError::bad_request("req.body.type is not a known type"))
-}
-
-fn valid_name(name: &str) -> Result<&str> {
-    names::credential(name).map_err(ApiError::bad_request)
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWith {
@@ -209,31 +166,16 @@ async fn list(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> Result<Response> {
-    let page = query.page()?;
-    let mut conn = state.db.acquire().await?;
-    let rows = repo::list(
-        conn.conn(),
-        access::visible_to(&principal),
-        page.after.as_deref().and_then(split_key),
-        page.offset,
-        page.fetch_limit(),
-    )
-    .await?;
-    let (rows, next_cursor) = page.finish(rows, |c| join_key(&c.created_at, &c.id));
-    let mut project_ids: Vec<&str> = rows.iter().map(|c| c.project_id.as_str()).collect();
-    project_ids.sort_unstable();
-    project_ids.dedup();
-    let projects = projects::find_many(conn.conn(), &project_ids).await?;
-    let data: Vec<ListedCredential> = rows
+) -> Result<(NoStore, Json<ListResponse<ListedCredential>>)> {
+    let (listed, next_cursor) = service::list(&state, &principal, &query.page()?).await?;
+    let data = listed
         .into_iter()
-        .map(|c| ListedCredential {
-            shared: projects
-                .iter()
-                .filter(|p| p.id == c.project_id)
+        .map(|(c, project)| ListedCredential {
+            shared: project
+                .into_iter()
                 .map(|p| SharedWith {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
+                    id: p.id,
+                    name: p.name,
                     role: "credential:owner",
                     created_at: c.shared_at.clone(),
                     updated_at: c.shared_at.clone(),
@@ -246,7 +188,7 @@ async fn list(
             updated_at: c.updated_at,
         })
         .collect();
-    Ok((NO_STORE, Json(ListResponse { data, next_cursor })).into_response())
+    Ok((NO_STORE, Json(ListResponse { data, next_cursor })))
 }
 
 #[derive(Deserialize)]
@@ -266,66 +208,26 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateBody>,
-) -> Result<Response> {
-    let name = valid_name(&body.name)?;
-    let kind = known_type(&body.kind)?;
-    kind.validate(&body.data).map_err(ApiError::BadRequest)?;
-    let id = match body.id {
-        Some(id) => {
-            let valid = (1..=16).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !valid {
-                return Err(ApiError::bad_request("request/body/id must match pattern \"^[a-zA-Z0-9_-]+$\" and be 1 to 16 characters long"));
-            }
-            id
-        }
-        None => new_id(),
+) -> Result<(NoStore, Json<Credential>)> {
+    let new = service::Create {
+        id: body.id,
+        name: body.name,
+        kind: body.kind,
+        data: body.data,
+        is_resolvable: body.is_resolvable,
+        project_id: body.project_id,
     };
-    let now = now_iso();
-    let mut tx = state.db.begin().await?;
-    let requested = body.project_id.as_deref();
-    let project_id = access::target_project(tx.conn(), &principal, requested, || {
-        let id = requested.unwrap_or_default();
-        ApiError::not_found(format!("Project with ID \"{id}\" not found"))
-    })
-    .await?;
-    if repo::find(tx.conn(), &id).await?.is_some() {
-        return Err(ApiError::conflict(format!(
-            "Credential with ID \"{id}\" already exists."
-        )));
-    }
-    let sealed = seal(&state.keys, &id, &body.data);
-    repo::insert(
-        tx.conn(),
-        &NewCredential {
-            id: &id,
-            name,
-            kind: &kind.name,
-            data: &sealed,
-            key_id: state.keys.primary_id(),
-            project_id: &project_id,
-            is_resolvable: body.is_resolvable,
-            now: &now,
-        },
-    )
-    .await?;
-    let row = repo::find(tx.conn(), &id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("created credential vanished")))?;
-    tx.commit().await?;
-    Ok((NO_STORE, Json(row.into_api())).into_response())
+    let row = service::create(&state, &principal, new).await?;
+    Ok((NO_STORE, Json(row.into_api())))
 }
 
 async fn read(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Named<CredentialId>>,
-) -> Result<Response> {
-    let mut conn = state.db.acquire().await?;
-    let (row, _) = visible(conn.conn(), &principal, &id, "Credential not found").await?;
-    Ok((NO_STORE, Json(row.into_api())).into_response())
+) -> Result<(NoStore, Json<Credential>)> {
+    let row = service::read(&state, &principal, &id).await?;
+    Ok((NO_STORE, Json(row.into_api())))
 }
 
 #[derive(Deserialize)]
@@ -346,52 +248,17 @@ async fn update(
     principal: Principal,
     Path(id): Path<Named<CredentialId>>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> Result<Response> {
-    let name = body.name.as_deref().map(valid_name).transpose()?;
-    let mut tx = state.db.begin().await?;
-    let row = writable(tx.conn(), &principal, &id, "Credential not found").await?;
-    if row.is_managed {
-        return Err(ApiError::bad_request(
-            "Managed credentials cannot be updated.",
-        ));
-    }
-    if body.is_global.is_some_and(|g| g != row.is_global) && !principal.role.is_instance_admin() {
-        return Err(ApiError::ForbiddenWith(
-            "You do not have permission to change global sharing for credentials".into(),
-        ));
-    }
-    let kind = known_type(body.kind.as_deref().unwrap_or(&row.kind))?;
-    let data = match body.data {
-        // A change of name (or flags) alone keeps the secrets.
-        None => open(&state.keys, &row)?,
-        Some(given) if body.is_partial_data => {
-            let mut merged = open(&state.keys, &row)?;
-            merged.extend(given);
-            merged
-        }
-        Some(given) => given,
+) -> Result<(NoStore, Json<Credential>)> {
+    let changes = service::Update {
+        name: body.name,
+        kind: body.kind,
+        data: body.data,
+        is_global: body.is_global,
+        is_resolvable: body.is_resolvable,
+        is_partial_data: body.is_partial_data,
     };
-    kind.validate(&data).map_err(ApiError::BadRequest)?;
-    let now = now_iso();
-    repo::update(
-        tx.conn(),
-        &row.id,
-        &Changes {
-            name: name.unwrap_or(&row.name),
-            kind: &kind.name,
-            data: &seal(&state.keys, &row.id, &data),
-            key_id: state.keys.primary_id(),
-            is_global: body.is_global.unwrap_or(row.is_global),
-            is_resolvable: body.is_resolvable.unwrap_or(row.is_resolvable),
-            now: &now,
-        },
-    )
-    .await?;
-    let row = repo::find(tx.conn(), &row.id)
-        .await?
-        .ok_or_else(|| not_found(&principal, id.as_str(), "Credential not found"))?;
-    tx.commit().await?;
-    Ok((NO_STORE, Json(row.into_api())).into_response())
+    let row = service::update(&state, &principal, &id, changes).await?;
+    Ok((NO_STORE, Json(row.into_api())))
 }
 
 async fn remove(
@@ -399,10 +266,7 @@ async fn remove(
     principal: Principal,
     Path(id): Path<Named<CredentialId>>,
 ) -> Result<Json<Credential>> {
-    let mut tx = state.db.begin().await?;
-    let row = writable(tx.conn(), &principal, &id, "Not Found").await?;
-    repo::delete(tx.conn(), &row.id).await?;
-    tx.commit().await?;
+    let row = service::delete(&state, &principal, &id).await?;
     let usage_scope = if row.is_global { "instance" } else { "project" };
     let mut credential = row.into_api();
     credential.usage_scope = Some(usage_scope);
@@ -421,36 +285,7 @@ async fn transfer(
     Path(id): Path<Named<CredentialId>>,
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<StatusCode> {
-    let destination = body.destination_project_id;
-    let mut tx = state.db.begin().await?;
-    // n8n answers one 400 naming the id whether the credential is missing, hidden or only
-    // shared with the caller (it looks the credential up with the move scope).
-    let missing = || {
-        ApiError::bad_request(format!(
-            "Could not find the credential with the id \"{id}\". Make sure you have the permission to move it."
-        ))
-    };
-    let (row, source) = match visible(tx.conn(), &principal, &id, "Credential not found").await {
-        Ok(found) => found,
-        Err(ApiError::NotFound(_)) => return Err(missing()),
-        Err(other) => return Err(other),
-    };
-    if !source.can_manage() {
-        return Err(missing());
-    }
-    access::transfer_target(tx.conn(), &principal, &destination, || {
-        ApiError::bad_request(format!(
-            "Could not find project with the id \"{destination}\". Make sure you have the permission to create credentials in it."
-        ))
-    })
-    .await?;
-    if row.project_id == destination {
-        return Err(ApiError::bad_request(
-            "You can't transfer a credential into the project that's already owning it.",
-        ));
-    }
-    repo::transfer(tx.conn(), &row.id, &destination, &now_iso()).await?;
-    tx.commit().await?;
+    service::transfer(&state, &principal, &id, &body.destination_project_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -459,15 +294,7 @@ async fn test(
     principal: Principal,
     Path(id): Path<Named<CredentialId>>,
 ) -> Result<Json<TestOutcome>> {
-    let row = {
-        let mut conn = state.db.acquire().await?;
-        visible(conn.conn(), &principal, &id, "Credential not found")
-            .await?
-            .0
-    };
-    let data = open(&state.keys, &row)?;
-    let kind = known_type(&row.kind)?;
-    Ok(Json(test_connection(&state, kind, &data).await))
+    Ok(Json(service::test(&state, &principal, &id).await?))
 }
 
 async fn schema(Path(type_name): Path<String>) -> Result<Json<Value>> {

@@ -1,41 +1,12 @@
-//! Credential secrets at rest: sealed under the instance key, bound to the credential's id;
-//! and the connection test of a credential type that has one.
+//! The connection test of a credential type that has one: a call to the service the
+//! credential is for, made with the credential's data behind the outbound guard.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::crypto::KeyRing;
-use crate::db::credentials::CredentialRow;
 use crate::domain::credential_types::{CredentialType, TestSpec};
-use crate::error::ApiError;
 use crate::service::outbound;
-
-/// The context a credential's data is sealed under: its id, so a copy on another row fails.
-fn context(id: &str) -> String {
-    format!("credential:{id}")
-}
-
-/// Seals a credential's data for storage.
-pub fn seal(keys: &KeyRing, id: &str, data: &Map<String, Value>) -> String {
-    keys.seal(&serde_json::to_vec(data).unwrap_or_default(), &context(id))
-}
-
-/// Opens a stored credential's data.
-pub fn open(keys: &KeyRing, row: &CredentialRow) -> Result<Map<String, Value>, ApiError> {
-    let bytes = keys.open(&row.data, &context(&row.id)).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "credential {} cannot be opened: {e}",
-            row.id
-        ))
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "credential {} holds no JSON object: {e}",
-            row.id
-        ))
-    })
-}
 
 #[derive(Serialize)]
 /// The answer of a connection test (a failed test is an answer, not an error).
@@ -80,7 +51,7 @@ fn extra_headers(headers: &Map<String, Value>) -> Vec<(String, String)> {
 
 /// Calls the service the credential is for, as its type's test describes, with the
 /// credential's data; private addresses only when the configuration allows them.
-pub async fn test_connection(
+pub(super) async fn test_connection(
     state: &AppState,
     kind: &CredentialType,
     data: &Map<String, Value>,
