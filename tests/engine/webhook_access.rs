@@ -359,3 +359,113 @@ async fn a_wait_nodes_resume_webhook_checks_its_own_authentication() {
     let done = wait_for_status(&app, &execution_id, "success").await;
     assert_eq!(done["status"], "success");
 }
+
+#[tokio::test]
+async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
+    let app = TestApp::spawn().await;
+    let restricted = json!({"nodes": [{
+        "id": "c1", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+        "position": [0, 0], "webhookId": "cors-restricted-hook",
+        "parameters": {"path": "cors-restricted", "httpMethod": "POST",
+                       "options": {"allowedOrigins": "https://a.example, https://b.example"}}
+    }]});
+    publish(&app, "restricted", &restricted).await;
+    publish(
+        &app,
+        "open",
+        &guarded_webhook("cors-open", json!({}), json!({})),
+    )
+    .await;
+
+    let preflight = call(
+        &app,
+        "OPTIONS",
+        "/webhook/cors-restricted",
+        None,
+        &[
+            ("origin", "https://a.example"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "x-custom, content-type"),
+        ],
+    )
+    .await;
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("OPTIONS, POST")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+    assert_eq!(preflight.header("access-control-max-age"), Some("300"));
+    assert_eq!(
+        preflight.header("access-control-allow-headers"),
+        Some("x-custom, content-type")
+    );
+
+    let listed = call(
+        &app,
+        "POST",
+        "/webhook/cors-restricted",
+        None,
+        &[("origin", "https://b.example")],
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(
+        listed.header("access-control-allow-origin"),
+        Some("https://b.example")
+    );
+    let other = call(
+        &app,
+        "POST",
+        "/webhook/cors-restricted",
+        None,
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(
+        other.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+    let no_origin = call(&app, "POST", "/webhook/cors-restricted", None, &[]).await;
+    assert_eq!(no_origin.status, 200);
+    assert_eq!(no_origin.header("access-control-allow-origin"), None);
+    assert_eq!(no_origin.header("access-control-allow-methods"), None);
+
+    let open = call(
+        &app,
+        "GET",
+        "/webhook/cors-open",
+        None,
+        &[("origin", "https://x.example")],
+    )
+    .await;
+    assert_eq!(
+        open.header("access-control-allow-origin"),
+        Some("https://x.example")
+    );
+    assert_eq!(
+        open.header("access-control-allow-methods"),
+        Some("OPTIONS, GET")
+    );
+
+    let unknown = call(
+        &app,
+        "OPTIONS",
+        "/webhook/nowhere",
+        None,
+        &[("origin", "https://x.example")],
+    )
+    .await;
+    assert_eq!(unknown.status, 204);
+    assert_eq!(
+        unknown.header("access-control-allow-methods"),
+        Some("OPTIONS")
+    );
+    assert_eq!(unknown.header("access-control-allow-origin"), None);
+    let bare = call(&app, "OPTIONS", "/webhook/cors-open", None, &[]).await;
+    assert_eq!(bare.status, 204);
+    assert_eq!(bare.header("access-control-allow-methods"), None);
+}

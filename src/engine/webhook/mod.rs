@@ -7,6 +7,7 @@
 
 pub(crate) mod access;
 mod body;
+mod cors;
 mod multipart;
 pub mod paths;
 mod request;
@@ -145,44 +146,113 @@ struct Found {
 async fn serve(state: &AppState, path: String, call: Call) -> Response {
     let engine = &state.engine;
     let path = paths::normalize(&path).to_owned();
+    if call.method == Method::OPTIONS {
+        return preflight(engine, &path, &call.headers).await;
+    }
     let method = call.method.as_str().to_uppercase();
-    let found = match find(engine, &method, &path).await {
-        Ok(Lookup::Found(found)) => found,
-        Ok(Lookup::WrongMethod(other)) => {
-            return webhook_error(
+    let lookup = match find(engine, &method, &path).await {
+        Ok(lookup) => lookup,
+        Err(e) => return e.into_response(),
+    };
+    let Some(found) = lookup.found else {
+        return match lookup.methods.first() {
+            Some(other) => webhook_error(
                 StatusCode::NOT_FOUND,
                 format!("This webhook is not registered for {method} requests. Did you mean to make a {other} request?"),
                 None,
-            )
-        }
-        Ok(Lookup::Missing) => {
-            return webhook_error(
-                StatusCode::NOT_FOUND,
-                format!("The requested webhook \"{method} {path}\" is not registered."),
-                Some(PRODUCTION_HINT),
-            )
-        }
-        Err(e) => return e.into_response(),
+            ),
+            None => not_registered(&method, &path),
+        };
     };
-    let workflow = {
-        match engine
-            .load_version(&found.row.workflow_id, &found.version_id)
-            .await
-        {
-            Ok(Some(w)) => w,
-            Ok(None) => {
-                return webhook_error(
-                    StatusCode::NOT_FOUND,
-                    format!("The requested webhook \"{method} {path}\" is not registered."),
-                    Some(PRODUCTION_HINT),
-                )
-            }
-            Err(e) => return e.into_response(),
-        }
+    let (workflow, node) = match load_node(engine, &found).await {
+        Ok(Some(loaded)) => loaded,
+        Ok(None) => return not_registered(&method, &path),
+        Err(response) => return response,
+    };
+    let cors = cors::Cors::for_request(&call.headers, &lookup.methods, Some(&node));
+    let mut response = answer(state, workflow, node, &found, &call, &method).await;
+    if let Some(cors) = cors {
+        cors.apply(&mut response);
+    }
+    response
+}
+
+fn not_registered(method: &str, path: &str) -> Response {
+    webhook_error(
+        StatusCode::NOT_FOUND,
+        format!("The requested webhook \"{method} {path}\" is not registered."),
+        Some(PRODUCTION_HINT),
+    )
+}
+
+/// The published version a webhook belongs to and its node; `None` when either is gone.
+async fn load_node(
+    engine: &Engine,
+    found: &Found,
+) -> Result<Option<(Arc<Workflow>, Node)>, Response> {
+    let workflow = match engine
+        .load_version(&found.row.workflow_id, &found.version_id)
+        .await
+    {
+        Ok(Some(w)) => w,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e.into_response()),
     };
     let Some(node) = workflow.node(&found.row.node).cloned() else {
-        return webhook_error(StatusCode::NOT_FOUND, "The webhook node is missing", None);
+        return Err(webhook_error(
+            StatusCode::NOT_FOUND,
+            "The webhook node is missing",
+            None,
+        ));
     };
+    Ok(Some((workflow, node)))
+}
+
+/// A preflight: 204 on any path, with the CORS headers of the webhook the browser asks about
+/// (`Access-Control-Request-Method`, else the path's first method).
+async fn preflight(engine: &Engine, path: &str, headers: &HeaderMap) -> Response {
+    if !headers.contains_key(axum::http::header::ORIGIN) {
+        return cors::preflight(headers, None);
+    }
+    let requested = headers
+        .get(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_uppercase);
+    let mut lookup = match find(engine, requested.as_deref().unwrap_or("GET"), path).await {
+        Ok(lookup) => lookup,
+        Err(e) => return e.into_response(),
+    };
+    if lookup.found.is_none() && requested.is_none() {
+        if let Some(first) = lookup.methods.first().cloned() {
+            match find(engine, &first, path).await {
+                Ok(again) => lookup = again,
+                Err(e) => return e.into_response(),
+            }
+        }
+    }
+    let node = match &lookup.found {
+        Some(found) => match load_node(engine, found).await {
+            Ok(loaded) => loaded.map(|(_, node)| node),
+            Err(response) => return response,
+        },
+        None => None,
+    };
+    cors::preflight(
+        headers,
+        cors::Cors::for_request(headers, &lookup.methods, node.as_ref()),
+    )
+}
+
+/// Checks the call against the node, runs the workflow and answers as the node says.
+async fn answer(
+    state: &AppState,
+    workflow: Arc<Workflow>,
+    node: Node,
+    found: &Found,
+    call: &Call,
+    method: &str,
+) -> Response {
+    let engine = &state.engine;
     let response_mode = node
         .parameters
         .get("responseMode")
@@ -197,63 +267,69 @@ async fn serve(state: &AppState, path: String, call: Call) -> Response {
     if let Some(error) = respond::check_response_mode(&workflow, &node, &response_mode) {
         return respond::run_failure(&error);
     }
-    let item = match webhook_item(engine, &workflow, &node, &found, &call) {
+    let item = match webhook_item(engine, &workflow, &node, found, call) {
         Ok(item) => item,
         Err(response) => return *response,
     };
-    let input = node_input(&node, &method, item);
+    let input = node_input(&node, method, item);
     run_and_answer(engine, workflow, node, input, &response_mode).await
 }
 
-enum Lookup {
-    Found(Found),
-    /// The path exists for another method (the first such method).
-    WrongMethod(String),
-    Missing,
+/// What a path and method found: the webhook, if one is registered for that method, and
+/// every method the path is registered for (in order).
+struct Lookup {
+    found: Option<Found>,
+    methods: Vec<String>,
 }
 
 async fn find(engine: &Engine, method: &str, path: &str) -> Result<Lookup, ApiError> {
     let db = &engine.inner().db;
     let rows = webhooks::find_path(&mut db.reader().await?, path).await?;
-    if let Some(found) = rows.iter().find(|r| r.row.method == method) {
-        return Ok(Lookup::Found(Found {
-            row: found.row.clone(),
+    if !rows.is_empty() {
+        let methods = rows.iter().map(|r| r.row.method.clone()).collect();
+        let found = rows.iter().find(|r| r.row.method == method).map(|r| Found {
+            row: r.row.clone(),
             params: Map::new(),
-            version_id: found.version_id.clone(),
-        }));
+            version_id: r.version_id.clone(),
+        });
+        return Ok(Lookup { found, methods });
     }
-    if let Some(other) = rows.first() {
-        return Ok(Lookup::WrongMethod(other.row.method.clone()));
-    }
+    let missing = Lookup {
+        found: None,
+        methods: Vec::new(),
+    };
     // A parameterised path: `<webhookId>/<segments...>`.
     let Some((webhook_id, rest)) = path.split_once('/') else {
-        return Ok(Lookup::Missing);
+        return Ok(missing);
     };
     let length = rest.split('/').count() as i64;
     let mut conn = db.acquire().await?;
     let candidates = webhooks::find_dynamic(conn.conn(), webhook_id, length).await?;
     let rows: Vec<WebhookRow> = candidates.iter().map(|c| c.row.clone()).collect();
+    let mut methods: Vec<String> = rows
+        .iter()
+        .filter(|r| paths::best_dynamic(std::slice::from_ref(*r), rest).is_some())
+        .map(|r| r.method.clone())
+        .collect();
+    methods.dedup();
     let same_method: Vec<WebhookRow> = rows
         .iter()
         .filter(|r| r.method == method)
         .cloned()
         .collect();
-    if let Some((row, params)) = paths::best_dynamic(&same_method, rest) {
+    let found = paths::best_dynamic(&same_method, rest).map(|(row, params)| {
         let version_id = candidates
             .iter()
             .find(|c| c.row == *row)
             .map(|c| c.version_id.clone())
             .unwrap_or_default();
-        return Ok(Lookup::Found(Found {
+        Found {
             row: row.clone(),
             params,
             version_id,
-        }));
-    }
-    if let Some((row, _)) = paths::best_dynamic(&rows, rest) {
-        return Ok(Lookup::WrongMethod(row.method.clone()));
-    }
-    Ok(Lookup::Missing)
+        }
+    });
+    Ok(Lookup { found, methods })
 }
 
 /// The item the Webhook node puts out for this request.
