@@ -35,6 +35,18 @@ pub async fn create(app: &TestApp, name: &str, workflow: &Value) -> String {
     created.json()["id"].as_str().expect("id").to_owned()
 }
 
+/// Creates a credential of `kind` holding `data` (owned by the owner's project); answers its id.
+pub async fn credential(app: &TestApp, kind: &str, data: Value) -> String {
+    let created = app
+        .post("/api/v1/credentials")
+        .key(&app.owner_key)
+        .json(json!({"name": format!("{kind} test"), "type": kind, "data": data}))
+        .send()
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    created.json()["id"].as_str().expect("id").to_owned()
+}
+
 /// Calls a webhook path (with query) with an optional body and headers.
 pub async fn call(
     app: &TestApp,

@@ -4,18 +4,12 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Resp, TestApp};
 use crate::support::*;
 
-async fn credential(app: &TestApp, kind: &str, data: Value) -> String {
-    let created = app
-        .post("/api/v1/credentials")
-        .key(&app.owner_key)
-        .json(json!({"name": format!("{kind} for a webhook"), "type": kind, "data": data}))
-        .send()
-        .await;
-    assert_eq!(created.status, 200, "{}", created.text());
-    created.json()["id"].as_str().expect("id").to_owned()
+/// A call without a body.
+async fn send(app: &TestApp, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    call(app, method, path, None, headers).await
 }
 
 /// A Webhook node answering at once, with `parameters` added and `credentials` as given.
@@ -31,7 +25,7 @@ fn guarded_webhook(path: &str, parameters: Value, credentials: Value) -> Value {
     }]})
 }
 
-fn assert_refused(resp: &crate::helpers::Resp, status: u16, text: &str) {
+fn assert_refused(resp: &Resp, status: u16, text: &str) {
     assert_eq!(resp.status, status, "{}", resp.text());
     assert_eq!(resp.text(), text);
     assert_eq!(
@@ -56,44 +50,34 @@ async fn basic_auth_refuses_missing_and_wrong_credentials_and_runs_nothing_for_t
     );
     let workflow_id = publish(&app, "basic auth", &workflow).await;
 
-    let none = call(&app, "GET", "/webhook/basic", None, &[]).await;
+    let none = send(&app, "GET", "/webhook/basic", &[]).await;
     assert_refused(&none, 401, "Authorization is required!");
     // base64("ann:wrong")
-    let wrong = call(
+    let wrong = send(
         &app,
         "GET",
         "/webhook/basic",
-        None,
         &[("authorization", "Basic YW5uOndyb25n")],
     )
     .await;
     assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let bearer = call(
+    let bearer = send(
         &app,
         "GET",
         "/webhook/basic",
-        None,
         &[("authorization", "Bearer x")],
     )
     .await;
     assert_refused(&bearer, 401, "Authorization is required!");
-    let token = call(
-        &app,
-        "GET",
-        "/webhook/basic",
-        None,
-        &[("x-auth-token", "abc")],
-    )
-    .await;
+    let token = send(&app, "GET", "/webhook/basic", &[("x-auth-token", "abc")]).await;
     assert_refused(&token, 403, "Authorization data is wrong!");
     assert!(executions(&app, &workflow_id).await.is_empty());
 
     // base64("ann:secret-pw")
-    let right = call(
+    let right = send(
         &app,
         "GET",
         "/webhook/basic",
-        None,
         &[("authorization", "Basic YW5uOnNlY3JldC1wdw==")],
     )
     .await;
@@ -136,41 +120,25 @@ async fn header_and_bearer_auth_admit_only_the_exact_value() {
     )
     .await;
 
-    let none = call(&app, "GET", "/webhook/header", None, &[]).await;
+    let none = send(&app, "GET", "/webhook/header", &[]).await;
     assert_refused(&none, 403, "Authorization data is wrong!");
-    let wrong = call(
-        &app,
-        "GET",
-        "/webhook/header",
-        None,
-        &[("x-secret", "nope")],
-    )
-    .await;
+    let wrong = send(&app, "GET", "/webhook/header", &[("x-secret", "nope")]).await;
     assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let right = call(
-        &app,
-        "GET",
-        "/webhook/header",
-        None,
-        &[("x-secret", "s3cret")],
-    )
-    .await;
+    let right = send(&app, "GET", "/webhook/header", &[("x-secret", "s3cret")]).await;
     assert_eq!(right.status, 200, "{}", right.text());
 
-    let wrong = call(
+    let wrong = send(
         &app,
         "GET",
         "/webhook/bearer",
-        None,
         &[("authorization", "Bearer tok-12")],
     )
     .await;
     assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let right = call(
+    let right = send(
         &app,
         "GET",
         "/webhook/bearer",
-        None,
         &[("authorization", "Bearer tok-123")],
     )
     .await;
@@ -202,23 +170,22 @@ async fn the_ip_allowlist_refuses_other_addresses_before_anything_runs() {
     .await;
 
     // The test client calls from the loopback address.
-    let refused = call(&app, "GET", "/webhook/ip-outside", None, &[]).await;
+    let refused = send(&app, "GET", "/webhook/ip-outside", &[]).await;
     assert_eq!(refused.status, 403);
     assert_eq!(refused.text(), "IP is not allowed to access the webhook!");
     assert_eq!(refused.header("www-authenticate"), None);
     // A forged X-Forwarded-For counts for nothing without trusted proxies.
-    let forged = call(
+    let forged = send(
         &app,
         "GET",
         "/webhook/ip-outside",
-        None,
         &[("x-forwarded-for", "10.1.2.3")],
     )
     .await;
     assert_eq!(forged.status, 403);
     assert!(executions(&app, &outside).await.is_empty());
 
-    let admitted = call(&app, "GET", "/webhook/ip-inside", None, &[]).await;
+    let admitted = send(&app, "GET", "/webhook/ip-inside", &[]).await;
     assert_eq!(admitted.status, 200, "{}", admitted.text());
 }
 
@@ -270,7 +237,7 @@ async fn a_webhook_that_cannot_be_checked_is_not_published() {
         refused.json()["message"],
         "Cannot publish workflow: 1 node have configuration issues:\n\nNode \"Webhook\":\n  - Missing required credential: httpBasicAuth"
     );
-    let unknown = call(&app, "GET", "/webhook/no-credential", None, &[]).await;
+    let unknown = send(&app, "GET", "/webhook/no-credential", &[]).await;
     assert_eq!(unknown.status, 404);
 }
 
@@ -299,14 +266,7 @@ async fn a_credential_that_is_gone_answers_that_the_node_is_not_set_up() {
         .send()
         .await;
     assert_eq!(deleted.status, 200, "{}", deleted.text());
-    let refused = call(
-        &app,
-        "GET",
-        "/webhook/gone",
-        None,
-        &[("x-secret", "s3cret")],
-    )
-    .await;
+    let refused = send(&app, "GET", "/webhook/gone", &[("x-secret", "s3cret")]).await;
     assert_refused(&refused, 500, "No authentication data defined on node!");
 }
 
@@ -332,9 +292,7 @@ async fn a_wait_nodes_resume_webhook_checks_its_own_authentication() {
     });
     let workflow_id = publish(&app, "resume with auth", &workflow).await;
     assert_eq!(
-        call(&app, "GET", "/webhook/resume-auth", None, &[])
-            .await
-            .status,
+        send(&app, "GET", "/webhook/resume-auth", &[]).await.status,
         200
     );
     let waiting = last_execution(&app, &workflow_id).await;
@@ -342,16 +300,15 @@ async fn a_wait_nodes_resume_webhook_checks_its_own_authentication() {
     let execution_id = waiting["id"].as_str().expect("id").to_owned();
     let resume = format!("/webhook-waiting/{execution_id}");
 
-    let refused = call(&app, "GET", &resume, None, &[]).await;
+    let refused = send(&app, "GET", &resume, &[]).await;
     assert_refused(&refused, 401, "Authorization is required!");
     let still = wait_for_status(&app, &execution_id, "waiting").await;
     assert_eq!(still["status"], "waiting");
 
-    let resumed = call(
+    let resumed = send(
         &app,
         "GET",
         &resume,
-        None,
         &[("authorization", "Basic YW5uOnNlY3JldC1wdw==")],
     )
     .await;
@@ -377,11 +334,10 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
     )
     .await;
 
-    let preflight = call(
+    let preflight = send(
         &app,
         "OPTIONS",
         "/webhook/cors-restricted",
-        None,
         &[
             ("origin", "https://a.example"),
             ("access-control-request-method", "POST"),
@@ -404,11 +360,10 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         Some("x-custom, content-type")
     );
 
-    let listed = call(
+    let listed = send(
         &app,
         "POST",
         "/webhook/cors-restricted",
-        None,
         &[("origin", "https://b.example")],
     )
     .await;
@@ -417,11 +372,10 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         listed.header("access-control-allow-origin"),
         Some("https://b.example")
     );
-    let other = call(
+    let other = send(
         &app,
         "POST",
         "/webhook/cors-restricted",
-        None,
         &[("origin", "https://evil.example")],
     )
     .await;
@@ -429,16 +383,15 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         other.header("access-control-allow-origin"),
         Some("https://a.example")
     );
-    let no_origin = call(&app, "POST", "/webhook/cors-restricted", None, &[]).await;
+    let no_origin = send(&app, "POST", "/webhook/cors-restricted", &[]).await;
     assert_eq!(no_origin.status, 200);
     assert_eq!(no_origin.header("access-control-allow-origin"), None);
     assert_eq!(no_origin.header("access-control-allow-methods"), None);
 
-    let open = call(
+    let open = send(
         &app,
         "GET",
         "/webhook/cors-open",
-        None,
         &[("origin", "https://x.example")],
     )
     .await;
@@ -451,11 +404,10 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         Some("OPTIONS, GET")
     );
 
-    let unknown = call(
+    let unknown = send(
         &app,
         "OPTIONS",
         "/webhook/nowhere",
-        None,
         &[("origin", "https://x.example")],
     )
     .await;
@@ -465,7 +417,7 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         Some("OPTIONS")
     );
     assert_eq!(unknown.header("access-control-allow-origin"), None);
-    let bare = call(&app, "OPTIONS", "/webhook/cors-open", None, &[]).await;
+    let bare = send(&app, "OPTIONS", "/webhook/cors-open", &[]).await;
     assert_eq!(bare.status, 204);
     assert_eq!(bare.header("access-control-allow-methods"), None);
 }

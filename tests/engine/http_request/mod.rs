@@ -15,7 +15,7 @@ mod server;
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
-use crate::support::{call, last_execution, output_json, publish};
+use crate::support::{call, credential, last_execution, output_json, publish};
 use server::{Seen, TestServer};
 
 pub(super) fn webhook(path: &str) -> Value {
@@ -63,17 +63,6 @@ pub(super) fn http_output(execution: &Value) -> Vec<Value> {
 
 pub(super) fn http_error(execution: &Value) -> Value {
     execution["data"]["resultData"]["runData"]["HTTP Request"][0]["error"].clone()
-}
-
-pub(super) async fn credential(app: &TestApp, kind: &str, data: Value) -> String {
-    let created = app
-        .post("/api/v1/credentials")
-        .key(&app.owner_key)
-        .json(json!({"name": format!("{kind} test"), "type": kind, "data": data}))
-        .send()
-        .await;
-    assert_eq!(created.status, 200, "{}", created.text());
-    created.json()["id"].as_str().expect("id").to_owned()
 }
 
 pub(super) fn uses(kind: &str, id: &str) -> Value {
