@@ -25,6 +25,25 @@ fn guarded_webhook(path: &str, parameters: Value, credentials: Value) -> Value {
     }]})
 }
 
+/// Publishes a workflow of one [`guarded_webhook`]; answers its id.
+async fn publish_guarded(
+    app: &TestApp,
+    path: &str,
+    parameters: Value,
+    credentials: Value,
+) -> String {
+    publish(app, path, &guarded_webhook(path, parameters, credentials)).await
+}
+
+/// Creates a workflow of one [`guarded_webhook`] and asks to publish it; answers the answer.
+async fn try_publish(app: &TestApp, path: &str, parameters: Value, credentials: Value) -> Resp {
+    let id = create(app, path, &guarded_webhook(path, parameters, credentials)).await;
+    app.post(&format!("/api/v1/workflows/{id}/activate"))
+        .key(&app.owner_key)
+        .send()
+        .await
+}
+
 fn assert_refused(resp: &Resp, status: u16, text: &str) {
     assert_eq!(resp.status, status, "{}", resp.text());
     assert_eq!(resp.text(), text);
@@ -43,34 +62,37 @@ async fn basic_auth_refuses_missing_and_wrong_credentials_and_runs_nothing_for_t
         json!({"user": "ann", "password": "secret-pw"}),
     )
     .await;
-    let workflow = guarded_webhook(
+    let workflow_id = publish_guarded(
+        &app,
         "basic",
         json!({"authentication": "basicAuth"}),
         json!({"httpBasicAuth": {"id": id, "name": "b"}}),
-    );
-    let workflow_id = publish(&app, "basic auth", &workflow).await;
+    )
+    .await;
 
-    let none = send(&app, "GET", "/webhook/basic", &[]).await;
-    assert_refused(&none, 401, "Authorization is required!");
-    // base64("ann:wrong")
-    let wrong = send(
-        &app,
-        "GET",
-        "/webhook/basic",
-        &[("authorization", "Basic YW5uOndyb25n")],
-    )
-    .await;
-    assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let bearer = send(
-        &app,
-        "GET",
-        "/webhook/basic",
-        &[("authorization", "Bearer x")],
-    )
-    .await;
-    assert_refused(&bearer, 401, "Authorization is required!");
-    let token = send(&app, "GET", "/webhook/basic", &[("x-auth-token", "abc")]).await;
-    assert_refused(&token, 403, "Authorization data is wrong!");
+    let missing: &[(&str, &str)] = &[];
+    for (headers, status, text) in [
+        (missing, 401, "Authorization is required!"),
+        // base64("ann:wrong")
+        (
+            &[("authorization", "Basic YW5uOndyb25n")],
+            403,
+            "Authorization data is wrong!",
+        ),
+        (
+            &[("authorization", "Bearer x")],
+            401,
+            "Authorization is required!",
+        ),
+        (
+            &[("x-auth-token", "abc")],
+            403,
+            "Authorization data is wrong!",
+        ),
+    ] {
+        let refused = send(&app, "GET", "/webhook/basic", headers).await;
+        assert_refused(&refused, status, text);
+    }
     assert!(executions(&app, &workflow_id).await.is_empty());
 
     // base64("ann:secret-pw")
@@ -99,73 +121,55 @@ async fn header_and_bearer_auth_admit_only_the_exact_value() {
     )
     .await;
     let bearer = credential(&app, "httpBearerAuth", json!({"token": "tok-123"})).await;
-    publish(
+    publish_guarded(
         &app,
-        "header auth",
-        &guarded_webhook(
-            "header",
-            json!({"authentication": "headerAuth"}),
-            json!({"httpHeaderAuth": {"id": header, "name": "h"}}),
-        ),
+        "header",
+        json!({"authentication": "headerAuth"}),
+        json!({"httpHeaderAuth": {"id": header, "name": "h"}}),
     )
     .await;
-    publish(
+    publish_guarded(
         &app,
-        "bearer auth",
-        &guarded_webhook(
-            "bearer",
-            json!({"authentication": "bearerAuth"}),
-            json!({"httpBearerAuth": {"id": bearer, "name": "t"}}),
-        ),
+        "bearer",
+        json!({"authentication": "bearerAuth"}),
+        json!({"httpBearerAuth": {"id": bearer, "name": "t"}}),
     )
     .await;
 
-    let none = send(&app, "GET", "/webhook/header", &[]).await;
-    assert_refused(&none, 403, "Authorization data is wrong!");
-    let wrong = send(&app, "GET", "/webhook/header", &[("x-secret", "nope")]).await;
-    assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let right = send(&app, "GET", "/webhook/header", &[("x-secret", "s3cret")]).await;
-    assert_eq!(right.status, 200, "{}", right.text());
-
-    let wrong = send(
-        &app,
-        "GET",
-        "/webhook/bearer",
-        &[("authorization", "Bearer tok-12")],
-    )
-    .await;
-    assert_refused(&wrong, 403, "Authorization data is wrong!");
-    let right = send(
-        &app,
-        "GET",
-        "/webhook/bearer",
-        &[("authorization", "Bearer tok-123")],
-    )
-    .await;
-    assert_eq!(right.status, 200, "{}", right.text());
+    let wrong_bearer: &[(&str, &str)] = &[("authorization", "Bearer tok-12")];
+    for (path, headers) in [
+        ("/webhook/header", &[][..]),
+        ("/webhook/header", &[("x-secret", "nope")]),
+        ("/webhook/bearer", wrong_bearer),
+    ] {
+        let refused = send(&app, "GET", path, headers).await;
+        assert_refused(&refused, 403, "Authorization data is wrong!");
+    }
+    let right_bearer: &[(&str, &str)] = &[("authorization", "Bearer tok-123")];
+    for (path, headers) in [
+        ("/webhook/header", &[("x-secret", "s3cret")][..]),
+        ("/webhook/bearer", right_bearer),
+    ] {
+        let admitted = send(&app, "GET", path, headers).await;
+        assert_eq!(admitted.status, 200, "{path}: {}", admitted.text());
+    }
 }
 
 #[tokio::test]
 async fn the_ip_allowlist_refuses_other_addresses_before_anything_runs() {
     let app = TestApp::spawn().await;
-    let outside = publish(
+    let outside = publish_guarded(
         &app,
-        "outside",
-        &guarded_webhook(
-            "ip-outside",
-            json!({"options": {"ipWhitelist": "10.0.0.0/8, 192.168.1.1"}}),
-            json!({}),
-        ),
+        "ip-outside",
+        json!({"options": {"ipWhitelist": "10.0.0.0/8, 192.168.1.1"}}),
+        json!({}),
     )
     .await;
-    publish(
+    publish_guarded(
         &app,
-        "inside",
-        &guarded_webhook(
-            "ip-inside",
-            json!({"options": {"ipWhitelist": "10.0.0.0/8, 127.0.0.0/8"}}),
-            json!({}),
-        ),
+        "ip-inside",
+        json!({"options": {"ipWhitelist": "10.0.0.0/8, 127.0.0.0/8"}}),
+        json!({}),
     )
     .await;
 
@@ -192,21 +196,13 @@ async fn the_ip_allowlist_refuses_other_addresses_before_anything_runs() {
 #[tokio::test]
 async fn a_webhook_that_cannot_be_checked_is_not_published() {
     let app = TestApp::spawn().await;
-    let jwt = create(
+    let refused = try_publish(
         &app,
         "jwt",
-        &guarded_webhook(
-            "jwt",
-            json!({"authentication": "jwtAuth"}),
-            json!({"jwtAuth": {"id": "x", "name": "j"}}),
-        ),
+        json!({"authentication": "jwtAuth"}),
+        json!({"jwtAuth": {"id": "x", "name": "j"}}),
     )
     .await;
-    let refused = app
-        .post(&format!("/api/v1/workflows/{jwt}/activate"))
-        .key(&app.owner_key)
-        .send()
-        .await;
     assert_eq!(refused.status, 400);
     let message = refused.json()["message"]
         .as_str()
@@ -217,21 +213,13 @@ async fn a_webhook_that_cannot_be_checked_is_not_published() {
         "{message}"
     );
 
-    let uncredentialed = create(
+    let refused = try_publish(
         &app,
-        "no credential",
-        &guarded_webhook(
-            "no-credential",
-            json!({"authentication": "basicAuth"}),
-            json!({}),
-        ),
+        "no-credential",
+        json!({"authentication": "basicAuth"}),
+        json!({}),
     )
     .await;
-    let refused = app
-        .post(&format!("/api/v1/workflows/{uncredentialed}/activate"))
-        .key(&app.owner_key)
-        .send()
-        .await;
     assert_eq!(refused.status, 400);
     assert_eq!(
         refused.json()["message"],
@@ -250,14 +238,11 @@ async fn a_credential_that_is_gone_answers_that_the_node_is_not_set_up() {
         json!({"name": "X-Secret", "value": "s3cret"}),
     )
     .await;
-    publish(
+    publish_guarded(
         &app,
-        "header auth",
-        &guarded_webhook(
-            "gone",
-            json!({"authentication": "headerAuth"}),
-            json!({"httpHeaderAuth": {"id": id, "name": "h"}}),
-        ),
+        "gone",
+        json!({"authentication": "headerAuth"}),
+        json!({"httpHeaderAuth": {"id": id, "name": "h"}}),
     )
     .await;
     let deleted = app
@@ -327,12 +312,7 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
                        "options": {"allowedOrigins": "https://a.example, https://b.example"}}
     }]});
     publish(&app, "restricted", &restricted).await;
-    publish(
-        &app,
-        "open",
-        &guarded_webhook("cors-open", json!({}), json!({})),
-    )
-    .await;
+    publish_guarded(&app, "cors-open", json!({}), json!({})).await;
 
     let preflight = send(
         &app,
@@ -360,64 +340,57 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
         Some("x-custom, content-type")
     );
 
-    let listed = send(
-        &app,
-        "POST",
-        "/webhook/cors-restricted",
-        &[("origin", "https://b.example")],
-    )
-    .await;
-    assert_eq!(listed.status, 200, "{}", listed.text());
-    assert_eq!(
-        listed.header("access-control-allow-origin"),
-        Some("https://b.example")
-    );
-    let other = send(
-        &app,
-        "POST",
-        "/webhook/cors-restricted",
-        &[("origin", "https://evil.example")],
-    )
-    .await;
-    assert_eq!(
-        other.header("access-control-allow-origin"),
-        Some("https://a.example")
-    );
-    let no_origin = send(&app, "POST", "/webhook/cors-restricted", &[]).await;
-    assert_eq!(no_origin.status, 200);
-    assert_eq!(no_origin.header("access-control-allow-origin"), None);
-    assert_eq!(no_origin.header("access-control-allow-methods"), None);
-
-    let open = send(
-        &app,
-        "GET",
-        "/webhook/cors-open",
-        &[("origin", "https://x.example")],
-    )
-    .await;
-    assert_eq!(
-        open.header("access-control-allow-origin"),
-        Some("https://x.example")
-    );
-    assert_eq!(
-        open.header("access-control-allow-methods"),
-        Some("OPTIONS, GET")
-    );
-
-    let unknown = send(
-        &app,
-        "OPTIONS",
-        "/webhook/nowhere",
-        &[("origin", "https://x.example")],
-    )
-    .await;
-    assert_eq!(unknown.status, 204);
-    assert_eq!(
-        unknown.header("access-control-allow-methods"),
-        Some("OPTIONS")
-    );
-    assert_eq!(unknown.header("access-control-allow-origin"), None);
-    let bare = send(&app, "OPTIONS", "/webhook/cors-open", &[]).await;
-    assert_eq!(bare.status, 204);
-    assert_eq!(bare.header("access-control-allow-methods"), None);
+    // (method, path, origin sent, status, allowed origin, allowed methods)
+    let cases: [(&str, &str, Option<&str>, u16, Option<&str>, Option<&str>); 6] = [
+        (
+            "POST",
+            "/webhook/cors-restricted",
+            Some("https://b.example"),
+            200,
+            Some("https://b.example"),
+            Some("OPTIONS, POST"),
+        ),
+        (
+            "POST",
+            "/webhook/cors-restricted",
+            Some("https://evil.example"),
+            200,
+            Some("https://a.example"),
+            Some("OPTIONS, POST"),
+        ),
+        ("POST", "/webhook/cors-restricted", None, 200, None, None),
+        (
+            "GET",
+            "/webhook/cors-open",
+            Some("https://x.example"),
+            200,
+            Some("https://x.example"),
+            Some("OPTIONS, GET"),
+        ),
+        (
+            "OPTIONS",
+            "/webhook/nowhere",
+            Some("https://x.example"),
+            204,
+            None,
+            Some("OPTIONS"),
+        ),
+        ("OPTIONS", "/webhook/cors-open", None, 204, None, None),
+    ];
+    for (method, path, origin, status, allowed_origin, allowed_methods) in cases {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        let answer = send(&app, method, path, &headers).await;
+        let case = format!("{method} {path} from {origin:?}");
+        assert_eq!(answer.status, status, "{case}: {}", answer.text());
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            allowed_origin,
+            "{case}"
+        );
+        assert_eq!(
+            answer.header("access-control-allow-methods"),
+            allowed_methods,
+            "{case}"
+        );
+    }
 }
