@@ -154,7 +154,8 @@ WRK_ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 
 def to_ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    # Rounded to the microsecond: a float product such as 831 us * 0.001 is not exact.
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
 
 
 def wrk(port, path, connections, seconds, headers=None, method="GET", body=None):
