@@ -302,6 +302,16 @@ async fn a_wait_nodes_resume_webhook_checks_its_own_authentication() {
     assert_eq!(done["status"], "success");
 }
 
+/// (method, path, origin sent, status, allowed origin, allowed methods)
+type CorsCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    u16,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[tokio::test]
 async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
     let app = TestApp::spawn().await;
@@ -341,7 +351,7 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
     );
 
     // (method, path, origin sent, status, allowed origin, allowed methods)
-    let cases: [(&str, &str, Option<&str>, u16, Option<&str>, Option<&str>); 6] = [
+    let cases: [CorsCase; 6] = [
         (
             "POST",
             "/webhook/cors-restricted",
