@@ -4,6 +4,11 @@
 //!
 //! Every instance answers every webhook: the path is looked up in the database (one indexed
 //! read that also names the published version), and the parsed version is cached by its id.
+//!
+//! Long because it holds the whole way of one call, from the route to the answer, for both
+//! kinds of webhook (production and resume), which share the lookup, the access checks and the
+//! answer; the parts that stand alone are in the modules below (access, CORS, bodies, paths,
+//! answers). The next split, when it grows: the resume route into `waiting.rs`.
 
 pub(crate) mod access;
 mod body;
