@@ -206,22 +206,12 @@ async fn a_schedule_every_second_on_two_instances_fires_each_tick_once_through_l
     let id = publish(&a, &key, "every second", &every_second()).await;
     let pool = cluster.pool().await;
 
-    // Split brain on purpose: the lease is made to run out every 700 ms, so the other instance
-    // takes it while the holder still believes it leads until its next check. Both fire.
-    let flapping = {
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            for _ in 0..12 {
-                tokio::time::sleep(Duration::from_millis(700)).await;
-                let _ = sqlx::query(
-                    "update leases set expires_at = '2000-01-01T00:00:00.000Z' where name = 'scheduler'",
-                )
-                .execute(&pool)
-                .await;
-            }
-        })
-    };
-    flapping.await.expect("flapping");
+    // Split brain on purpose: right after the holder renews, the lease is made to run out, so
+    // the other instance takes it at its own next check while the holder still believes it
+    // leads until its next one: both fire for up to a second. Waiting for the renewal (rather
+    // than expiring on a timer) makes the handover certain whatever the two check phases are.
+    let handovers = hand_the_lease_over(&pool, 4, Duration::from_secs(30)).await;
+    assert_eq!(handovers, 4, "the lease changed hands four times");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let fired_by = [
         metric(&a, "workflow_executions_started_total", "mode=\"trigger\"").await,
@@ -283,6 +273,48 @@ async fn a_schedule_every_second_on_two_instances_fires_each_tick_once_through_l
         first_after - killed_at <= chrono::Duration::seconds(5),
         "takeover within the bound: killed at {killed_at}, next tick {first_after}"
     );
+}
+
+/// Expires the `scheduler` lease each time its holder renews it (the first renewal after a
+/// handover included), until it has changed hands
+/// `times` times or `patience` ran out; answers how many handovers were seen.
+async fn hand_the_lease_over(pool: &sqlx::PgPool, times: usize, patience: Duration) -> usize {
+    async fn lease(pool: &sqlx::PgPool) -> Option<(String, String)> {
+        sqlx::query_as("select owner, expires_at from leases where name = 'scheduler'")
+            .fetch_optional(pool)
+            .await
+            .expect("lease")
+    }
+    const EXPIRED: &str = "2000-01-01T00:00:00.000Z";
+    let deadline = Instant::now() + patience;
+    let mut handovers = 0;
+    let mut last = lease(pool).await;
+    while handovers < times && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let seen = lease(pool).await;
+        if seen == last {
+            continue;
+        }
+        let (Some((owner, expires_at)), Some((last_owner, _))) = (&seen, &last) else {
+            last = seen;
+            continue;
+        };
+        if owner != last_owner {
+            // The new holder keeps it until it has renewed once, so it leads alone a while.
+            handovers += 1;
+        } else if expires_at != EXPIRED {
+            sqlx::query(
+                "update leases set expires_at = $1 where name = 'scheduler' and owner = $2",
+            )
+            .bind(EXPIRED)
+            .bind(owner)
+            .execute(pool)
+            .await
+            .expect("expire");
+        }
+        last = lease(pool).await;
+    }
+    handovers
 }
 
 #[tokio::test]
