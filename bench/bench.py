@@ -88,10 +88,12 @@ class Client:
                     raise
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """Resident memory of a process; `field` RssAnon is the part that is its own (heap,
+    stacks), without the pages of the binary and libraries it maps (RssFile)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -270,6 +272,7 @@ def main():
     wf_ids = seed_parallel(api, n_small, lambda i: api.call("POST", "/api/v1/workflows", workflow_body(i)))
     results["figures"]["seed_workflows_per_s"] = round(n_small / (time.perf_counter() - started))
     results["figures"]["idle_rss_mib"] = round(rss_kib(server.proc.pid) / 1024, 1)
+    results["figures"]["idle_rss_anon_mib"] = round(rss_kib(server.proc.pid, "RssAnon") / 1024, 1)
 
     def scenario(name, path, method="GET", body=None, conns=connections):
         runs = {}
@@ -284,6 +287,7 @@ def main():
     scenario("GET /api/v1/workflows/{id}", f"/api/v1/workflows/{wf_ids[0]}")
     scenario("GET /api/v1/workflows?limit=100", "/api/v1/workflows?limit=100&excludePinnedData=true")
     results["figures"]["rss_after_64_connections_mib"] = round(rss_kib(server.proc.pid) / 1024, 1)
+    results["figures"]["rss_anon_after_64_connections_mib"] = round(rss_kib(server.proc.pid, "RssAnon") / 1024, 1)
     rejected = wrk(port, "/api/v1/tags", 16, seconds, headers={"X-N8N-API-KEY": "n8n_api_" + "A" * 46})
     rejected["ratio_to_hello"] = round(rejected["rps"] / baseline[16]["rps"], 3)
     results["scenarios"]["invalid key (rejection path, 401)"] = {"16": rejected}

@@ -3,7 +3,6 @@
 
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{oneshot, Semaphore};
@@ -19,13 +18,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// Each hash or verification holds 19 MiB for its whole run. Two bounds keep memory fixed
 /// under a burst of sign-ins (failed ones included): at most one job per CPU runs at once
 /// (the others wait briefly, then 503), and jobs run on that many long-lived threads rather
-/// than the blocking pool. The second matters as much as the first: the allocator keeps a
-/// freed 19 MiB block in the arena of the thread that freed it, so jobs spread over the
-/// blocking pool's many threads left one such block per thread (a burst of 200 failed
-/// sign-ins measured 700 MiB with the first bound alone). Each hashing thread keeps its
-/// argon2 memory from one job to the next instead of allocating it per job: 19 MiB blocks
-/// freed between the small allocations of hundreds of connections fragmented the heap
-/// (250 MiB for the same burst on two threads).
+/// than the blocking pool. Each job's argon2 memory is its own mapping, handed back to the
+/// system when the job ends (see [`argon2_into`]): nothing of it stays in the heap, neither
+/// kept nor as fragments between the small allocations of hundreds of connections.
 struct Hashers {
     slots: Semaphore,
     jobs: Mutex<mpsc::Sender<Job>>,
@@ -120,13 +115,15 @@ fn new_hash_params() -> Params {
 /// rather than allowed to allocate it.
 const MAX_MEMORY_KIB: u32 = 64 * 1024;
 
-thread_local! {
-    /// This hashing thread's argon2 memory, kept from one job to the next (see [`Hashers`]):
-    /// argon2 overwrites every block before reading it, so the blocks need no clearing.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Blocks asked of the allocator for one job's argon2 memory, whatever the job needs: more
+/// than 32 MiB. glibc's malloc serves a request that large from a mapping of its own and
+/// unmaps it on free (its threshold for that adapts, but never past 32 MiB). A smaller
+/// request would come from the heap once a first one was freed, and stay there: after one
+/// sign-in the server kept 19 MiB per hashing thread for good. Only the blocks argon2 uses are
+/// ever touched, so only those become resident.
+const MAPPED_BLOCKS: usize = 33 * 1024;
 
-/// argon2id of `password` with the raw `salt` into `out`, in this thread's kept memory.
+/// argon2id of `password` with the raw `salt` into `out`, in memory of this job's own.
 fn argon2_into(
     version: Version,
     params: &Params,
@@ -135,16 +132,12 @@ fn argon2_into(
     out: &mut [u8],
 ) -> anyhow::Result<()> {
     let argon = Argon2::new(Algorithm::Argon2id, version, params.clone());
-    MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        let needed = params.block_count();
-        if memory.len() < needed {
-            memory.resize(needed, Block::default());
-        }
-        argon
-            .hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-    })
+    let needed = params.block_count();
+    let mut memory: Vec<Block> = Vec::with_capacity(needed.max(MAPPED_BLOCKS));
+    memory.resize(needed, Block::default());
+    argon
+        .hash_password_into_with_memory(password, salt, out, &mut memory)
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 
 /// Hashes a password into a PHC string. CPU-heavy: runs on a hashing thread so it never
