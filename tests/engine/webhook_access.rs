@@ -1,4 +1,4 @@
-//! Who may call a webhook: the Webhook node's authentication (basic, header, bearer), its IP
+//! Who may call a webhook: the Webhook node's authentication (basic, header, bearer, JWT), its IP
 //! allowlist, the same on a Wait node's resume webhook, and the refusals at publish. The
 //! answers (status, text, `WWW-Authenticate`) are those n8n 2.8.4 gave to the same calls.
 
@@ -198,9 +198,9 @@ async fn a_webhook_that_cannot_be_checked_is_not_published() {
     let app = TestApp::spawn().await;
     let refused = try_publish(
         &app,
-        "jwt",
-        json!({"authentication": "jwtAuth"}),
-        json!({"jwtAuth": {"id": "x", "name": "j"}}),
+        "oidc",
+        json!({"authentication": "oidcAuth"}),
+        json!({"oidcWebhookAuth": {"id": "x", "name": "o"}}),
     )
     .await;
     assert_eq!(refused.status, 400);
@@ -209,7 +209,7 @@ async fn a_webhook_that_cannot_be_checked_is_not_published() {
         .unwrap_or_default()
         .to_owned();
     assert!(
-        message.contains("\"Webhook\"") && message.contains("JWT Auth"),
+        message.contains("\"Webhook\"") && message.contains("oidcAuth"),
         "{message}"
     );
 
@@ -403,4 +403,84 @@ async fn cross_origin_calls_get_the_headers_of_the_nodes_allowed_origins() {
             "{case}"
         );
     }
+}
+
+/// An HS256 token over `payload` signed with `secret`, as a caller's JWT library makes it.
+fn hs256_token(secret: &str, payload: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use hmac::Mac;
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let signed = format!("{header}.{body}");
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(signed.as_bytes());
+    format!(
+        "{signed}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+#[tokio::test]
+async fn jwt_auth_admits_a_valid_token_and_hands_its_payload_to_the_workflow() {
+    let app = TestApp::spawn().await;
+    let id = credential(
+        &app,
+        "jwtAuth",
+        json!({"keyType": "passphrase", "secret": "jwt-secret-1", "algorithm": "HS256"}),
+    )
+    .await;
+    let workflow_id = publish_guarded(
+        &app,
+        "jwt",
+        json!({"authentication": "jwtAuth"}),
+        json!({"jwtAuth": {"id": id, "name": "j"}}),
+    )
+    .await;
+    let now = chrono::Utc::now().timestamp();
+    let forged = hs256_token("not-the-secret", &json!({"sub": "ci"}));
+    let expired = hs256_token("jwt-secret-1", &json!({"sub": "ci", "exp": now - 10}));
+    let early = hs256_token("jwt-secret-1", &json!({"sub": "ci", "nbf": now + 600}));
+    let no_token: &[(&str, &str)] = &[];
+    for (headers, status, text) in [
+        (no_token, 401, "No token provided"),
+        (&[("authorization", "Bearer")], 401, "No token provided"),
+        (&[("authorization", "Bearer abc")], 403, "jwt malformed"),
+        (
+            &[("authorization", &*format!("Bearer {forged}"))],
+            403,
+            "invalid signature",
+        ),
+        (
+            &[("authorization", &*format!("Bearer {expired}"))],
+            403,
+            "jwt expired",
+        ),
+        (
+            &[("authorization", &*format!("Bearer {early}"))],
+            403,
+            "jwt not active",
+        ),
+    ] {
+        let refused = send(&app, "GET", "/webhook/jwt", headers).await;
+        assert_refused(&refused, status, text);
+    }
+    assert!(executions(&app, &workflow_id).await.is_empty());
+
+    let payload = json!({"sub": "ci", "role": "deployer", "exp": now + 600});
+    let token = hs256_token("jwt-secret-1", &payload);
+    let admitted = send(
+        &app,
+        "GET",
+        "/webhook/jwt",
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    assert_eq!(admitted.status, 200, "{}", admitted.text());
+    let execution = last_execution(&app, &workflow_id).await;
+    assert_eq!(execution["status"], "success", "{execution}");
+    let item = &output_json(&execution, "Webhook", 0, 0)[0];
+    assert_eq!(item["jwtPayload"], payload);
+    assert!(!execution.to_string().contains("jwt-secret-1"));
 }

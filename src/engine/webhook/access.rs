@@ -1,6 +1,6 @@
 //! Who may call a production webhook or a Wait node's resume webhook: the node's IP
 //! allowlist, its "ignore bots" option and its authentication (`none`, `basicAuth`,
-//! `headerAuth`, `bearerAuth`), checked in n8n's order before anything runs. A refused call
+//! `headerAuth`, `bearerAuth`, `jwtAuth`), checked in n8n's order before anything runs. A refused call
 //! starts (or resumes) no execution.
 //!
 //! As in n8n, authentication refusals are plain text with `WWW-Authenticate: Basic
@@ -9,8 +9,12 @@
 //! node's credential is missing or incomplete. The allowlist refusal is a plain 403 `IP is not
 //! allowed to access the webhook!`.
 //!
-//! Secrets are compared in constant time. A JWT-authenticated webhook cannot be published here
-//! (see [`refusal`]), so no call is ever answered without the check its node asks for.
+//! JWT auth answers 401 `No token provided` without a token and 403 with the reason the token
+//! was refused (`jwt expired`, `invalid signature`, ...), as n8n does.
+//!
+//! Secrets are compared in constant time. An authentication this server cannot check is
+//! refused at publish (see [`refusal`]), so no call is ever answered without the check its
+//! node asks for.
 
 use std::net::IpAddr;
 
@@ -27,6 +31,8 @@ use crate::engine::services::open_credential;
 use crate::engine::workflow::Node;
 use crate::engine::Engine;
 
+use super::jwt;
+
 /// The node's `authentication` parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Method {
@@ -34,6 +40,7 @@ enum Method {
     Basic,
     Header,
     Bearer,
+    Jwt,
 }
 
 /// The parameter naming a node's authentication: the Webhook node's `authentication`, the
@@ -60,9 +67,7 @@ fn method(node: &Node) -> Result<Method, String> {
         "basicAuth" => Ok(Method::Basic),
         "headerAuth" => Ok(Method::Header),
         "bearerAuth" => Ok(Method::Bearer),
-        "jwtAuth" => Err(
-            "webhook authentication \"JWT Auth\" is not supported on this server; use Basic, Header or Bearer auth".to_owned(),
-        ),
+        "jwtAuth" => Ok(Method::Jwt),
         other => Err(format!(
             "webhook authentication \"{other}\" is not supported on this server"
         )),
@@ -109,18 +114,20 @@ fn credential_kind(method: Method) -> Option<&'static str> {
         Method::Basic => Some("httpBasicAuth"),
         Method::Header => Some("httpHeaderAuth"),
         Method::Bearer => Some("httpBearerAuth"),
+        Method::Jwt => Some("jwtAuth"),
     }
 }
 
 /// Refuses the call when the node's options or authentication do not admit it. `project_id`
-/// is the workflow's project, whose credentials the node may use.
+/// is the workflow's project, whose credentials the node may use. A call admitted by JWT auth
+/// answers the token's payload (n8n hands it on as the item's `jwtPayload`).
 pub async fn check(
     engine: &Engine,
     project_id: Option<&str>,
     node: &Node,
     headers: &HeaderMap,
     client: IpAddr,
-) -> Result<(), Response> {
+) -> Result<Option<Value>, Response> {
     let options = node.parameters.get("options");
     let allowlist = options
         .and_then(|o| o.get("ipWhitelist"))
@@ -145,7 +152,7 @@ pub async fn check(
     }
     let method = method(node).map_err(|_| refused(Refusal::NotConfigured))?;
     let Some(kind) = credential_kind(method) else {
-        return Ok(());
+        return Ok(None);
     };
     let expected = match credential(engine, project_id, node, kind).await {
         Some(data) => data,
@@ -157,8 +164,13 @@ pub async fn check(
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
     };
+    if method == Method::Jwt {
+        return check_jwt(node, &expected, headers)
+            .map(Some)
+            .map_err(refused);
+    }
     let verdict = match method {
-        Method::None => Ok(()),
+        Method::None | Method::Jwt => Ok(()),
         Method::Basic => match (field("user"), field("password")) {
             (Some(user), Some(password)) => check_basic(headers, node, user, password),
             _ => Err(Refusal::NotConfigured),
@@ -172,7 +184,7 @@ pub async fn check(
             None => Err(Refusal::NotConfigured),
         },
     };
-    verdict.map_err(refused)
+    verdict.map(|()| None).map_err(refused)
 }
 
 /// The node's credential of `kind`, if it names one the workflow's project may use. Why it
@@ -199,7 +211,7 @@ async fn credential(
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Refusal {
     /// 401: no credentials sent.
     Missing,
@@ -207,10 +219,13 @@ enum Refusal {
     Wrong,
     /// 500: the node has no usable credential to compare with.
     NotConfigured,
+    /// JWT auth: 401 without a token, 403 with the reason the token was refused.
+    Token { status: StatusCode, reason: String },
 }
 
 fn refused(refusal: Refusal) -> Response {
     let (status, message) = match refusal {
+        Refusal::Token { status, reason } => return text_refusal(status, reason),
         Refusal::Missing => (StatusCode::UNAUTHORIZED, "Authorization is required!"),
         Refusal::Wrong => (StatusCode::FORBIDDEN, "Authorization data is wrong!"),
         Refusal::NotConfigured => (
@@ -218,6 +233,11 @@ fn refused(refusal: Refusal) -> Response {
             "No authentication data defined on node!",
         ),
     };
+    text_refusal(status, message.to_owned())
+}
+
+/// A refusal in n8n's form: plain text, with the Basic challenge whatever the method.
+fn text_refusal(status: StatusCode, message: String) -> Response {
     as_text(
         (
             status,
@@ -319,6 +339,36 @@ fn check_bearer(headers: &HeaderMap, token: &str) -> Result<(), Refusal> {
         Some(sent) if same(sent.as_bytes(), expected.as_bytes()) => Ok(()),
         _ => Err(Refusal::Wrong),
     }
+}
+
+/// JWT auth: the token is the second word of the `Authorization` header (n8n takes it so,
+/// whatever the first word), checked with the credential's key and algorithm (see `jwt.rs`).
+fn check_jwt(
+    node: &Node,
+    credential: &serde_json::Map<String, Value>,
+    headers: &HeaderMap,
+) -> Result<Value, Refusal> {
+    let (key, algorithm) = jwt::Key::from_credential(credential).map_err(|why| {
+        tracing::warn!(node = %node.name, reason = %why, "a webhook's JWT credential cannot be used");
+        Refusal::NotConfigured
+    })?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(' ').nth(1))
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(Refusal::Token {
+            status: StatusCode::UNAUTHORIZED,
+            reason: "No token provided".to_owned(),
+        });
+    };
+    jwt::verify(token, &key, algorithm, chrono::Utc::now().timestamp()).map_err(|reason| {
+        Refusal::Token {
+            status: StatusCode::FORBIDDEN,
+            reason,
+        }
+    })
 }
 
 /// Whether `client` may call a webhook whose allowlist is `allowlist` (comma-separated
@@ -499,13 +549,10 @@ mod tests {
     fn only_checkable_authentications_can_be_published() {
         let mut node = node();
         assert_eq!(refusal(&node), None);
-        for ok in ["none", "basicAuth", "headerAuth", "bearerAuth"] {
+        for ok in ["none", "basicAuth", "headerAuth", "bearerAuth", "jwtAuth"] {
             node.parameters.insert("authentication".into(), ok.into());
             assert_eq!(refusal(&node), None, "{ok}");
         }
-        node.parameters
-            .insert("authentication".into(), "jwtAuth".into());
-        assert!(refusal(&node).is_some_and(|r| r.contains("JWT")));
         node.parameters
             .insert("authentication".into(), "magic".into());
         assert!(refusal(&node).is_some_and(|r| r.contains("magic")));
@@ -514,10 +561,10 @@ mod tests {
         wait.kind = WAIT_NODE.to_owned();
         wait.parameters.clear();
         wait.parameters
-            .insert("incomingAuthentication".into(), "jwtAuth".into());
+            .insert("incomingAuthentication".into(), "oauth".into());
         assert_eq!(refusal(&wait), None);
         wait.parameters.insert("resume".into(), "webhook".into());
-        assert!(refusal(&wait).is_some_and(|r| r.contains("JWT")));
+        assert!(refusal(&wait).is_some_and(|r| r.contains("oauth")));
     }
 
     #[test]

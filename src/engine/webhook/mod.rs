@@ -13,6 +13,7 @@
 pub(crate) mod access;
 mod body;
 mod cors;
+mod jwt;
 mod multipart;
 pub mod paths;
 mod request;
@@ -266,16 +267,20 @@ async fn answer(
         .to_owned();
     let client = client_ip_of(&call.headers, &call.extensions, state.config.proxy_hops);
     let project = workflow.project_id.as_deref();
-    if let Err(refusal) = access::check(engine, project, &node, &call.headers, client).await {
-        return refusal;
-    }
+    let jwt_payload = match access::check(engine, project, &node, &call.headers, client).await {
+        Ok(payload) => payload,
+        Err(refusal) => return refusal,
+    };
     if let Some(error) = respond::check_response_mode(&workflow, &node, &response_mode) {
         return respond::run_failure(&error);
     }
-    let item = match webhook_item(engine, &workflow, &node, found, call) {
+    let mut item = match webhook_item(engine, &workflow, &node, found, call) {
         Ok(item) => item,
         Err(response) => return *response,
     };
+    if let Some(payload) = jwt_payload {
+        item.json.insert("jwtPayload".into(), payload);
+    }
     let input = node_input(&node, method, item);
     run_and_answer(engine, workflow, node, input, &response_mode).await
 }
@@ -633,6 +638,7 @@ async fn resume_waiting(state: &AppState, id: String, call: Call) -> Response {
         );
     };
     let client = client_ip_of(&call.headers, &call.extensions, state.config.proxy_hops);
+    // n8n's Wait node checks a JWT but does not hand its payload on.
     if let Err(refusal) =
         access::check(engine, project_id.as_deref(), &node, &call.headers, client).await
     {

@@ -1,0 +1,382 @@
+//! JSON Web Tokens for webhooks authenticated with a `jwtAuth` credential: the checks n8n's
+//! JWT library makes, in its order, refusing with its messages (the webhook answers them as
+//! its 403 text, so a caller sees the same reason from either server).
+//!
+//! Signatures: HMAC (HS256/384/512) with the credential's passphrase, RSA PKCS#1 v1.5
+//! (RS256/384/512) and RSA-PSS (PS256/384/512) with its PEM public key. Elliptic-curve keys
+//! (ES256/384/512) and the unsigned `none` are not accepted here: a credential asking for
+//! them leaves the webhook unconfigured (see [`Key::from_credential`]), it never lets a
+//! token through unchecked. Only the registered time claims are checked (`nbf`, `exp`, in
+//! whole seconds, no leeway), as n8n checks them: audience and issuer are not configured in
+//! n8n's credential either.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::RsaPublicKey;
+use serde_json::Value;
+use sha2::{Sha256, Sha384, Sha512};
+
+/// What a token's signature is checked with, from the node's `jwtAuth` credential.
+pub enum Key {
+    /// The passphrase (`keyType` `passphrase`), as its UTF-8 bytes.
+    Secret(Vec<u8>),
+    /// The public key (`keyType` `pemKey`), when its PEM text holds an RSA key.
+    Public(RsaPublicKey),
+    /// A PEM text that holds no RSA public key: every token is refused, as n8n's library
+    /// refuses a key it cannot use.
+    Unusable,
+}
+
+/// The algorithms a credential may name and this server checks.
+const SUPPORTED: [&str; 9] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+];
+
+impl Key {
+    /// The key and algorithm of a `jwtAuth` credential's data; `Err` says why the credential
+    /// cannot authenticate anything here (the webhook then answers as unconfigured).
+    pub fn from_credential(
+        data: &serde_json::Map<String, Value>,
+    ) -> Result<(Key, &'static str), String> {
+        let text = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+        let named = match text("algorithm") {
+            "" => "HS256",
+            other => other,
+        };
+        let Some(algorithm) = SUPPORTED.iter().find(|a| **a == named) else {
+            return Err(format!(
+                "the JWT algorithm \"{named}\" is not supported on this server (use an HS, RS or PS algorithm)"
+            ));
+        };
+        let key = match text("keyType") {
+            "pemKey" => {
+                let pem = text("publicKey");
+                if pem.trim().is_empty() {
+                    return Err("the credential has no public key".to_owned());
+                }
+                public_key(pem).map_or(Key::Unusable, Key::Public)
+            }
+            _ => {
+                let secret = text("secret");
+                if secret.is_empty() {
+                    return Err("the credential has no secret".to_owned());
+                }
+                Key::Secret(secret.as_bytes().to_vec())
+            }
+        };
+        Ok((key, algorithm))
+    }
+}
+
+/// An RSA public key from PEM text (SubjectPublicKeyInfo or PKCS#1), also when the line
+/// breaks were lost on the way into the credential (pasted as one line with spaces).
+fn public_key(pem: &str) -> Option<RsaPublicKey> {
+    let body_start = pem.find("-----BEGIN ")?;
+    let after_begin = &pem[body_start + 11..];
+    let label_end = after_begin.find("-----")?;
+    let body = &after_begin[label_end + 5..];
+    let body = &body[..body.find("-----END ")?];
+    let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let der = STANDARD.decode(compact).ok()?;
+    RsaPublicKey::from_public_key_der(&der)
+        .or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
+        .ok()
+}
+
+/// Checks `token` with `key` for `algorithm` at `now` (seconds since the epoch); answers the
+/// token's payload, or the reason it is refused in the words of n8n's JWT library.
+pub fn verify(token: &str, key: &Key, algorithm: &str, now: i64) -> Result<Value, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = parts[..] else {
+        return Err("jwt malformed".to_owned());
+    };
+    let invalid = || "invalid token".to_owned();
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !segment(header) || !segment(payload) || !(signature.is_empty() || segment(signature)) {
+        return Err(invalid());
+    }
+    let header: Value = decode_json(header).ok_or_else(invalid)?;
+    let payload_text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?)
+        .map_err(|_| invalid())?;
+    // n8n's library parses the payload as JSON when the header says `typ: JWT`; otherwise it
+    // keeps the text unless it is a JSON object.
+    let declared_jwt = header.get("typ").and_then(Value::as_str) == Some("JWT");
+    let payload = match serde_json::from_str::<Value>(&payload_text) {
+        Ok(value @ Value::Object(_)) => value,
+        Ok(value) if declared_jwt => value,
+        Err(_) if declared_jwt => return Err(invalid()),
+        _ => Value::String(payload_text),
+    };
+    if signature.trim().is_empty() {
+        return Err("jwt signature is required".to_owned());
+    }
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if alg != algorithm {
+        return Err("invalid algorithm".to_owned());
+    }
+    match key {
+        Key::Secret(_) if !alg.starts_with("HS") => {
+            return Err(format!(
+                "secretOrPublicKey must be an asymmetric key when using {alg}"
+            ))
+        }
+        Key::Public(_) | Key::Unusable if alg.starts_with("HS") => {
+            return Err(format!(
+                "secretOrPublicKey must be a symmetric key when using {alg}"
+            ))
+        }
+        Key::Unusable => {
+            return Err(format!(
+                "secretOrPublicKey must be an asymmetric key when using {alg}"
+            ))
+        }
+        _ => {}
+    }
+    let signed = &token[..token.len() - signature.len() - 1];
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| "invalid signature".to_owned())?;
+    if !signature_holds(key, alg, signed.as_bytes(), &signature) {
+        return Err("invalid signature".to_owned());
+    }
+    if let Some(nbf) = payload.get("nbf") {
+        let nbf = nbf.as_f64().ok_or("invalid nbf value")?;
+        if nbf > now as f64 {
+            return Err("jwt not active".to_owned());
+        }
+    }
+    if let Some(exp) = payload.get("exp") {
+        let exp = exp.as_f64().ok_or("invalid exp value")?;
+        if now as f64 >= exp {
+            return Err("jwt expired".to_owned());
+        }
+    }
+    Ok(payload)
+}
+
+/// A base64url segment holding JSON.
+fn decode_json(segment: &str) -> Option<Value> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn signature_holds(key: &Key, alg: &str, signed: &[u8], signature: &[u8]) -> bool {
+    match (key, alg) {
+        (Key::Secret(secret), "HS256") => hmac_holds::<Hmac<Sha256>>(secret, signed, signature),
+        (Key::Secret(secret), "HS384") => hmac_holds::<Hmac<Sha384>>(secret, signed, signature),
+        (Key::Secret(secret), "HS512") => hmac_holds::<Hmac<Sha512>>(secret, signed, signature),
+        (Key::Public(key), "RS256") => pkcs1_holds::<Sha256>(key, signed, signature),
+        (Key::Public(key), "RS384") => pkcs1_holds::<Sha384>(key, signed, signature),
+        (Key::Public(key), "RS512") => pkcs1_holds::<Sha512>(key, signed, signature),
+        (Key::Public(key), "PS256") => pss_holds::<Sha256>(key, signed, signature),
+        (Key::Public(key), "PS384") => pss_holds::<Sha384>(key, signed, signature),
+        (Key::Public(key), "PS512") => pss_holds::<Sha512>(key, signed, signature),
+        _ => false,
+    }
+}
+
+/// HMAC, compared in constant time by `verify_slice`.
+fn hmac_holds<M: Mac + hmac::digest::KeyInit>(
+    secret: &[u8],
+    signed: &[u8],
+    signature: &[u8],
+) -> bool {
+    let Ok(mut mac) = <M as hmac::digest::KeyInit>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(signed);
+    mac.verify_slice(signature).is_ok()
+}
+
+fn pkcs1_holds<D>(key: &RsaPublicKey, signed: &[u8], signature: &[u8]) -> bool
+where
+    D: sha2::Digest + rsa::pkcs8::AssociatedOid,
+{
+    let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
+        return false;
+    };
+    rsa::pkcs1v15::VerifyingKey::<D>::new(key.clone())
+        .verify(signed, &signature)
+        .is_ok()
+}
+
+fn pss_holds<D>(key: &RsaPublicKey, signed: &[u8], signature: &[u8]) -> bool
+where
+    D: sha2::Digest + rsa::signature::digest::FixedOutputReset,
+{
+    let Ok(signature) = rsa::pss::Signature::try_from(signature) else {
+        return false;
+    };
+    rsa::pss::VerifyingKey::<D>::new(key.clone())
+        .verify(signed, &signature)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::pkcs8::EncodePublicKey;
+    use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn unsigned(header: &Value, payload: &Value) -> String {
+        format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(payload.to_string().as_bytes())
+        )
+    }
+
+    fn hs256(secret: &str, payload: &Value) -> String {
+        let signed = unsigned(&json!({"alg": "HS256", "typ": "JWT"}), payload);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(signed.as_bytes());
+        format!("{signed}.{}", b64(&mac.finalize().into_bytes()))
+    }
+
+    fn secret(text: &str) -> Key {
+        Key::Secret(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn an_hs256_token_signed_with_the_passphrase_gives_its_payload() {
+        let payload = json!({"sub": "caller", "exp": NOW + 60, "nbf": NOW});
+        let token = hs256("s3cret", &payload);
+        assert_eq!(verify(&token, &secret("s3cret"), "HS256", NOW), Ok(payload));
+    }
+
+    #[test]
+    fn each_broken_token_is_refused_with_the_library_s_words() {
+        let good = hs256("s3cret", &json!({"sub": "x"}));
+        let cases = [
+            ("abc", "jwt malformed"),
+            ("a.b.c.d", "jwt malformed"),
+            ("!!.e30.sig", "invalid token"),
+            (&*format!("{}.e30.abc", b64(b"not json")), "invalid token"),
+            (
+                &*format!("{}.", &good[..good.rfind('.').expect("dot")]),
+                "jwt signature is required",
+            ),
+            (&*hs256("other", &json!({"sub": "x"})), "invalid signature"),
+            (&*hs256("s3cret", &json!({"exp": NOW})), "jwt expired"),
+            (
+                &*hs256("s3cret", &json!({"exp": "soon"})),
+                "invalid exp value",
+            ),
+            (
+                &*hs256("s3cret", &json!({"nbf": NOW + 1})),
+                "jwt not active",
+            ),
+            (
+                &*hs256("s3cret", &json!({"nbf": true})),
+                "invalid nbf value",
+            ),
+        ];
+        for (token, reason) in cases {
+            assert_eq!(
+                verify(token, &secret("s3cret"), "HS256", NOW),
+                Err(reason.to_owned()),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_of_another_algorithm_or_key_kind_is_refused() {
+        let token = hs256("s3cret", &json!({}));
+        assert_eq!(
+            verify(&token, &secret("s3cret"), "HS512", NOW),
+            Err("invalid algorithm".to_owned())
+        );
+        // alg "none" with an empty signature never passes, whatever the credential says.
+        let none = format!("{}.", unsigned(&json!({"alg": "none"}), &json!({})));
+        assert_eq!(
+            verify(&none, &secret("s3cret"), "HS256", NOW),
+            Err("jwt signature is required".to_owned())
+        );
+        assert_eq!(
+            verify(&token, &Key::Unusable, "HS256", NOW),
+            Err("secretOrPublicKey must be a symmetric key when using HS256".to_owned())
+        );
+    }
+
+    #[test]
+    fn rs256_and_ps256_tokens_are_checked_with_the_pem_public_key() {
+        let mut rng = rand::thread_rng();
+        let private = rsa::RsaPrivateKey::new(&mut rng, 1024).expect("key");
+        let pem = private
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .expect("pem");
+        // Pasted as one line: the line breaks became spaces.
+        let data =
+            json!({"keyType": "pemKey", "publicKey": pem.replace('\n', " "), "algorithm": "RS256"});
+        let (key, algorithm) = Key::from_credential(data.as_object().expect("map")).expect("key");
+        assert_eq!(algorithm, "RS256");
+        let signed = unsigned(&json!({"alg": "RS256"}), &json!({"role": "ci"}));
+        let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(private.clone());
+        let token = format!("{signed}.{}", b64(&signer.sign(signed.as_bytes()).to_vec()));
+        assert_eq!(
+            verify(&token, &key, "RS256", NOW),
+            Ok(json!({"role": "ci"}))
+        );
+        let tampered = token.replacen(
+            &signed,
+            &unsigned(&json!({"alg": "RS256"}), &json!({"role": "admin"})),
+            1,
+        );
+        assert_eq!(
+            verify(&tampered, &key, "RS256", NOW),
+            Err("invalid signature".to_owned())
+        );
+
+        let signed = unsigned(&json!({"alg": "PS256"}), &json!({"role": "ci"}));
+        let signer = rsa::pss::SigningKey::<Sha256>::new(private);
+        let signature = signer.sign_with_rng(&mut rng, signed.as_bytes()).to_vec();
+        let token = format!("{signed}.{}", b64(&signature));
+        assert_eq!(
+            verify(&token, &key, "PS256", NOW),
+            Ok(json!({"role": "ci"}))
+        );
+        assert_eq!(
+            verify(&token, &secret("s3cret"), "PS256", NOW),
+            Err("secretOrPublicKey must be an asymmetric key when using PS256".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_credential_with_an_unsupported_algorithm_or_no_key_configures_nothing() {
+        for data in [
+            json!({"keyType": "passphrase", "secret": "s", "algorithm": "none"}),
+            json!({"keyType": "passphrase", "secret": "s", "algorithm": "ES256"}),
+            json!({"keyType": "passphrase", "secret": ""}),
+            json!({"keyType": "pemKey", "publicKey": " "}),
+        ] {
+            assert!(
+                Key::from_credential(data.as_object().expect("map")).is_err(),
+                "{data}"
+            );
+        }
+        let data = json!({"keyType": "pemKey", "publicKey": "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"});
+        let (key, algorithm) = Key::from_credential(data.as_object().expect("map")).expect("key");
+        assert_eq!(algorithm, "HS256");
+        assert!(matches!(key, Key::Unusable));
+    }
+}
