@@ -5,6 +5,7 @@ pub mod credential_types;
 pub mod data_table;
 pub mod email;
 pub mod ids;
+pub mod jwt;
 pub mod names;
 pub mod password;
 pub mod time;

@@ -484,3 +484,63 @@ async fn jwt_auth_admits_a_valid_token_and_hands_its_payload_to_the_workflow() {
     assert_eq!(item["jwtPayload"], payload);
     assert!(!execution.to_string().contains("jwt-secret-1"));
 }
+
+#[tokio::test]
+async fn a_token_a_respond_to_webhook_node_signs_is_admitted_by_a_jwt_webhook() {
+    let app = TestApp::spawn().await;
+    let id = credential(
+        &app,
+        "jwtAuth",
+        json!({"keyType": "passphrase", "secret": "shared-secret-2", "algorithm": "HS512"}),
+    )
+    .await;
+    let reference = json!({"jwtAuth": {"id": id, "name": "j"}});
+    let guarded = publish_guarded(
+        &app,
+        "guarded",
+        json!({"authentication": "jwtAuth"}),
+        reference.clone(),
+    )
+    .await;
+    let issuer = json!({"nodes": [
+        {"id": "issue-hook", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+         "position": [0, 0], "webhookId": "issue-hook-id",
+         "parameters": {"path": "issue", "responseMode": "responseNode", "options": {}}},
+        {"id": "issue-respond", "name": "Respond", "type": "n8n-nodes-base.respondToWebhook",
+         "typeVersion": 1.1, "position": [200, 0],
+         "parameters": {"respondWith": "jwt", "payload": "={\"sub\": \"{{ $json.query.who }}\"}", "options": {}},
+         "credentials": reference}
+    ], "connections": {"Webhook": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}}});
+    publish(&app, "issuer", &issuer).await;
+
+    let issued = send(&app, "GET", "/webhook/issue?who=ci", &[]).await;
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    let token = issued.json()["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    assert!(!issued.text().contains("shared-secret-2"));
+
+    let admitted = send(
+        &app,
+        "GET",
+        "/webhook/guarded",
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    assert_eq!(admitted.status, 200, "{}", admitted.text());
+    let execution = last_execution(&app, &guarded).await;
+    let claims = &output_json(&execution, "Webhook", 0, 0)[0]["jwtPayload"];
+    assert_eq!(claims["sub"], "ci", "{claims}");
+    assert!(claims["iat"].is_i64(), "{claims}");
+    let tampered = format!("{token}x");
+    let refused = send(
+        &app,
+        "GET",
+        "/webhook/guarded",
+        &[("authorization", &format!("Bearer {tampered}"))],
+    )
+    .await;
+    assert_refused(&refused, 403, "invalid signature");
+}

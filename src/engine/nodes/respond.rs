@@ -53,7 +53,13 @@ impl NodeType for RespondToWebhook {
                 with_bytes = Some(vec![crate::engine::binary::inline_item(run, first).await?]);
             }
         }
-        let response = match answer(run, with_bytes.as_deref().unwrap_or(&items)) {
+        // A JWT answer signs with the node's `jwtAuth` credential, read (decrypted) here.
+        let signing = if run.param_str("respondWith", 0, "firstIncomingItem")? == "jwt" {
+            Some(run.credentials("jwtAuth").await)
+        } else {
+            None
+        };
+        let response = match answer(run, with_bytes.as_deref().unwrap_or(&items), signing) {
             Ok(response) => response,
             Err(error) if run.continue_on_fail() => {
                 let links = (0..items.len()).map(PairedItem::new).collect();
@@ -84,8 +90,13 @@ impl NodeType for RespondToWebhook {
     }
 }
 
-/// The answer, and its body as the node's second output shows it.
-fn answer(run: &NodeRun<'_>, items: &[Item]) -> Result<(WebhookResponse, Value), NodeError> {
+/// The answer, and its body as the node's second output shows it. `signing` is the `jwtAuth`
+/// credential of a JWT answer.
+fn answer(
+    run: &NodeRun<'_>,
+    items: &[Item],
+    signing: Option<Result<crate::engine::data::JsonObject, NodeError>>,
+) -> Result<(WebhookResponse, Value), NodeError> {
     if run.version() >= 1.1 {
         let reachable = run
             .workflow
@@ -157,9 +168,22 @@ fn answer(run: &NodeRun<'_>, items: &[Item]) -> Result<(WebhookResponse, Value),
         }
         "binary" => return binary(run, items, headers, status),
         "jwt" => {
-            return Err(NodeError::operation(
-                "Responding with a JWT token is not supported by this server yet",
-            ))
+            let failed = |reason: String| {
+                NodeError::operation("Error signing JWT token").with_description(reason)
+            };
+            let credential = signing
+                .unwrap_or_else(|| Err(NodeError::operation("no jwtAuth credential was read")))
+                .map_err(|e| failed(e.message))?;
+            // The payload parameter is JSON text, or an object when an expression made one.
+            let payload = match run.param_value("payload", 0)? {
+                Some(Value::String(textual)) => serde_json::from_str(&textual)
+                    .map_err(|e| failed(format!("the payload is not valid JSON: {e}")))?,
+                Some(Value::Null) | None => Value::Object(Map::new()),
+                Some(other) => other,
+            };
+            let now = chrono::Utc::now().timestamp();
+            let token = crate::domain::jwt::sign(&payload, &credential, now).map_err(failed)?;
+            json!({ "token": token })
         }
         other => {
             return Err(NodeError::operation(format!(

@@ -31,7 +31,7 @@ use crate::engine::services::open_credential;
 use crate::engine::workflow::Node;
 use crate::engine::Engine;
 
-use super::jwt;
+use crate::domain::jwt;
 
 /// The node's `authentication` parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,6 @@
 pub(crate) mod access;
 mod body;
 mod cors;
-mod jwt;
 mod multipart;
 pub mod paths;
 mod request;

@@ -1,9 +1,11 @@
-//! JSON Web Tokens for webhooks authenticated with a `jwtAuth` credential: the checks n8n's
-//! JWT library makes, in its order, refusing with its messages (the webhook answers them as
-//! its 403 text, so a caller sees the same reason from either server).
+//! JSON Web Tokens with a `jwtAuth` credential: checking the token of a webhook call, with
+//! the checks n8n's JWT library makes, in its order, refusing with its messages (the webhook
+//! answers them as its 403 text, so a caller sees the same reason from either server); and
+//! signing the token a Respond to Webhook node answers with.
 //!
 //! Signatures: HMAC (HS256/384/512) with the credential's passphrase, RSA PKCS#1 v1.5
-//! (RS256/384/512) and RSA-PSS (PS256/384/512) with its PEM public key. Elliptic-curve keys
+//! (RS256/384/512) and RSA-PSS (PS256/384/512) with its PEM public key (its private key to
+//! sign). Elliptic-curve keys
 //! (ES256/384/512) and the unsigned `none` are not accepted here: a credential asking for
 //! them leaves the webhook unconfigured (see [`Key::from_credential`]), it never lets a
 //! token through unchecked. Only the registered time claims are checked (`nbf`, `exp`, in
@@ -13,10 +15,12 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePrivateKey;
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier;
-use rsa::RsaPublicKey;
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer, Verifier};
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
 use sha2::{Sha256, Sha384, Sha512};
 
@@ -72,19 +76,136 @@ impl Key {
     }
 }
 
-/// An RSA public key from PEM text (SubjectPublicKeyInfo or PKCS#1), also when the line
-/// breaks were lost on the way into the credential (pasted as one line with spaces).
-fn public_key(pem: &str) -> Option<RsaPublicKey> {
+/// The DER bytes inside PEM text, also when the line breaks were lost on the way into the
+/// credential (pasted as one line with spaces).
+fn pem_der(pem: &str) -> Option<Vec<u8>> {
     let body_start = pem.find("-----BEGIN ")?;
     let after_begin = &pem[body_start + 11..];
     let label_end = after_begin.find("-----")?;
     let body = &after_begin[label_end + 5..];
     let body = &body[..body.find("-----END ")?];
     let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = STANDARD.decode(compact).ok()?;
+    STANDARD.decode(compact).ok()
+}
+
+/// An RSA public key from PEM text (SubjectPublicKeyInfo or PKCS#1), also when the line
+/// breaks were lost on the way into the credential (pasted as one line with spaces).
+fn public_key(pem: &str) -> Option<RsaPublicKey> {
+    let der = pem_der(pem)?;
     RsaPublicKey::from_public_key_der(&der)
         .or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
         .ok()
+}
+
+/// Signs `payload` as n8n's library does for the credential `data`: an object payload gets
+/// the header `{"alg", "typ": "JWT"}` and an `iat` claim (now, unless it has one); any other
+/// JSON value is signed as its text, without either. `Err` says why it cannot be signed.
+pub fn sign(
+    payload: &Value,
+    data: &serde_json::Map<String, Value>,
+    now: i64,
+) -> Result<String, String> {
+    let text = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+    let algorithm = match text("algorithm") {
+        "" => "HS256",
+        other => other,
+    };
+    if !SUPPORTED.contains(&algorithm) {
+        return Err(format!(
+            "the JWT algorithm \"{algorithm}\" is not supported on this server (use an HS, RS or PS algorithm)"
+        ));
+    }
+    let (header, body) = match payload {
+        Value::Object(claims) => {
+            let mut claims = claims.clone();
+            // The library keeps an `iat` that JavaScript counts as true, else sets it to now.
+            let truthy = match claims.get("iat") {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+                Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(_) => true,
+            };
+            if !truthy {
+                claims.insert("iat".into(), Value::from(now));
+            }
+            (
+                serde_json::json!({"alg": algorithm, "typ": "JWT"}),
+                Value::Object(claims).to_string(),
+            )
+        }
+        Value::String(text) => (serde_json::json!({"alg": algorithm}), text.clone()),
+        other => (serde_json::json!({"alg": algorithm}), other.to_string()),
+    };
+    let signed = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(body)
+    );
+    let signature = if algorithm.starts_with("HS") {
+        let secret = text("secret");
+        if text("keyType") == "pemKey" || secret.is_empty() {
+            return Err(format!(
+                "secretOrPrivateKey must have a value for {algorithm}"
+            ));
+        }
+        hmac_sign(algorithm, secret.as_bytes(), signed.as_bytes())
+    } else {
+        let key = (text("keyType") == "pemKey")
+            .then(|| pem_der(text("privateKey")))
+            .flatten()
+            .and_then(|der| {
+                RsaPrivateKey::from_pkcs8_der(&der)
+                    .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
+                    .ok()
+            })
+            .ok_or_else(|| {
+                format!("secretOrPrivateKey must be an asymmetric key when using {algorithm}")
+            })?;
+        rsa_sign(algorithm, key, signed.as_bytes())?
+    };
+    Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+fn hmac_sign(algorithm: &str, secret: &[u8], signed: &[u8]) -> Vec<u8> {
+    fn mac<M: Mac + hmac::digest::KeyInit>(secret: &[u8], signed: &[u8]) -> Vec<u8> {
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret)
+            .expect("HMAC takes any key length");
+        mac.update(signed);
+        mac.finalize().into_bytes().to_vec()
+    }
+    match algorithm {
+        "HS384" => mac::<Hmac<Sha384>>(secret, signed),
+        "HS512" => mac::<Hmac<Sha512>>(secret, signed),
+        _ => mac::<Hmac<Sha256>>(secret, signed),
+    }
+}
+
+/// RSA signatures can fail (a key too small for PSS with a long digest): an error, not a
+/// panic.
+fn rsa_sign(algorithm: &str, key: RsaPrivateKey, signed: &[u8]) -> Result<Vec<u8>, String> {
+    use rsa::{pkcs1v15, pss};
+    let mut rng = rand::thread_rng();
+    let signature = match algorithm {
+        "RS384" => pkcs1v15::SigningKey::<Sha384>::new(key)
+            .try_sign(signed)
+            .map(|s| s.to_vec()),
+        "RS512" => pkcs1v15::SigningKey::<Sha512>::new(key)
+            .try_sign(signed)
+            .map(|s| s.to_vec()),
+        "PS256" => pss::SigningKey::<Sha256>::new(key)
+            .try_sign_with_rng(&mut rng, signed)
+            .map(|s| s.to_vec()),
+        "PS384" => pss::SigningKey::<Sha384>::new(key)
+            .try_sign_with_rng(&mut rng, signed)
+            .map(|s| s.to_vec()),
+        "PS512" => pss::SigningKey::<Sha512>::new(key)
+            .try_sign_with_rng(&mut rng, signed)
+            .map(|s| s.to_vec()),
+        _ => pkcs1v15::SigningKey::<Sha256>::new(key)
+            .try_sign(signed)
+            .map(|s| s.to_vec()),
+    };
+    signature.map_err(|_| format!("the key cannot sign with {algorithm} (too small?)"))
 }
 
 /// Checks `token` with `key` for `algorithm` at `now` (seconds since the epoch); answers the
@@ -227,7 +348,6 @@ where
 mod tests {
     use super::*;
     use rsa::pkcs8::EncodePublicKey;
-    use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;
@@ -359,6 +479,48 @@ mod tests {
             verify(&token, &secret("s3cret"), "PS256", NOW),
             Err("secretOrPublicKey must be an asymmetric key when using PS256".to_owned())
         );
+    }
+
+    #[test]
+    fn a_signed_token_verifies_with_the_same_credential() {
+        let data = json!({"keyType": "passphrase", "secret": "s3cret", "algorithm": "HS384"});
+        let data = data.as_object().expect("map");
+        let token = sign(&json!({"sub": "x"}), data, NOW).expect("signed");
+        let (key, algorithm) = Key::from_credential(data).expect("key");
+        assert_eq!(
+            verify(&token, &key, algorithm, NOW),
+            Ok(json!({"sub": "x", "iat": NOW}))
+        );
+        let header = token.split('.').next().expect("header");
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(header).expect("base64"),
+            br#"{"alg":"HS384","typ":"JWT"}"#
+        );
+
+        let mut rng = rand::thread_rng();
+        let private = rsa::RsaPrivateKey::new(&mut rng, 1024).expect("key");
+        let private_pem =
+            rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&private, rsa::pkcs8::LineEnding::LF)
+                .expect("pem")
+                .to_string();
+        let public_pem = private
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .expect("pem");
+        for algorithm in ["RS256", "PS256"] {
+            let data = json!({"keyType": "pemKey", "privateKey": private_pem, "publicKey": public_pem, "algorithm": algorithm});
+            let data = data.as_object().expect("map");
+            let token = sign(&json!({"iat": 5}), data, NOW).expect("signed");
+            let (key, _) = Key::from_credential(data).expect("key");
+            assert_eq!(verify(&token, &key, algorithm, NOW), Ok(json!({"iat": 5})));
+        }
+        // PS512 needs a key of more than 1,040 bits: a refusal, not a panic.
+        let small = json!({"keyType": "pemKey", "privateKey": private_pem, "algorithm": "PS512"});
+        assert!(sign(&json!({}), small.as_object().expect("map"), NOW).is_err());
+        let no_key = json!({"keyType": "pemKey", "privateKey": "", "algorithm": "RS256"});
+        assert!(sign(&json!({}), no_key.as_object().expect("map"), NOW).is_err());
+        let es = json!({"keyType": "passphrase", "secret": "s", "algorithm": "ES256"});
+        assert!(sign(&json!({}), es.as_object().expect("map"), NOW).is_err());
     }
 
     #[test]
