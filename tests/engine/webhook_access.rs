@@ -1,6 +1,7 @@
 //! Who may call a webhook: the Webhook node's authentication (basic, header, bearer, JWT), its IP
 //! allowlist, the same on a Wait node's resume webhook, and the refusals at publish. The
-//! answers (status, text, `WWW-Authenticate`) are those n8n 2.8.4 gave to the same calls.
+//! answers (status, text, `WWW-Authenticate`) are those n8n 2.8.4 gave to the same calls (the JWT
+//! refusals, the `jwtPayload` item field and the signed answer's header and claims included).
 
 use serde_json::{json, Value};
 
