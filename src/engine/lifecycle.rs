@@ -155,14 +155,16 @@ async fn insert(conn: Conn<'_>, row: &WebhookRow) -> Result<(), ApiError> {
     })
 }
 
-/// n8n's refusal of a workflow whose webhook authentication names no credential: such a
-/// webhook could only ever answer 500.
+/// n8n's refusal of a workflow with a node that needs a credential and names none: a webhook
+/// whose authentication has nothing to compare with (it could only ever answer 500), a
+/// Respond to Webhook node answering with a JWT it has no key to sign.
 fn check_credentials_named(workflow: &super::workflow::Workflow) -> Result<(), ApiError> {
     let issues: Vec<String> = workflow
         .nodes
         .iter()
         .filter_map(|node| {
-            let kind = super::webhook::access::missing_credential(node)?;
+            let kind = super::webhook::access::missing_credential(node)
+                .or_else(|| super::nodes::respond::missing_credential(node))?;
             Some(format!(
                 "Node \"{}\":\n  - Missing required credential: {kind}",
                 node.name

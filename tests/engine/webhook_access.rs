@@ -228,6 +228,27 @@ async fn a_webhook_that_cannot_be_checked_is_not_published() {
     );
     let unknown = send(&app, "GET", "/webhook/no-credential", &[]).await;
     assert_eq!(unknown.status, 404);
+
+    // A Respond to Webhook node answering with a JWT needs its signing credential too.
+    let unsigned = json!({"nodes": [
+        {"id": "u-hook", "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+         "position": [0, 0], "webhookId": "u-hook-id",
+         "parameters": {"path": "unsigned", "responseMode": "responseNode", "options": {}}},
+        {"id": "u-respond", "name": "Respond", "type": "n8n-nodes-base.respondToWebhook",
+         "typeVersion": 1.1, "position": [200, 0],
+         "parameters": {"respondWith": "jwt", "options": {}}}
+    ], "connections": {"Webhook": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]}}});
+    let id = create(&app, "unsigned", &unsigned).await;
+    let refused = app
+        .post(&format!("/api/v1/workflows/{id}/activate"))
+        .key(&app.owner_key)
+        .send()
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json()["message"],
+        "Cannot publish workflow: 1 node have configuration issues:\n\nNode \"Respond\":\n  - Missing required credential: jwtAuth"
+    );
 }
 
 #[tokio::test]

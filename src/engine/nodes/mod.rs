@@ -20,7 +20,7 @@ mod limit;
 mod merge;
 mod remove_duplicates;
 mod rename_keys;
-mod respond;
+pub(crate) mod respond;
 mod set;
 mod sort;
 mod split_in_batches;

@@ -23,6 +23,24 @@ const ANSWERABLE: &[&str] = &[
 
 struct RespondToWebhook;
 
+/// The credential a Respond to Webhook node needs and names none of: a JWT answer is signed
+/// with a `jwtAuth` credential, and n8n refuses to publish the node without one.
+pub fn missing_credential(node: &Node) -> Option<&'static str> {
+    if node.disabled
+        || node.kind != "n8n-nodes-base.respondToWebhook"
+        || node.parameters.get("respondWith").and_then(Value::as_str) != Some("jwt")
+    {
+        return None;
+    }
+    let named = node
+        .credentials
+        .get("jwtAuth")
+        .and_then(|reference| reference.get("id"))
+        .and_then(Value::as_str)
+        .is_some_and(|id| !id.is_empty());
+    (!named).then_some("jwtAuth")
+}
+
 fn second_output(node: &Node) -> bool {
     let v = node.type_version;
     (v - 1.3).abs() < 1e-9
