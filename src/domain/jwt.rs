@@ -541,4 +541,29 @@ mod tests {
         assert_eq!(algorithm, "HS256");
         assert!(matches!(key, Key::Unusable));
     }
+
+    proptest::proptest! {
+        /// Any text as a token, and any token with one part changed, answers a payload or a
+        /// reason: never a panic. Only the untouched token passes.
+        #[test]
+        fn any_token_text_is_checked_without_panicking(
+            text in "[A-Za-z0-9._ =+/-]{0,120}",
+            part in 0usize..3,
+            junk in "[A-Za-z0-9_-]{0,12}",
+        ) {
+            let key = secret("s3cret");
+            let _ = verify(&text, &key, "HS256", NOW);
+            let good = hs256("s3cret", &json!({"n": 1}));
+            let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+            let untouched = junk.is_empty();
+            parts[part].push_str(&junk);
+            let changed = parts.join(".");
+            let verdict = verify(&changed, &key, "HS256", NOW);
+            if untouched {
+                proptest::prop_assert!(verdict.is_ok());
+            } else {
+                proptest::prop_assert!(verdict.is_err(), "{changed} passed");
+            }
+        }
+    }
 }
