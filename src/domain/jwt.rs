@@ -5,10 +5,9 @@
 //!
 //! Signatures: HMAC (HS256/384/512) with the credential's passphrase, RSA PKCS#1 v1.5
 //! (RS256/384/512) and RSA-PSS (PS256/384/512) with its PEM public key (its private key to
-//! sign). Elliptic-curve keys
-//! (ES256/384/512) and the unsigned `none` are not accepted here: a credential asking for
-//! them leaves the webhook unconfigured (see [`Key::from_credential`]), it never lets a
-//! token through unchecked. Only the registered time claims are checked (`nbf`, `exp`, in
+//! sign). Elliptic-curve keys (ES256/384/512) and the unsigned `none` are not accepted here:
+//! a credential asking for them leaves the webhook unconfigured (see
+//! [`Key::from_credential`]) and signs nothing; it never lets a token through unchecked. Only the registered time claims are checked (`nbf`, `exp`, in
 //! whole seconds, no leeway), as n8n checks them: audience and issuer are not configured in
 //! n8n's credential either.
 
@@ -47,15 +46,7 @@ impl Key {
         data: &serde_json::Map<String, Value>,
     ) -> Result<(Key, &'static str), String> {
         let text = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
-        let named = match text("algorithm") {
-            "" => "HS256",
-            other => other,
-        };
-        let Some(algorithm) = SUPPORTED.iter().find(|a| **a == named) else {
-            return Err(format!(
-                "the JWT algorithm \"{named}\" is not supported on this server (use an HS, RS or PS algorithm)"
-            ));
-        };
+        let algorithm = algorithm(data)?;
         let key = match text("keyType") {
             "pemKey" => {
                 let pem = text("publicKey");
@@ -74,6 +65,19 @@ impl Key {
         };
         Ok((key, algorithm))
     }
+}
+
+/// The credential's algorithm (n8n's default: HS256), if this server supports it.
+fn algorithm(data: &serde_json::Map<String, Value>) -> Result<&'static str, String> {
+    let named = match data.get("algorithm").and_then(Value::as_str) {
+        None | Some("") => "HS256",
+        Some(other) => other,
+    };
+    SUPPORTED.iter().find(|a| **a == named).copied().ok_or_else(|| {
+        format!(
+            "the JWT algorithm \"{named}\" is not supported on this server (use an HS, RS or PS algorithm)"
+        )
+    })
 }
 
 /// The DER bytes inside PEM text, also when the line breaks were lost on the way into the
@@ -98,7 +102,8 @@ fn public_key(pem: &str) -> Option<RsaPublicKey> {
 }
 
 /// Signs `payload` as n8n's library does for the credential `data`: an object payload gets
-/// the header `{"alg", "typ": "JWT"}` and an `iat` claim (now, unless it has one); any other
+/// the header `{"alg", "typ": "JWT"}` and an `iat` claim (now, unless it has one that
+/// JavaScript counts as true: n8n 2.8.4 replaced `"iat": 0` with now); any other
 /// JSON value is signed as its text, without either. `Err` says why it cannot be signed.
 pub fn sign(
     payload: &Value,
@@ -106,15 +111,7 @@ pub fn sign(
     now: i64,
 ) -> Result<String, String> {
     let text = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
-    let algorithm = match text("algorithm") {
-        "" => "HS256",
-        other => other,
-    };
-    if !SUPPORTED.contains(&algorithm) {
-        return Err(format!(
-            "the JWT algorithm \"{algorithm}\" is not supported on this server (use an HS, RS or PS algorithm)"
-        ));
-    }
+    let algorithm = algorithm(data)?;
     let (header, body) = match payload {
         Value::Object(claims) => {
             let mut claims = claims.clone();

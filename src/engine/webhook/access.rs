@@ -1,7 +1,7 @@
 //! Who may call a production webhook or a Wait node's resume webhook: the node's IP
 //! allowlist, its "ignore bots" option and its authentication (`none`, `basicAuth`,
-//! `headerAuth`, `bearerAuth`, `jwtAuth`), checked in n8n's order before anything runs. A refused call
-//! starts (or resumes) no execution.
+//! `headerAuth`, `bearerAuth`, `jwtAuth`), checked in n8n's order before anything runs. A
+//! refused call starts (or resumes) no execution.
 //!
 //! As in n8n, authentication refusals are plain text with `WWW-Authenticate: Basic
 //! realm="Webhook"`: 401 `Authorization is required!` without credentials, 403 `Authorization
@@ -27,11 +27,10 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::app::RawErrorBody;
+use crate::domain::jwt;
 use crate::engine::services::open_credential;
 use crate::engine::workflow::Node;
 use crate::engine::Engine;
-
-use crate::domain::jwt;
 
 /// The node's `authentication` parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
