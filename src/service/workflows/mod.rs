@@ -196,14 +196,25 @@ pub async fn read(
     let id = id.or_missing(|_| missing())?;
     let mut reader = state.db.reader().await?;
     let found = repo::read(&mut reader, id).await?;
-    let (row, _) =
-        access::read_visible(&mut reader, principal, found, |r| &r.project_id, missing).await?;
+    // An instance owner or admin sees every project, so their check is only that the project
+    // exists, and the project's row is read below anyway: its presence is that check (one
+    // round trip fewer on PostgreSQL). A member's role in the project is read as before.
+    let row = if principal.role.is_instance_admin() {
+        found.ok_or_else(missing)?
+    } else {
+        access::read_visible(&mut reader, principal, found, |r| &r.project_id, missing)
+            .await?
+            .0
+    };
     let tags = repo::read_tags_of(&mut reader, &[row.id.as_str()])
         .await?
         .into_iter()
         .map(|(_, t)| t)
         .collect();
     let project = projects::read(&mut reader, &row.project_id).await?;
+    if project.is_none() {
+        return Err(missing());
+    }
     let (active_version, publish_history) = match &row.active_version_id {
         Some(version_id) => match repo::read_version(&mut reader, &row.id, version_id).await? {
             Some(version) => {
