@@ -1,6 +1,7 @@
 //! The `googleApi` credential: a stand-in for Google's token endpoint checks the signed JWT
 //! (claims and RS256 signature with the account's public key) and issues a token, which the
-//! HTTP Request node sends as a Bearer token, asking once for many requests.
+//! HTTP Request node sends as a Bearer token, asking once for many requests, and again when a
+//! service refuses the token it has.
 
 use std::sync::{Arc, Mutex};
 
@@ -191,4 +192,43 @@ async fn a_refused_google_assertion_fails_the_node_with_googles_reason() {
     assert_eq!(execution["status"], "error");
     assert_eq!(http_error(&execution)["message"], "Invalid JWT Signature.");
     assert!(server.seen_at("/drive").is_empty());
+}
+
+#[tokio::test]
+async fn a_google_token_the_service_refuses_is_renewed_once_and_the_new_one_kept() {
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("key");
+    let pem = key.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+    let (token_url, endpoint) = token_endpoint(key.to_public_key()).await;
+    let app = TestApp::spawn_with(|config| config.google_token_url = token_url.clone()).await;
+    let server = TestServer::start().await;
+    let id = credential(
+        &app,
+        "googleApi",
+        json!({"email": "robot@project.iam.gserviceaccount.com", "privateKey": pem,
+               "httpNode": true, "scopes": "https://www.googleapis.com/auth/drive"}),
+    )
+    .await;
+    let params = json!({"url": server.url("/google-protected"), "authentication": "predefinedCredentialType",
+                        "nodeCredentialType": "googleApi", "options": {}});
+
+    let first = run(&app, "renew-1", 4.2, params.clone(), uses("googleApi", &id)).await;
+    let second = run(&app, "renew-2", 4.2, params, uses("googleApi", &id)).await;
+
+    assert_eq!(first["status"], "success", "{first}");
+    assert_eq!(second["status"], "success", "{second}");
+    let sent: Vec<Option<String>> = server
+        .seen_at("/google-protected")
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Some("Bearer google-token-1".to_owned()),
+            Some("Bearer google-token-2".to_owned()),
+            Some("Bearer google-token-2".to_owned()),
+        ],
+        "refused once, renewed, and the renewed token kept for the next run"
+    );
+    assert_eq!(endpoint.claims.lock().expect("lock").len(), 2);
 }

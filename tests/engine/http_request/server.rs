@@ -202,6 +202,15 @@ async fn route(shared: &Shared, method: &Method, headers: &HeaderMap, seen: &See
                 json_response(401, json!({"message": "no token"}))
             }
         }
+        // Refuses the first token a Google stand-in issues, as a service does a revoked one.
+        "/google-protected" => {
+            let auth = seen.header("authorization").unwrap_or_default();
+            if auth.starts_with("Bearer google-token-") && auth != "Bearer google-token-1" {
+                json_response(200, json!({"granted": auth}))
+            } else {
+                json_response(401, json!({"message": "token revoked"}))
+            }
+        }
         "/slow" => {
             tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
             json_response(200, json!({"slow": true}))

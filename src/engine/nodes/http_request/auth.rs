@@ -28,6 +28,8 @@ pub struct AuthParts {
     pub oauth2: Option<oauth2::OAuth2>,
     /// An AWS credential: the request is signed once it is complete.
     pub aws: Option<aws::AwsSigner>,
+    /// A Google service account whose token is renewed when the service answers 401.
+    pub google: Option<google::Renewal>,
 }
 
 /// One rule of a predefined credential type: where a credential field goes.
@@ -237,6 +239,7 @@ async fn signed(run: &NodeRun<'_>, kind: &str) -> Result<Option<AuthParts>, Node
             let token = account.access_token(services.as_ref()).await?;
             AuthParts {
                 headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+                google: Some(google::Renewal { account, services }),
                 ..AuthParts::default()
             }
         }

@@ -33,11 +33,19 @@ const ASSERTION_LIFETIME: i64 = 3600;
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 /// A service account ready to ask for a token. No `Debug`: it holds the private key.
+#[derive(Clone)]
 pub struct ServiceAccount {
     email: String,
     private_key: String,
     scopes: String,
     subject: String,
+}
+
+/// What renews a service account's token when a service refuses it.
+#[derive(Clone)]
+pub struct Renewal {
+    pub account: ServiceAccount,
+    pub services: std::sync::Arc<dyn Services>,
 }
 
 impl ServiceAccount {
@@ -74,19 +82,43 @@ impl ServiceAccount {
         })
     }
 
-    /// The access token for the account: the cached one while it lasts, else a new one.
-    pub async fn access_token(&self, services: &dyn Services) -> Result<String, NodeError> {
-        let shared = services.http();
-        let token_url = shared.google_token_url.clone();
-        // Everything that changes the token, the key included (hashed: keys are not kept
-        // in the clear beyond the credential).
-        let key = hex::encode(Sha256::digest(
+    /// The token cache's key: everything that changes the token, the private key included
+    /// (hashed: keys are not kept in the clear beyond the credential).
+    fn cache_key(&self, token_url: &str) -> String {
+        hex::encode(Sha256::digest(
             format!(
                 "googleApi\n{token_url}\n{}\n{}\n{}\n{}",
                 self.email, self.subject, self.scopes, self.private_key
             )
             .as_bytes(),
-        ));
+        ))
+    }
+
+    /// A token in place of `used`, which the service refused (401): a token revoked or
+    /// expired early would otherwise be sent until the cache let it go, up to an hour. When
+    /// another request already renewed it, that token; else a new one.
+    pub async fn renewed(&self, services: &dyn Services, used: &str) -> Result<String, NodeError> {
+        let shared = services.http();
+        let key = self.cache_key(&shared.google_token_url);
+        {
+            let mut tokens = shared.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            let current = tokens.get(&key).map(|t| t.access_token.clone());
+            match current {
+                Some(current) if current != used => return Ok(current),
+                Some(_) => {
+                    tokens.remove(&key);
+                }
+                None => {}
+            }
+        }
+        self.access_token(services).await
+    }
+
+    /// The access token for the account: the cached one while it lasts, else a new one.
+    pub async fn access_token(&self, services: &dyn Services) -> Result<String, NodeError> {
+        let shared = services.http();
+        let token_url = shared.google_token_url.clone();
+        let key = self.cache_key(&token_url);
         let cached = shared
             .tokens
             .lock()

@@ -217,6 +217,7 @@ async fn ready(
     let retry = Retry {
         digest: auth.digest.clone(),
         oauth2: auth.oauth2.clone(),
+        google: auth.google.clone(),
     };
     Ok((client, request, retry))
 }

@@ -1,7 +1,8 @@
 //! The generic OAuth2 credential (`oAuth2Api`): a client-credentials token is fetched from the
 //! token URL when the credential holds none, kept in memory for its lifetime and written back
-//! into the credential, sealed (and fetched again when a service answers 401); other grants use the token stored in the credential (`oauthTokenData`), which the
-//! editor's connect flow puts there. When a service answers 401 to a stored token, it is
+//! into the credential, sealed (and fetched again when a service answers 401); other grants
+//! use the token stored in the credential (`oauthTokenData`), which the editor's connect flow
+//! puts there. When a service answers 401 to a stored token, it is
 //! refreshed with its refresh token at the token URL (as n8n does: it does not guess expiry,
 //! the 401 says so), the new token data is written back into the credential, sealed, and the
 //! request is sent again. Tokens never go into items, errors or logs.

@@ -34,6 +34,7 @@ pub struct Answer {
 pub struct Retry {
     pub digest: Option<(String, String)>,
     pub oauth2: Option<OAuth2>,
+    pub google: Option<super::google::Renewal>,
 }
 
 /// Sends `request`, answering a 401 once when the credential allows it.
@@ -79,7 +80,7 @@ pub async fn exchange(
         if let Ok(value) = answer.parse() {
             again.headers_mut().insert(AUTHORIZATION, value);
         }
-    } else if let Some(oauth2) = retry.oauth2.as_ref() {
+    } else if retry.oauth2.is_some() || retry.google.is_some() {
         let used = again
             .headers()
             .get(AUTHORIZATION)
@@ -87,7 +88,17 @@ pub async fn exchange(
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default()
             .to_owned();
-        let token = oauth2.renewed(&used).await.map_err(Failure::from)?;
+        let token = match (&retry.oauth2, &retry.google) {
+            (Some(oauth2), _) => oauth2.renewed(&used).await,
+            (None, Some(google)) => {
+                google
+                    .account
+                    .renewed(google.services.as_ref(), &used)
+                    .await
+            }
+            (None, None) => return read(response).await,
+        }
+        .map_err(Failure::from)?;
         if let Ok(value) = format!("Bearer {token}").parse() {
             again.headers_mut().insert(AUTHORIZATION, value);
         }
