@@ -4,9 +4,9 @@
 //! signing the token a Respond to Webhook node answers with.
 //!
 //! Signatures: HMAC (HS256/384/512) with the credential's passphrase, RSA PKCS#1 v1.5
-//! (RS256/384/512) and RSA-PSS (PS256/384/512) with its PEM public key (its private key to
-//! sign). Elliptic-curve keys (ES256/384/512) and the unsigned `none` are not accepted here:
-//! a credential asking for them leaves the webhook unconfigured (see
+//! (RS256/384/512), RSA-PSS (PS256/384/512) and ECDSA on P-256 and P-384 (ES256, ES384)
+//! with its PEM public key (its private key to sign). ES512 (P-521) and the unsigned `none`
+//! are not accepted here: a credential asking for them leaves the webhook unconfigured (see
 //! [`Key::from_credential`]) and signs nothing; it never lets a token through unchecked. Only the registered time claims are checked (`nbf`, `exp`, in
 //! whole seconds, no leeway), as n8n checks them: audience and issuer are not configured in
 //! n8n's credential either.
@@ -17,7 +17,6 @@ use hmac::{Hmac, Mac};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePrivateKey;
-use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
@@ -29,14 +28,19 @@ pub enum Key {
     Secret(Vec<u8>),
     /// The public key (`keyType` `pemKey`), when its PEM text holds an RSA key.
     Public(RsaPublicKey),
+    /// A P-256 public key (ES256).
+    P256(p256::ecdsa::VerifyingKey),
+    /// A P-384 public key (ES384).
+    P384(p384::ecdsa::VerifyingKey),
     /// A PEM text that holds no RSA public key: every token is refused, as n8n's library
     /// refuses a key it cannot use.
     Unusable,
 }
 
 /// The algorithms a credential may name and this server checks.
-const SUPPORTED: [&str; 9] = [
-    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+const SUPPORTED: [&str; 11] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+    "ES384",
 ];
 
 impl Key {
@@ -53,7 +57,7 @@ impl Key {
                 if pem.trim().is_empty() {
                     return Err("the credential has no public key".to_owned());
                 }
-                public_key(pem).map_or(Key::Unusable, Key::Public)
+                public_key(pem)
             }
             _ => {
                 let secret = text("secret");
@@ -75,7 +79,7 @@ fn algorithm(data: &serde_json::Map<String, Value>) -> Result<&'static str, Stri
     };
     SUPPORTED.iter().find(|a| **a == named).copied().ok_or_else(|| {
         format!(
-            "the JWT algorithm \"{named}\" is not supported on this server (use an HS, RS or PS algorithm)"
+            "the JWT algorithm \"{named}\" is not supported on this server (use an HS, RS, PS, ES256 or ES384 algorithm)"
         )
     })
 }
@@ -92,13 +96,25 @@ fn pem_der(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(compact).ok()
 }
 
-/// An RSA public key from PEM text (SubjectPublicKeyInfo or PKCS#1), also when the line
-/// breaks were lost on the way into the credential (pasted as one line with spaces).
-fn public_key(pem: &str) -> Option<RsaPublicKey> {
-    let der = pem_der(pem)?;
-    RsaPublicKey::from_public_key_der(&der)
-        .or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
-        .ok()
+/// The public key in PEM text: RSA (SubjectPublicKeyInfo or PKCS#1) or an elliptic-curve
+/// key on P-256 or P-384; [`Key::Unusable`] for anything else.
+fn public_key(pem: &str) -> Key {
+    use p256::pkcs8::DecodePublicKey as _;
+    let Some(der) = pem_der(pem) else {
+        return Key::Unusable;
+    };
+    if let Ok(key) =
+        RsaPublicKey::from_public_key_der(&der).or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
+    {
+        return Key::Public(key);
+    }
+    if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(&der) {
+        return Key::P256(key);
+    }
+    if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_der(&der) {
+        return Key::P384(key);
+    }
+    Key::Unusable
 }
 
 /// Signs `payload` as n8n's library does for the credential `data`: an object payload gets
@@ -147,20 +163,53 @@ pub fn sign(
         }
         hmac_sign(algorithm, secret.as_bytes(), signed.as_bytes())
     } else {
-        let key = (text("keyType") == "pemKey")
+        let der = (text("keyType") == "pemKey")
             .then(|| pem_der(text("privateKey")))
-            .flatten()
-            .and_then(|der| {
-                RsaPrivateKey::from_pkcs8_der(&der)
-                    .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
-                    .ok()
-            })
-            .ok_or_else(|| {
+            .flatten();
+        if algorithm.starts_with("ES") {
+            let der = der.ok_or_else(|| {
                 format!("secretOrPrivateKey must be an asymmetric key when using {algorithm}")
             })?;
-        rsa_sign(algorithm, key, signed.as_bytes())?
+            ec_sign(algorithm, &der, signed.as_bytes())?
+        } else {
+            let key = der
+                .and_then(|der| {
+                    RsaPrivateKey::from_pkcs8_der(&der)
+                        .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
+                        .ok()
+                })
+                .ok_or_else(|| {
+                    format!("secretOrPrivateKey must be an asymmetric key when using {algorithm}")
+                })?;
+            rsa_sign(algorithm, key, signed.as_bytes())?
+        }
     };
     Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+/// ECDSA with the private key of DER (PKCS#8 or SEC1), as r and s side by side.
+fn ec_sign(algorithm: &str, der: &[u8], signed: &[u8]) -> Result<Vec<u8>, String> {
+    use p256::pkcs8::DecodePrivateKey as _;
+    let wrong = || {
+        format!("the private key cannot sign with {algorithm} (a P-256 key signs ES256, a P-384 key ES384)")
+    };
+    if algorithm == "ES256" {
+        let key = p256::SecretKey::from_pkcs8_der(der)
+            .or_else(|_| p256::SecretKey::from_sec1_der(der))
+            .map_err(|_| wrong())?;
+        let signature: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(key)
+            .try_sign(signed)
+            .map_err(|_| wrong())?;
+        Ok(signature.to_bytes().to_vec())
+    } else {
+        let key = p384::SecretKey::from_pkcs8_der(der)
+            .or_else(|_| p384::SecretKey::from_sec1_der(der))
+            .map_err(|_| wrong())?;
+        let signature: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(key)
+            .try_sign(signed)
+            .map_err(|_| wrong())?;
+        Ok(signature.to_bytes().to_vec())
+    }
 }
 
 fn hmac_sign(algorithm: &str, secret: &[u8], signed: &[u8]) -> Vec<u8> {
@@ -249,7 +298,7 @@ pub fn verify(token: &str, key: &Key, algorithm: &str, now: i64) -> Result<Value
                 "secretOrPublicKey must be an asymmetric key when using {alg}"
             ))
         }
-        Key::Public(_) | Key::Unusable if alg.starts_with("HS") => {
+        Key::Public(_) | Key::P256(_) | Key::P384(_) | Key::Unusable if alg.starts_with("HS") => {
             return Err(format!(
                 "secretOrPublicKey must be a symmetric key when using {alg}"
             ))
@@ -258,6 +307,19 @@ pub fn verify(token: &str, key: &Key, algorithm: &str, now: i64) -> Result<Value
             return Err(format!(
                 "secretOrPublicKey must be an asymmetric key when using {alg}"
             ))
+        }
+        // The library's own words for a key of the wrong kind or curve.
+        Key::Public(_) if alg.starts_with("ES") => {
+            return Err("\"alg\" parameter for \"rsa\" key type must be one of: RS256, PS256, RS384, PS384, RS512, PS512.".to_owned())
+        }
+        Key::P256(_) | Key::P384(_) if !alg.starts_with("ES") => {
+            return Err("\"alg\" parameter for \"ec\" key type must be one of: ES256, ES384, ES512.".to_owned())
+        }
+        Key::P256(_) if alg != "ES256" => {
+            return Err(format!("\"alg\" parameter \"{alg}\" requires curve \"secp384r1\"."))
+        }
+        Key::P384(_) if alg != "ES384" => {
+            return Err(format!("\"alg\" parameter \"{alg}\" requires curve \"prime256v1\"."))
         }
         _ => {}
     }
@@ -300,6 +362,11 @@ fn signature_holds(key: &Key, alg: &str, signed: &[u8], signature: &[u8]) -> boo
         (Key::Public(key), "PS256") => pss_holds::<Sha256>(key, signed, signature),
         (Key::Public(key), "PS384") => pss_holds::<Sha384>(key, signed, signature),
         (Key::Public(key), "PS512") => pss_holds::<Sha512>(key, signed, signature),
+        // JWT carries ECDSA signatures as r and s side by side, not DER.
+        (Key::P256(key), "ES256") => p256::ecdsa::Signature::from_slice(signature)
+            .is_ok_and(|signature| key.verify(signed, &signature).is_ok()),
+        (Key::P384(key), "ES384") => p384::ecdsa::Signature::from_slice(signature)
+            .is_ok_and(|signature| key.verify(signed, &signature).is_ok()),
         _ => false,
     }
 }
@@ -518,13 +585,75 @@ mod tests {
         assert!(sign(&json!({}), no_key.as_object().expect("map"), NOW).is_err());
         let es = json!({"keyType": "passphrase", "secret": "s", "algorithm": "ES256"});
         assert!(sign(&json!({}), es.as_object().expect("map"), NOW).is_err());
+
+        // ES256 and ES384: signed with the private key, checked with the public one.
+        use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+        let p256_key = p256::SecretKey::random(&mut rng);
+        let p384_key = p384::SecretKey::random(&mut rng);
+        let pems = [
+            (
+                "ES256",
+                p256_key
+                    .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+                    .expect("pem")
+                    .to_string(),
+                p256_key
+                    .public_key()
+                    .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+                    .expect("pem"),
+            ),
+            (
+                "ES384",
+                p384_key
+                    .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+                    .expect("pem")
+                    .to_string(),
+                p384_key
+                    .public_key()
+                    .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+                    .expect("pem"),
+            ),
+        ];
+        for (algorithm, private_pem, public_pem) in &pems {
+            let data = json!({"keyType": "pemKey", "privateKey": private_pem, "publicKey": public_pem, "algorithm": algorithm});
+            let data = data.as_object().expect("map");
+            let token = sign(&json!({"sub": "ec"}), data, NOW).expect("signed");
+            let (key, _) = Key::from_credential(data).expect("key");
+            assert_eq!(
+                verify(&token, &key, algorithm, NOW),
+                Ok(json!({"sub": "ec", "iat": NOW}))
+            );
+            let last = if token.ends_with('A') { "B" } else { "A" };
+            let forged = format!("{}{last}", &token[..token.len() - 1]);
+            assert!(verify(&forged, &key, algorithm, NOW).is_err());
+        }
+        // A P-256 key does not check an ES384 token.
+        let p256_public = Key::from_credential(
+            json!({"keyType": "pemKey", "publicKey": pems[0].2, "algorithm": "ES384"})
+                .as_object()
+                .expect("map"),
+        )
+        .expect("key")
+        .0;
+        let es384 = sign(
+            &json!({}),
+            json!({"keyType": "pemKey", "privateKey": pems[1].1, "algorithm": "ES384"})
+                .as_object()
+                .expect("map"),
+            NOW,
+        )
+        .expect("signed");
+        assert_eq!(
+            verify(&es384, &p256_public, "ES384", NOW),
+            Err("\"alg\" parameter \"ES384\" requires curve \"secp384r1\".".to_owned())
+        );
     }
 
     #[test]
     fn a_credential_with_an_unsupported_algorithm_or_no_key_configures_nothing() {
         for data in [
             json!({"keyType": "passphrase", "secret": "s", "algorithm": "none"}),
-            json!({"keyType": "passphrase", "secret": "s", "algorithm": "ES256"}),
+            json!({"keyType": "passphrase", "secret": "s", "algorithm": "ES512"}),
             json!({"keyType": "passphrase", "secret": ""}),
             json!({"keyType": "pemKey", "publicKey": " "}),
         ] {
